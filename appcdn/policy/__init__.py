@@ -1,0 +1,1 @@
+"""Policy compilers: pure functions from the neutral config to Cloudflare rules and behaviour tables."""

@@ -1,0 +1,124 @@
+"""The effective cache behaviour of each site, per host and path class, as the compiled rules give it.
+
+Each row comes from a representative request run through the zone's *compiled* (merged) rules in
+order, so the table shows what Cloudflare will do, not what the config meant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from appcdn.config import Match, StackConfig
+from appcdn.defaults import stage_cache_rules
+from appcdn.policy.expressions import Request
+from appcdn.policy.rulesets import ZoneRules, apply_rules, site_stages
+
+
+@dataclass(frozen=True)
+class BehaviourRow:
+    site: str
+    stage: str
+    hosts: str
+    requests: str
+    cache: str
+    edge_ttl: str
+    browser_ttl: str
+    polish: str
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def describe(match: Match) -> str:
+    parts = []
+    if match.hosts:
+        parts.append("host " + "|".join(match.hosts))
+    parts += [p + "*" for p in match.path_prefixes] + list(match.paths)
+    if match.extensions:
+        parts.append("*." + "|".join(match.extensions))
+    if match.methods:
+        parts.append("method " + "|".join(match.methods))
+    if match.cookies:
+        parts.append("cookie " + "|".join(match.cookies))
+    if match.headers:
+        parts.append("header " + "|".join(match.headers))
+    if match.expression:
+        parts.append(f"expr {match.expression}")
+    return " ".join(parts) or "any path"
+
+
+def representative(match: Match, hosts: list[str]) -> Request:
+    """A request that the match selects (raw expressions are taken to hold)."""
+    if match.paths:
+        path = match.paths[0].replace("*", "x")
+    elif match.path_prefixes:
+        path = match.path_prefixes[0] + "x"
+    else:
+        path = "/page/"
+    if match.extensions and not path.endswith("." + match.extensions[0]):
+        path = path.rstrip("/") + "." + match.extensions[0]
+    return Request(
+        host=(match.hosts or hosts)[0], path=path, method=(match.methods or ["GET"])[0],
+        cookies=frozenset(match.cookies[:1]), headers=frozenset(match.headers[:1]),
+        true_expressions=frozenset([match.expression] if match.expression else []),
+    )
+
+
+def _edge(settings: dict[str, Any]) -> str:
+    edge = settings.get("edge_ttl")
+    if edge is None or edge["mode"] == "respect_origin":
+        return "origin, else Cloudflare defaults"
+    if edge["mode"] == "bypass_by_default":
+        return "origin, else bypass"
+    return duration(edge["default"])
+
+
+def _browser(settings: dict[str, Any]) -> str:
+    browser = settings.get("browser_ttl")
+    if browser is None or browser["mode"] == "respect_origin":
+        return "origin"
+    if browser["mode"] == "bypass":
+        return "bypass"
+    return duration(browser["default"])
+
+
+def behaviour_rows(config: StackConfig, compiled: dict[str, ZoneRules]) -> list[BehaviourRow]:
+    rows = []
+    for site in config.sites:
+        zone = config.zones[site.zone]
+        if site.zone not in compiled:
+            rows.append(BehaviourRow(site.name, config.stage, ", ".join(site.hosts), "all",
+                                     f"edge rules owned by the {zone.owner} stack", "-", "-", "-"))
+            continue
+        rules = compiled[site.zone]
+        for stage, hosts, policy in site_stages(site, config.stage):
+            seen = set()
+            matches = [r.match for r in stage_cache_rules(policy, stage)]
+            if stage == config.stage:
+                matches += [r.match for r in site.images]
+            for match in matches:
+                label = describe(match)
+                if label in seen:
+                    continue
+                seen.add(label)
+                request = representative(match, hosts)
+                settings = apply_rules(rules.cache, request)
+                polish = apply_rules(rules.config, request).get("polish", zone.images.polish) \
+                    if stage == config.stage else zone.images.polish
+                cached = settings.get("cache")
+                if cached is None:
+                    cache, edge, browser = "Cloudflare default (static extensions)", "-", "-"
+                elif cached:
+                    cache, edge, browser = "cached", _edge(settings), _browser(settings)
+                else:
+                    cache, edge, browser = "bypassed", "-", "-"
+                rows.append(BehaviourRow(site.name, stage, ", ".join(hosts), label, cache, edge, browser, polish))
+    return rows

@@ -1,0 +1,35 @@
+"""``AppHosts``: a site's host names on one stage, proxied through Cloudflare to the app's origin."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypedDict
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+
+class AppHostsArgs(TypedDict):
+    zone_id: pulumi.Input[str]
+    """Zone the hosts belong to."""
+    hosts: Sequence[str]
+    """Host names to serve, e.g. ``www.example.com``; the apex is allowed (CNAME flattening)."""
+    origin: str
+    """The app's origin host name on the PaaS; every host is a proxied CNAME to it."""
+
+
+class AppHosts(pulumi.ComponentResource):
+    """Proxied CNAME records, so requests pass Cloudflare's cache and rules on their way to the app."""
+
+    record_ids: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: AppHostsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("appcdn:index:AppHosts", name, {}, opts)
+        records = [
+            cloudflare.DnsRecord(f"{name}-{host}", zone_id=args["zone_id"], name=host, type="CNAME",
+                                 content=args["origin"], proxied=True, ttl=1,
+                                 comment="appcdn: app host", opts=pulumi.ResourceOptions(parent=self))
+            for host in sorted(args["hosts"])
+        ]
+        self.record_ids = pulumi.Output.all(*[r.id for r in records])
+        self.register_outputs({"record_ids": self.record_ids})
