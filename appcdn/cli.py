@@ -56,7 +56,7 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     except ConfigError as err:
         print(f"stack {stack}: {err.report()}", file=sys.stderr)
         return EXIT_INVALID
-    resources, _ = run_program(project_dir, files)
+    resources = run_program(project_dir, files)
     resources.sort(key=lambda r: (r.parent or "", r.type, r.name))
     rows = behaviour_rows(config, compiled)
     if as_json:

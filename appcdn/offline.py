@@ -13,6 +13,7 @@ import runpy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 import yaml
 
@@ -102,20 +103,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def run_program(project_dir: Path, files: StackFiles) -> tuple[list[DeclaredResource], dict[str, Any]]:
-    """Run ``__main__.py`` of ``project_dir`` with the stack's config; return its resources and exports.
+def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config: dict[str, str],
+                    secret_keys: list[str]) -> list[DeclaredResource]:
+    """Run ``program`` under Pulumi's mock engine with ``config``; return what it declared, in order.
 
-    Import ``pulumi`` lazily: the tool must answer ``--help`` and config errors without paying for it.
+    Import ``pulumi`` lazily: the command must answer ``--help`` and config errors without paying for it.
     """
     import pulumi
     from google.protobuf import json_format
     from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import SETTINGS
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
     declared: list[DeclaredResource] = []
     names_by_urn: dict[str, str] = {}
-    exports: dict[str, Any] = {}
 
     class PlanMocks(pulumi.runtime.Mocks):
         def new_resource(self, args):
@@ -132,22 +134,23 @@ def run_program(project_dir: Path, files: StackFiles) -> tuple[list[DeclaredReso
             response = super().RegisterResource(request)
             if request.type != "pulumi:pulumi:Stack":  # children of the stack are top level
                 names_by_urn[response.urn] = request.name
-                inputs = json_format.MessageToDict(request.object)
                 declared.append(DeclaredResource(
-                    type=request.type, name=request.name,
-                    parent=names_by_urn.get(request.parent) if request.parent else None,
+                    type=request.type, name=request.name, parent=names_by_urn.get(request.parent),
                     protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete),
-                    inputs=_plain(inputs),
+                    inputs=_plain(json_format.MessageToDict(request.object)),
                 ))
             return response
 
-        def RegisterResourceOutputs(self, request):
-            if request.urn.endswith("::" + f"{files.project}-{files.stack}") or "pulumi:pulumi:Stack" in request.urn:
-                exports.update(_plain(json_format.MessageToDict(request.outputs)))
-            return super().RegisterResourceOutputs(request)
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    mocks = PlanMocks()
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=RecordingMonitor(mocks))
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    _sync_await(run_pulumi_func(program))
+    return declared
 
-    pulumi.runtime.set_all_config(dict(files.config), list(files.secret_keys))
-    pulumi.runtime.set_mocks(PlanMocks(), project=files.project, stack=files.stack, preview=True,
-                             monitor=RecordingMonitor(PlanMocks()))
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
-    return declared, exports
+
+def run_program(project_dir: Path, files: StackFiles) -> list[DeclaredResource]:
+    """Run the project's ``__main__.py`` with the stack's config, as ``pulumi preview`` would."""
+    return run_under_mocks(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__"),
+                           files.project, files.stack, files.config, files.secret_keys)

@@ -1,0 +1,282 @@
+"""The config model: every default, and every invalid combination with the reasons reported."""
+
+import pytest
+
+from appcdn.config import ConfigError, parse_stack_config
+from tests.conftest import problems_of, raw_config
+
+
+def test_stage_defaults_to_the_stack_name():
+    raw = raw_config()
+    del raw["stage"]
+    assert parse_stack_config(raw, "live").stage == "live"
+
+
+def test_stage_is_required_when_the_stack_name_is_not_a_stage():
+    raw = raw_config()
+    del raw["stage"]
+    assert problems_of(raw, stack="prod") == ["stage: Field required"]
+
+
+def test_zone_defaults_are_secure_and_owned_by_live():
+    zone = parse_stack_config(raw_config(), "live").zones["example.com"]
+    assert zone.owner == "live"
+    assert zone.settings.ssl == "strict"
+    assert zone.settings.min_tls_version == "1.2"
+    assert zone.settings.tls_1_3 == "on"
+    assert zone.settings.always_use_https and zone.settings.automatic_https_rewrites and zone.settings.http3
+    assert zone.images.polish == "off" and not zone.images.webp
+
+
+def test_plan_defaults_to_free():
+    raw = raw_config()
+    del raw["zones"]["example.com"]["plan"]
+    assert parse_stack_config(raw, "live").zones["example.com"].plan == "free"
+
+
+def test_session_cookie_defaults_to_djangos():
+    assert parse_stack_config(raw_config(), "live").sites[0].cache.session_cookies == ["sessionid"]
+
+
+def test_hosts_and_extensions_are_normalised():
+    raw = raw_config(hosts=["WWW.Example.com"], cache={"rules": [
+        {"name": "img", "action": "cache", "match": {"extensions": [".JPG"], "methods": ["get"]}}]})
+    site = parse_stack_config(raw, "live").sites[0]
+    assert site.hosts == ["www.example.com"]
+    assert site.cache.rules[0].match.extensions == ["jpg"]
+    assert site.cache.rules[0].match.methods == ["GET"]
+
+
+def test_unknown_keys_are_errors_at_every_level():
+    raw = raw_config(colour="blue")
+    raw["zones"]["example.com"]["settings"] = {"ssl": "strict", "tls": "1.3"}
+    raw["extra"] = 1
+    assert problems_of(raw) == [
+        "extra: unknown key",
+        "sites[0].colour: unknown key",
+        "zones.example.com.settings.tls: unknown key",
+    ]
+
+
+def test_all_problems_are_reported_together():
+    raw = raw_config(plan="free", hosts=["www.other.org"])
+    raw["zones"]["example.com"]["images"] = {"polish": "lossy", "mirage": True}
+    assert len(problems_of(raw)) == 3
+
+
+def test_structure_errors_name_the_allowed_values():
+    raw = raw_config()
+    raw["zones"]["example.com"]["plan"] = "gold"
+    [problem] = problems_of(raw)
+    assert problem.startswith("zones.example.com.plan: 'gold' is not allowed;")
+    assert all(tier in problem for tier in ("'free'", "'pro'", "'business'", "'enterprise'"))
+
+
+def test_existing_zone_and_new_zone_together_is_an_error():
+    raw = raw_config()
+    raw["zones"]["example.com"]["account_id"] = "acc"
+    assert problems_of(raw) == [
+        "zones.example.com: give id to use an existing zone or account_id to create one, not both"]
+
+
+def test_owner_must_reference_or_create_the_zone():
+    raw = raw_config()
+    del raw["zones"]["example.com"]["id"]
+    assert problems_of(raw) == [
+        "zones.example.com: this stack (live) owns the zone: give id (existing zone) or account_id (create)"]
+
+
+def test_non_owner_may_look_the_zone_up_by_name():
+    raw = raw_config(stage="test")
+    del raw["zones"]["example.com"]["id"]
+    assert parse_stack_config(raw, "test").zones["example.com"].id is None
+
+
+@pytest.mark.parametrize("key", ["cache", "images", "other_stages"])
+def test_non_owner_cannot_declare_edge_rules(key):
+    value = {"cache": {"rules": []}, "images": [], "other_stages": {}}[key]
+    assert problems_of(raw_config(stage="test", **{key: value}), stack="test") == [
+        f"sites[0].{key}: zone example.com is owned by the live stack, which compiles its edge rules; "
+        f"declare this stage's {key} there under other_stages"]
+
+
+def test_non_owner_cannot_declare_zone_settings():
+    raw = raw_config(stage="test")
+    raw["zones"]["example.com"]["images"] = {"polish": "lossy"}
+    assert problems_of(raw, stack="test") == [
+        "zones.example.com.images: the zone is owned by the live stack; declare images there"]
+
+
+def test_mirage_is_retired():
+    raw = raw_config()
+    raw["zones"]["example.com"]["images"] = {"mirage": True}
+    [problem] = problems_of(raw)
+    assert "Mirage was retired by Cloudflare" in problem and "January 2026" in problem
+    assert "polish" in problem and "srcset" in problem
+
+
+def test_polish_needs_pro():
+    raw = raw_config(plan="free")
+    raw["zones"]["example.com"]["images"] = {"polish": "lossless"}
+    assert problems_of(raw) == [
+        "zones.example.com.images.polish: Polish needs the pro plan or above; the zone is on free"]
+
+
+def test_per_path_polish_needs_pro():
+    raw = raw_config(plan="free", images=[{"name": "photos", "match": {"path_prefixes": ["/media/"]},
+                                           "polish": "lossy"}])
+    assert problems_of(raw) == [
+        "sites[0].images[0].polish: Polish needs the pro plan or above; the zone is on free"]
+
+
+def test_webp_needs_polish_on():
+    raw = raw_config()
+    raw["zones"]["example.com"]["images"] = {"webp": True}
+    assert problems_of(raw) == ["zones.example.com.images.webp: WebP needs Polish on (lossless or lossy)"]
+
+
+@pytest.mark.parametrize("ssl", ["off", "flexible"])
+def test_plain_http_to_the_origin_is_not_offered(ssl):
+    raw = raw_config()
+    raw["zones"]["example.com"]["settings"] = {"ssl": ssl}
+    [problem] = problems_of(raw)
+    assert problem.startswith(f"zones.example.com.settings.ssl: '{ssl}' is not allowed;")
+
+
+def test_tls_below_1_2_is_not_offered():
+    raw = raw_config()
+    raw["zones"]["example.com"]["settings"] = {"min_tls_version": "1.0"}
+    [problem] = problems_of(raw)
+    assert problem.startswith("zones.example.com.settings.min_tls_version: '1.0' is not allowed;")
+
+
+def _rule(**kw):
+    return {"name": "r", "action": "cache", **kw}
+
+
+@pytest.mark.parametrize("plan,minimum", [("free", 7200), ("pro", 3600)])
+def test_edge_ttl_below_the_plan_minimum(plan, minimum):
+    raw = raw_config(plan=plan, cache={"rules": [_rule(edge_ttl={"mode": "override_origin", "default": 60})]})
+    if plan == "free":
+        raw["zones"]["example.com"]["images"] = {}
+    assert problems_of(raw) == [
+        f"sites[0].cache.rules[0].edge_ttl.default: 60 s is below the {plan} plan's minimum edge TTL of {minimum} s"]
+
+
+@pytest.mark.parametrize("plan", ["business", "enterprise"])
+def test_one_second_edge_ttl_from_business(plan):
+    raw = raw_config(plan=plan, cache={"rules": [_rule(edge_ttl={"mode": "override_origin", "default": 1})]})
+    assert parse_stack_config(raw, "live").sites[0].cache.rules[0].edge_ttl.default == 1
+
+
+def test_status_code_ttls_respect_the_minimum_but_allow_no_cache_and_no_store():
+    raw = raw_config(cache={"rules": [_rule(edge_ttl={"mode": "respect_origin", "status_codes": [
+        {"code": 404, "ttl": 0}, {"code": 410, "ttl": -1}, {"from": 500, "to": 599, "ttl": 60}]})]})
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0].edge_ttl.status_codes[2].ttl: 60 s is below the pro plan's minimum edge TTL of 3600 s"]
+
+
+def test_status_code_range_must_be_ordered_and_exclusive_with_code():
+    raw = raw_config(cache={"rules": [_rule(edge_ttl={"status_codes": [
+        {"from": 599, "to": 500, "ttl": 0}, {"code": 404, "from": 400, "ttl": 0}, {"ttl": 0}]})]})
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0].edge_ttl.status_codes[0]: from 599 is above to 500",
+        "sites[0].cache.rules[0].edge_ttl.status_codes[1]: give either code, or from and/or to",
+        "sites[0].cache.rules[0].edge_ttl.status_codes[2]: give either code, or from and/or to",
+    ]
+
+
+def test_override_needs_a_ttl_and_other_modes_take_none():
+    raw = raw_config(cache={"rules": [_rule(edge_ttl={"mode": "override_origin"},
+                                            browser_ttl={"mode": "respect_origin", "default": 60})]})
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0].browser_ttl.default: only allowed with mode override_origin, not respect_origin",
+        "sites[0].cache.rules[0].edge_ttl.default: required when mode is override_origin",
+    ]
+
+
+def test_bypass_takes_no_cache_settings():
+    raw = raw_config(cache={"rules": [{"name": "r", "action": "bypass", "edge_ttl": {"mode": "respect_origin"},
+                                       "serve_stale": True}]})
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0]: a bypass rule takes no cache settings; remove edge_ttl, serve_stale"]
+
+
+def test_query_string_takes_include_or_exclude():
+    raw = raw_config(cache={"rules": [_rule(cache_key={"query_string": {"include": ["a"], "exclude": ["b"]}})]})
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0].cache_key.query_string: give exactly one of include or exclude"]
+
+
+def test_regex_needs_business():
+    raw = raw_config(cache={"rules": [_rule(match={"expression": 'http.request.uri.path matches "^/a+"'})]})
+    [problem] = problems_of(raw)
+    assert problem.startswith("sites[0].cache.rules[0].match.expression: regex matching")
+    assert "business plan or above; the zone is on pro" in problem
+
+
+def test_regex_is_fine_on_business():
+    raw = raw_config(plan="business", cache={"rules": [_rule(match={"expression": 'http.request.uri.path ~ "^/a+"'})]})
+    assert parse_stack_config(raw, "live").sites[0].cache.rules[0].match.expression
+
+
+def test_raw_expression_must_parse():
+    raw = raw_config(cache={"rules": [_rule(match={"expression": "http.host eq"})]})
+    [problem] = problems_of(raw)
+    assert problem.startswith("sites[0].cache.rules[0].match.expression: not a valid Cloudflare rules expression")
+
+
+@pytest.mark.parametrize("glob", ["/media/[ab]", "/x?y", 'media/*', '/a"b'])
+def test_invalid_globs(glob):
+    raw = raw_config(cache={"rules": [_rule(match={"paths": [glob]})]})
+    [problem] = problems_of(raw)
+    assert problem.startswith("sites[0].cache.rules[0].match.paths[0]:")
+    assert "'*' is the only wildcard" in problem
+
+
+def test_invalid_methods_headers_and_names():
+    raw = raw_config(cache={"rules": [_rule(name="Static Files", match={"methods": ["FETCH"], "headers": ["bad header"]})]})
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0].match.headers[0]: 'bad header' is not a header name",
+        "sites[0].cache.rules[0].match.methods[0]: 'FETCH' is not an HTTP method; "
+        "allowed: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+        "sites[0].cache.rules[0].name: 'Static Files' is not a name (lower-case letters, digits and '-', at most 31)",
+    ]
+
+
+def test_session_rule_names_are_reserved():
+    raw = raw_config(cache={"rules": [{"name": "session", "action": "bypass"}]})
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0].name: 'session' is reserved for the session bypass, which always comes last"]
+
+
+def test_duplicate_rule_names():
+    raw = raw_config(cache={"rules": [{"name": "a", "action": "bypass"}, {"name": "a", "action": "bypass"}]})
+    assert problems_of(raw) == ["sites[0].cache.rules[0].name: 'a' is used by more than one rule",
+                                "sites[0].cache.rules[1].name: 'a' is used by more than one rule"]
+
+
+def test_rule_hosts_must_be_the_sites_own():
+    raw = raw_config(cache={"rules": [{"name": "a", "action": "bypass", "match": {"hosts": ["api.example.com"]}}]})
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0].match.hosts: 'api.example.com' is not one of the site's hosts on this stage "
+        "(www.example.com)"]
+
+
+def test_hosts_must_be_in_the_zone_and_served_once():
+    raw = raw_config(hosts=["www.example.com", "www.example.org"],
+                     other_stages={"test": {"hosts": ["www.example.com"]}})
+    assert problems_of(raw) == [
+        "sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
+        "sites[0].other_stages.test.hosts: 'www.example.com' is already served by site shop (live)",
+    ]
+
+
+def test_site_zone_must_be_declared():
+    assert problems_of(raw_config(zone="example.org")) == [
+        "sites[0].zone: 'example.org' is not declared under zones (example.com)"]
+
+
+def test_other_stages_cannot_name_the_stacks_own_stage():
+    assert problems_of(raw_config(other_stages={"live": {"hosts": ["live.example.com"]}})) == [
+        "sites[0].other_stages.live: this is the stack's own stage; use hosts and cache"]

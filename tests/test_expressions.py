@@ -1,0 +1,87 @@
+"""Match → expression, checked by Cloudflare's own wirefilter parser, and the matching evaluator."""
+
+import octorules_wirefilter
+import pytest
+
+from appcdn.config import Match
+from appcdn.policy.expressions import Request, glob_matches, match_expression, quote, request_matches
+
+HOSTS = ["www.example.com", "example.com"]
+
+
+def parses(expression: str) -> dict:
+    result = octorules_wirefilter.parse_expression(expression)
+    assert "error" not in result, result.get("error")
+    return result
+
+
+@pytest.mark.parametrize("match,operators,functions", [
+    (Match(), ["in"], []),
+    (Match(path_prefixes=["/static/", "/assets/"]), ["and", "in", "or"], ["starts_with"]),
+    (Match(paths=["/media/*.jpg"]), ["and", "in", "strict_wildcard"], []),
+    (Match(extensions=["css", "js"]), ["and", "in"], []),
+    (Match(methods=["GET"]), ["and", "eq", "in"], []),
+    (Match(cookies=["sessionid"]), ["and", "contains", "in"], []),
+    (Match(headers=["authorization"]), ["and", "eq", "in"], ["any", "lower"]),
+    (Match(expression='http.request.uri.query contains "preview"'), ["and", "contains", "in"], []),
+])
+def test_each_criterion_parses_with_wirefilter(match, operators, functions):
+    result = parses(match_expression(HOSTS, match))
+    assert sorted(result["operators"]) == sorted(operators)
+    assert sorted(result["functions"]) == sorted(functions)
+
+
+def test_values_are_sorted_and_deduplicated():
+    assert match_expression(["b.example.com", "a.example.com", "a.example.com"], Match()) == \
+        'http.host in {"a.example.com" "b.example.com"}'
+
+
+def test_rule_hosts_narrow_the_site_hosts():
+    assert match_expression(HOSTS, Match(hosts=["example.com"])) == 'http.host eq "example.com"'
+
+
+def test_string_literals_are_escaped():
+    assert quote('a"b\\c') == '"a\\"b\\\\c"'
+    tricky = '/a"b'
+    assert parses("http.request.uri.path eq " + quote(tricky))["string_literals"] == [tricky]
+
+
+@pytest.mark.parametrize("glob,path,expected", [
+    ("/media/*", "/media/a/b.jpg", True),
+    ("/media/*.jpg", "/media/x.jpg", True),
+    ("/media/*.jpg", "/media/x.png", False),
+    ("/*/feed/*", "/en/feed/rss", True),
+    ("/*/feed/*", "/feed/rss", False),
+    ("/exact", "/exact", True),
+    ("/exact", "/exact/", False),
+    ("/a*a", "/a", False),
+    ("/Media/*", "/media/x", False),
+])
+def test_glob_is_cloudflares_strict_wildcard(glob, path, expected):
+    assert glob_matches(glob, path) is expected
+
+
+def test_request_matches_all_criteria_together():
+    match = Match(path_prefixes=["/static/"], extensions=["css"], methods=["GET"])
+    assert request_matches(Request("www.example.com", "/static/site.css"), HOSTS, match)
+    assert not request_matches(Request("www.example.com", "/static/site.js"), HOSTS, match)
+    assert not request_matches(Request("www.example.com", "/static/site.css", method="POST"), HOSTS, match)
+    assert not request_matches(Request("blog.example.com", "/static/site.css"), HOSTS, match)
+
+
+def test_header_names_match_in_any_case():
+    assert request_matches(Request("example.com", headers=frozenset(["Authorization"])), HOSTS,
+                           Match(headers=["authorization"]))
+
+
+def test_cookie_presence_over_matches_safely():
+    match = Match(cookies=["sessionid"])
+    assert request_matches(Request("example.com", cookies=frozenset(["sessionid"])), HOSTS, match)
+    assert request_matches(Request("example.com", cookies=frozenset(["admin_sessionid"])), HOSTS, match)
+    assert not request_matches(Request("example.com", cookies=frozenset(["csrftoken"])), HOSTS, match)
+
+
+def test_raw_expression_holds_only_where_the_request_says_so():
+    match = Match(expression='http.request.uri.query contains "preview"')
+    assert not request_matches(Request("example.com"), HOSTS, match)
+    assert request_matches(Request("example.com", true_expressions=frozenset([match.expression])), HOSTS, match)

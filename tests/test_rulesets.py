@@ -1,0 +1,215 @@
+"""The policy compiler: stage defaults, order, merging, the API form, limits and determinism."""
+
+import json
+
+import octorules_wirefilter
+import pytest
+
+from appcdn.config import ConfigError, Match, parse_stack_config
+from appcdn.defaults import STATIC_EDGE_TTL
+from appcdn.policy.expressions import Request
+from appcdn.policy.rulesets import CompiledRule, Scope, apply_rules, compile_zones, merge_rules, zone_cache_rules
+from appcdn.policy.zone_settings import zone_settings
+from tests.conftest import raw_config
+
+
+def compiled(raw: dict, stack: str = "live"):
+    return compile_zones(parse_stack_config(raw, stack))["example.com"]
+
+
+def outcome(raw: dict, request: Request) -> dict:
+    return apply_rules(compiled(raw).cache, request)
+
+
+WWW = "www.example.com"
+
+
+def test_live_default_caches_what_django_marks_cacheable():
+    assert outcome(raw_config(), Request(WWW, "/en/about/")) == {
+        "cache": True, "edge_ttl": {"mode": "bypass_by_default"}, "browser_ttl": {"mode": "respect_origin"},
+        "cache_key": {"cache_deception_armor": True}}
+
+
+def test_live_default_caches_static_files_for_30_days():
+    settings = outcome(raw_config(), Request(WWW, "/static/css/site.css"))
+    assert settings["cache"] is True
+    assert settings["edge_ttl"] == {"mode": "override_origin", "default": STATIC_EDGE_TTL} == {
+        "mode": "override_origin", "default": 2592000}
+
+
+def test_live_default_never_caches_the_admin():
+    assert outcome(raw_config(), Request(WWW, "/admin/login/"))["cache"] is False
+
+
+def test_test_stage_default_caches_nothing_on_app_hosts():
+    raw = raw_config(other_stages={"test": {"hosts": ["test.example.com"]}})
+    for path in ("/", "/static/site.css", "/admin/"):
+        assert outcome(raw, Request("test.example.com", path))["cache"] is False
+
+
+@pytest.mark.parametrize("request_", [
+    Request(WWW, "/static/site.css", cookies=frozenset(["sessionid"])),
+    Request(WWW, "/en/", headers=frozenset(["Authorization"])),
+])
+def test_session_bypass_comes_last_on_every_stage(request_):
+    raw = raw_config(cache={"rules": [{"name": "all", "action": "cache",
+                                       "edge_ttl": {"mode": "override_origin", "default": 86400}}]})
+    assert outcome(raw, request_)["cache"] is False
+    assert [r.ref for r in compiled(raw).cache][-1] == "shop-live-session"
+
+
+def test_user_rule_of_a_default_name_replaces_the_default_in_place():
+    raw = raw_config(cache={"rules": [{"name": "static", "action": "cache", "match": {"path_prefixes": ["/static/"]},
+                                       "edge_ttl": {"mode": "override_origin", "default": 31536000}}]})
+    assert outcome(raw, Request(WWW, "/static/a.css"))["edge_ttl"]["default"] == 31536000
+    assert [r.ref for r in compiled(raw).cache][:3] == ["shop-live-app", "shop-live-static", "shop-live-admin"]
+
+
+def test_stage_defaults_can_be_switched_off():
+    raw = raw_config(cache={"stage_defaults": False})
+    assert outcome(raw, Request(WWW, "/")) == {}
+    assert [r.ref for r in compiled(raw).cache] == ["shop-live-session"]
+
+
+def test_later_rules_override_earlier_ones():
+    raw = raw_config(cache={"rules": [
+        {"name": "media", "action": "cache", "match": {"path_prefixes": ["/media/"]},
+         "edge_ttl": {"mode": "override_origin", "default": 86400}},
+        {"name": "private", "action": "bypass", "match": {"path_prefixes": ["/media/private/"]}},
+    ]})
+    assert outcome(raw, Request(WWW, "/media/a.jpg"))["cache"] is True
+    assert outcome(raw, Request(WWW, "/media/private/a.pdf"))["cache"] is False
+
+
+def test_rules_with_the_same_settings_are_merged():
+    raw = raw_config(cache={"rules": [{"name": "api", "action": "bypass", "match": {"path_prefixes": ["/api/"]}}]})
+    refs = [r.ref for r in compiled(raw).cache]
+    assert refs == ["shop-live-app", "shop-live-static", "shop-live-admin"]
+    admin = compiled(raw).cache[2]
+    assert admin.names == ("shop/live/admin", "shop/live/api", "shop/live/session", "shop/live/authorization")
+    assert admin.expression == (
+        '(http.host eq "www.example.com" and starts_with(http.request.uri.path, "/admin/")) or '
+        '(http.host eq "www.example.com" and starts_with(http.request.uri.path, "/api/")) or '
+        '(http.host eq "www.example.com" and http.cookie contains "sessionid=") or '
+        '(http.host eq "www.example.com" and any(lower(http.request.headers.names[*])[*] eq "authorization"))')
+
+
+def test_a_rule_is_not_moved_past_a_rule_it_conflicts_with():
+    # media-bypass cannot join admin (earlier) without jumping over media-cache, which it must beat.
+    raw = raw_config(cache={"rules": [
+        {"name": "media", "action": "cache", "match": {"path_prefixes": ["/media/"]}},
+        {"name": "media-private", "action": "bypass", "match": {"path_prefixes": ["/media/private/"]}},
+    ]})
+    refs = [r.ref for r in compiled(raw).cache]
+    assert refs.index("shop-live-media-private") > refs.index("shop-live-media")
+
+
+def _rule(ref: str, host: str, cache: bool) -> CompiledRule:
+    return CompiledRule(ref, (ref,), "set_cache_settings", (("cache", cache),), (Scope((host,), Match()),))
+
+
+def test_a_rule_moves_past_rules_of_other_hosts():
+    merged = merge_rules([_rule("a", "a.example.com", False), _rule("b", "b.example.com", True),
+                          _rule("c", "c.example.com", False)])
+    assert [r.names for r in merged] == [("a", "c"), ("b",)]
+
+
+def test_a_rule_stays_behind_a_conflicting_rule_of_the_same_host():
+    merged = merge_rules([_rule("a", "a.example.com", False), _rule("b", "a.example.com", True),
+                          _rule("c", "a.example.com", False)])
+    assert [r.names for r in merged] == [("a",), ("b",), ("c",)]
+
+
+def test_scopes_that_differ_only_in_hosts_share_one_host_test():
+    raw = raw_config(other_stages={"test": {"hosts": ["test.example.com"]}})
+    raw["sites"].append({"name": "blog", "zone": "example.com", "hosts": ["blog.example.com"],
+                         "other_stages": {"test": {"hosts": ["blog-test.example.com"]}}})
+    first = compiled(raw).cache[0]
+    assert first.ref == "shop-test-app"
+    assert first.expression == 'http.host in {"blog-test.example.com" "test.example.com"}'
+
+
+def test_api_form_sorts_lists_and_omits_unset_settings():
+    raw = raw_config(cache={"rules": [{
+        "name": "feeds", "action": "cache", "match": {"paths": ["/feed/*"]},
+        "edge_ttl": {"mode": "override_origin", "default": 3600, "status_codes": [
+            {"from": 500, "to": 599, "ttl": -1}, {"code": 404, "ttl": 0}]},
+        "cache_key": {"query_string": {"include": ["page", "lang", "page"]}, "ignore_query_order": True},
+    }]})
+    rule = next(r for r in compiled(raw).cache if r.ref == "shop-live-feeds").to_rule()
+    assert rule == {
+        "ref": "shop-live-feeds",
+        "description": "appcdn: shop/live/feeds",
+        "expression": 'http.host eq "www.example.com" and http.request.uri.path strict wildcard "/feed/*"',
+        "action": "set_cache_settings",
+        "action_parameters": {
+            "cache": True,
+            "cache_key": {"custom_key": {"query_string": {"include": {"lists": ["lang", "page"]}}},
+                          "ignore_query_strings_order": True},
+            "edge_ttl": {"mode": "override_origin", "default": 3600, "status_code_ttls": [
+                {"status_code": 404, "value": 0},
+                {"status_code_range": {"from_": 500, "to": 599}, "value": -1}]},
+        },
+        "enabled": True,
+    }
+
+
+def test_including_no_query_string_is_written_as_excluding_all():
+    raw = raw_config(cache={"rules": [{"name": "q", "action": "cache", "cache_key": {"query_string": {"include": []}}}]})
+    rule = next(r for r in compiled(raw).cache if r.ref == "shop-live-q")
+    assert dict(rule.settings)["cache_key"] == {"custom_key": {"query_string": {"exclude": {"all": True}}}}
+
+
+def test_every_emitted_expression_parses_with_wirefilter():
+    raw = raw_config(images=[{"name": "photos", "match": {"path_prefixes": ["/media/photos/"]}, "polish": "lossy"}],
+                     other_stages={"test": {"hosts": ["test.example.com"]}})
+    zone = compiled(raw)
+    for rule in zone.cache + zone.config:
+        assert "error" not in octorules_wirefilter.parse_expression(rule.expression)
+
+
+def test_image_rules_become_configuration_rules():
+    raw = raw_config(images=[{"name": "photos", "match": {"path_prefixes": ["/media/photos/"]}, "polish": "lossy"}])
+    [rule] = compiled(raw).config
+    assert rule.to_rule()["action"] == "set_config"
+    assert rule.to_rule()["action_parameters"] == {"polish": "lossy"}
+
+
+def test_too_many_rules_for_the_plan_fail_naming_the_zone_and_limit():
+    rules = [{"name": f"r{i}", "action": "cache", "match": {"path_prefixes": [f"/p{i}/"]},
+              "edge_ttl": {"mode": "override_origin", "default": 7200 + i}} for i in range(8)]
+    raw = raw_config(plan="free", cache={"rules": rules})
+    with pytest.raises(ConfigError) as err:
+        compile_zones(parse_stack_config(raw, "live"))
+    [problem] = err.value.problems
+    assert problem.path == "zones.example.com.plan"
+    assert "compile to 12 rules after merging; the free plan allows 10" in problem.message
+    assert "sites[0].cache" in problem.message
+
+
+def test_non_owner_stack_compiles_no_rules():
+    assert compile_zones(parse_stack_config(raw_config(stage="test"), "test")) == {}
+
+
+def test_same_config_gives_byte_identical_rules():
+    raw = raw_config(cache={"rules": [{"name": "f", "action": "cache", "match": {"paths": ["/b/*", "/a/*"]},
+                                       "cache_key": {"query_string": {"exclude": ["z", "a"]}}}]},
+                     other_stages={"test": {"hosts": ["test.example.com"]}})
+    dumps = {json.dumps([r.to_rule() for r in compiled(raw).cache]) for _ in range(3)}
+    assert len(dumps) == 1
+
+
+def test_zone_settings_baseline_and_polish_only_on_paid_plans():
+    pro = parse_stack_config(raw_config(), "live").zones["example.com"]
+    assert zone_settings(pro) == {"ssl": "strict", "min_tls_version": "1.2", "tls_1_3": "on",
+                                  "always_use_https": "on", "automatic_https_rewrites": "on", "http3": "on",
+                                  "polish": "off", "webp": "off"}
+    free = parse_stack_config(raw_config(plan="free"), "live").zones["example.com"]
+    assert "polish" not in zone_settings(free) and "webp" not in zone_settings(free)
+
+
+def test_zone_cache_rules_compose_every_stage_the_owner_knows():
+    config = parse_stack_config(raw_config(other_stages={"test": {"hosts": ["test.example.com"]}}), "live")
+    names = [n for r in zone_cache_rules(config, "example.com") for n in r.names]
+    assert names[:3] == ["shop/test/app", "shop/test/session", "shop/test/authorization"]
+    assert "shop/live/static" in names
