@@ -190,6 +190,11 @@ def _zone_sites(config: StackConfig, zone_name: str) -> list[Site]:
 
 def zone_cache_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]:
     """The zone's cache rules: every site on it, every stage the owner composes, merged."""
+    return merge_rules(scoped_cache_rules(config, zone_name))
+
+
+def scoped_cache_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]:
+    """The zone's cache rules one per neutral rule, in order of application, before merging."""
     rules = []
     for site in _zone_sites(config, zone_name):
         for stage, hosts, policy in site_stages(site, config.stage):
@@ -199,7 +204,7 @@ def zone_cache_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]:
                     action="set_cache_settings", settings=_ordered(cache_settings(rule)),
                     scopes=(Scope(tuple(hosts), rule.match),),
                 ))
-    return merge_rules(rules)
+    return rules
 
 
 def image_rule_settings(rule: ImageRule) -> dict[str, Any]:
