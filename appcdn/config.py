@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import octorules_wirefilter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 NAMESPACE = "appcdn"
 STAGES = ("test", "live")
@@ -52,6 +52,11 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@%/-]*$")
 GLOB_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@%/*-]*$")
 METHOD_RE = re.compile("^(" + "|".join(METHODS) + ")$")
+OBJECT_GLOB_RE = re.compile(r"^(?!/)[A-Za-z0-9._~!$&'()+,;=:@%/*-]+$")
+OBJECT_PREFIX_RE = re.compile(r"^[A-Za-z0-9._~!$&'()+,;=:@%-][A-Za-z0-9._~!$&'()+,;=:@%/-]*/$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
+MAX_AGE_RE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)\s*(?:,|$)")
 
 
 class Strict(BaseModel):
@@ -88,6 +93,12 @@ Method = Annotated[str, _check(METHOD_RE, f"an HTTP method; allowed: {', '.join(
 CookieName = Annotated[str, _check(COOKIE_NAME_RE, "a cookie name")]
 HeaderName = Annotated[str, _check(HEADER_NAME_RE, "a header name", str.lower)]
 Expression = Annotated[str, AfterValidator(_check_expression)]
+ObjectGlob = Annotated[str, _check(
+    OBJECT_GLOB_RE, "a valid object-key glob such as 'filer_public_thumbnails/*': no leading '/';"
+                    " '*' is the only wildcard ('?', '[' and quotes are not allowed)")]
+ObjectPrefix = Annotated[str, _check(OBJECT_PREFIX_RE, "an object-key prefix such as 'filer_public/' (ends with '/')")]
+BucketName = Annotated[str, _check(BUCKET_RE, "an S3 bucket name (3-63 lower-case letters, digits, '-' and '.')")]
+AccountName = Annotated[str, _check(ACCOUNT_RE, "a storage account name (3-24 lower-case letters and digits)")]
 
 
 class Match(Strict):
@@ -203,11 +214,87 @@ class ZoneConfig(Strict):
     images: ZoneImages = ZoneImages()
 
 
+
+class HeaderRule(Strict):
+    """Headers for the objects whose key matches ``match``. In a list, the first match wins."""
+
+    match: ObjectGlob
+    cache_control: str
+    content_disposition: str | None = None
+    content_language: str | None = None
+    edge_ttl: Literal["auto", "override", "respect_origin"] = Field(
+        default="auto", description="override: the edge uses max-age even for objects stored without the "
+                                    "header; auto: override where the plan's minimum edge TTL allows it")
+
+    def max_age(self) -> int | None:
+        found = MAX_AGE_RE.search(self.cache_control.lower())
+        return int(found.group(1)) if found else None
+
+
+DEFAULT_PUBLIC_PREFIXES = ("filer_public/", "filer_public_thumbnails/")
+DEFAULT_MEDIA_HEADERS = (
+    HeaderRule(match="filer_public_thumbnails/*", cache_control="public, max-age=31536000"),
+    HeaderRule(match="*", cache_control="public, max-age=3600"),
+)
+
+
+class AwsMedia(Strict):
+    region: str = "eu-central-1"
+    bucket_name: BucketName | None = Field(default=None, description="default: named by Pulumi from the site")
+    noncurrent_version_days: int = Field(default=30, ge=1, le=3650, description="Live: keep old versions this long")
+
+
+class AzureMedia(Strict):
+    resource_group: str | None = Field(default=None, description="existing group; default: create one")
+    location: str = "westeurope"
+    account_name: AccountName | None = Field(default=None, description="default: named by Pulumi from the site")
+    soft_delete_days: int = Field(default=30, ge=1, le=365, description="Live: blob and container soft delete")
+
+
+class MediaDomain(Strict):
+    """A custom media host on the site's zone, routed to the bucket by Cloudflare Cloud Connector."""
+
+    host: Host
+    cache: bool = Field(default=True, description="false: the edge bypasses its cache for this host")
+
+
+class MediaConfig(Strict):
+    backend: Literal["aws", "azure"]
+    aws: AwsMedia = AwsMedia()
+    azure: AzureMedia = AzureMedia()
+    public_prefixes: list[ObjectPrefix] = list(DEFAULT_PUBLIC_PREFIXES)
+    headers: list[HeaderRule] = Field(default=list(DEFAULT_MEDIA_HEADERS), min_length=1)
+    domain: MediaDomain | None = None
+
+    def endpoint_host(self) -> str | None:
+        """The provider's host for the bucket, when its name is known before deployment."""
+        if self.backend == "aws" and self.aws.bucket_name:
+            return f"{self.aws.bucket_name}.s3.{self.aws.region}.amazonaws.com"
+        if self.backend == "azure" and self.azure.account_name:
+            return f"{self.azure.account_name}.blob.core.windows.net"
+        return None
+
+
+class CertificateConfig(Strict):
+    """A certificate for some of the site's hosts (app or media). Hosts without one use Universal SSL."""
+
+    name: Name
+    mode: Literal["advanced", "uploaded", "origin_ca", "acm"]
+    hosts: list[Host] = Field(min_length=1)
+    certificate_authority: Literal["google", "lets_encrypt", "ssl_com"] = "lets_encrypt"
+    validation_method: Literal["txt", "http", "email"] = "txt"
+    validity_days: int | None = Field(default=None, description="advanced: 14/30/90/365; origin_ca: 7..5475")
+    certificate: SecretStr | None = Field(default=None, description="uploaded: PEM, set with --secret")
+    private_key: SecretStr | None = Field(default=None, description="uploaded: PEM, set with --secret")
+    region: str = Field(default="us-east-1", description="acm: us-east-1 for CloudFront")
+
+
 class StageHosts(Strict):
     """Another stage's hosts and cache policy, composed by the zone's owner stack."""
 
     hosts: list[Host] = Field(min_length=1)
     cache: CachePolicy = CachePolicy()
+    media: MediaConfig | None = None
 
 
 class Site(Strict):
@@ -217,6 +304,8 @@ class Site(Strict):
     origin: Host | None = Field(default=None, description="host name the app's DNS records point to (CNAME)")
     cache: CachePolicy = CachePolicy()
     images: list[ImageRule] = []
+    media: MediaConfig | None = None
+    certificates: list[CertificateConfig] = []
     other_stages: dict[Stage, StageHosts] = {}
 
 
@@ -295,6 +384,10 @@ def parse_stack_config(raw: Mapping[str, Any], stack_name: str) -> StackConfig:
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _media_hosts(media: "MediaConfig | None") -> list[str]:
+    return [media.domain.host] if media is not None and media.domain is not None else []
 
 
 def _in_zone(host: str, zone: str) -> bool:
@@ -395,7 +488,8 @@ def check_meaning(config: StackConfig) -> Iterable[Problem]:
             yield Problem(f"{sp}.zone", f"{site.zone!r} is not declared under zones ({', '.join(config.zones)})")
             continue
         owner = zone.owner == config.stage
-        stage_hosts = {config.stage: site.hosts} | {st: sh.hosts for st, sh in site.other_stages.items()}
+        stage_hosts = {config.stage: site.hosts + _media_hosts(site.media)} | {
+            st: sh.hosts + _media_hosts(sh.media) for st, sh in site.other_stages.items()}
         for stage, hosts in stage_hosts.items():
             hp = f"{sp}.hosts" if stage == config.stage else f"{sp}.other_stages.{stage}.hosts"
             for h in hosts:
@@ -414,6 +508,13 @@ def check_meaning(config: StackConfig) -> Iterable[Problem]:
         yield from _policy_problems(f"{sp}.cache", site.cache, site.hosts, zone.plan)
         for stage, other in site.other_stages.items():
             yield from _policy_problems(f"{sp}.other_stages.{stage}.cache", other.cache, other.hosts, zone.plan)
+        if site.media is not None:
+            yield from _media_problems(f"{sp}.media", site.media, site, zone, False, zone.owner)
+        for stage, other in site.other_stages.items():
+            if other.media is not None:
+                yield from _media_problems(f"{sp}.other_stages.{stage}.media", other.media, site, zone, True,
+                                           zone.owner)
+        yield from _certificate_problems(f"{sp}.certificates", site.certificates, site, zone)
         img_names = [r.name for r in site.images]
         for j, rule in enumerate(site.images):
             ip = f"{sp}.images[{j}]"
@@ -422,3 +523,90 @@ def check_meaning(config: StackConfig) -> Iterable[Problem]:
             if rule.polish != "off" and TIER_ORDER[zone.plan] < TIER_ORDER["pro"]:
                 yield Problem(f"{ip}.polish", f"Polish needs the pro plan or above; the zone is on {zone.plan}")
             yield from _match_problems(f"{ip}.match", rule.match, site.hosts, zone.plan)
+
+
+ADVANCED_VALIDITY = {"lets_encrypt": (90,), "google": (14, 30, 90), "ssl_com": (14, 30, 90, 365)}
+ORIGIN_CA_VALIDITY = (7, 30, 90, 365, 730, 1095, 5475)
+MAX_ADVANCED_HOSTS = 50
+
+
+def glob_shadows(earlier: str, later: str) -> bool:
+    """Whether every key ``later`` matches is matched by ``earlier`` (sufficient test for '*'-only globs)."""
+    if earlier == later or earlier == "*":
+        return True
+    if earlier.endswith("*") and "*" not in earlier[:-1]:
+        return later.startswith(earlier[:-1])
+    return False
+
+
+def _media_problems(path: str, media: MediaConfig, site: Site, zone: ZoneConfig, for_other_stage: bool,
+                    owner_stage: Stage) -> Iterable[Problem]:
+    for j, rule in enumerate(media.headers):
+        hp = f"{path}.headers[{j}]"
+        for i, earlier in enumerate(media.headers[:j]):
+            if glob_shadows(earlier.match, rule.match):
+                yield Problem(f"{hp}.match", f"never applies: headers[{i}] ({earlier.match!r}) comes first and "
+                                             f"matches every key this one does; the first match wins, so put the "
+                                             f"narrower rule first")
+                break
+        max_age = rule.max_age()
+        if max_age is None and rule.edge_ttl == "override":
+            yield Problem(f"{hp}.cache_control", "edge_ttl override needs a max-age in cache_control")
+        if max_age is not None and rule.edge_ttl == "override" and max_age < MIN_EDGE_TTL[zone.plan]:
+            yield Problem(f"{hp}.edge_ttl", f"max-age {max_age} s is below the {zone.plan} plan's minimum edge TTL "
+                                            f"of {MIN_EDGE_TTL[zone.plan]} s; use respect_origin or auto")
+    for j, prefix in enumerate(media.public_prefixes):
+        if media.public_prefixes.index(prefix) != j:
+            yield Problem(f"{path}.public_prefixes[{j}]", f"{prefix!r} is listed twice")
+    if media.domain is not None:
+        if not _in_zone(media.domain.host, site.zone):
+            yield Problem(f"{path}.domain.host", f"{media.domain.host!r} is outside the site's zone {site.zone}; a "
+                                                 "custom media domain must be a host of that zone")
+        if for_other_stage and media.endpoint_host() is None:
+            key = "aws.bucket_name" if media.backend == "aws" else "azure.account_name"
+            yield Problem(f"{path}.{key}", f"required with a custom media domain here: the {owner_stage} stack "
+                                           "routes the domain to this bucket, so its name must be fixed")
+
+
+def _certificate_problems(path: str, certs: list[CertificateConfig], site: Site, zone: ZoneConfig) -> Iterable[Problem]:
+    own_hosts = list(site.hosts) + ([site.media.domain.host] if site.media and site.media.domain else [])
+    covered: dict[str, str] = {}
+    names = [c.name for c in certs]
+    for i, cert in enumerate(certs):
+        cp = f"{path}[{i}]"
+        if names.count(cert.name) > 1:
+            yield Problem(f"{cp}.name", f"{cert.name!r} is used by more than one certificate")
+        for host in cert.hosts:
+            if host not in own_hosts:
+                yield Problem(f"{cp}.hosts", f"{host!r} is not one of the site's hosts on this stage "
+                                             f"({', '.join(own_hosts)})")
+            elif host in covered and covered[host] != cert.name:
+                yield Problem(f"{cp}.hosts", f"{host!r} is already covered by certificate {covered[host]!r}")
+            covered.setdefault(host, cert.name)
+        secrets_given = [k for k in ("certificate", "private_key") if getattr(cert, k) is not None]
+        if cert.mode == "uploaded":
+            if TIER_ORDER[zone.plan] < TIER_ORDER["business"]:
+                yield Problem(f"{cp}.mode", f"uploaded certificates (custom SSL) need the business plan or above; "
+                                            f"the zone is on {zone.plan}. Use advanced or the default Universal SSL")
+            for key in ("certificate", "private_key"):
+                if key not in secrets_given:
+                    yield Problem(f"{cp}.{key}", "required for an uploaded certificate (PEM, set with --secret)")
+        elif secrets_given:
+            yield Problem(cp, f"{', '.join(secrets_given)} only for mode uploaded, not {cert.mode}")
+        if cert.mode == "advanced":
+            if len(cert.hosts) > MAX_ADVANCED_HOSTS:
+                yield Problem(f"{cp}.hosts", f"an advanced certificate pack holds at most {MAX_ADVANCED_HOSTS} hosts")
+            if site.zone not in cert.hosts:
+                yield Problem(f"{cp}.hosts", f"an advanced certificate pack must include the zone apex {site.zone}")
+            allowed = ADVANCED_VALIDITY[cert.certificate_authority]
+            if cert.validity_days is not None and cert.validity_days not in allowed:
+                yield Problem(f"{cp}.validity_days", f"{cert.certificate_authority} issues for "
+                                                     f"{', '.join(map(str, allowed))} days")
+        if cert.mode == "origin_ca":
+            if zone.settings.ssl != "strict":
+                yield Problem(f"{cp}.mode", "an Origin CA certificate is for SSL mode strict; the zone uses "
+                                            f"{zone.settings.ssl}")
+            if cert.validity_days is not None and cert.validity_days not in ORIGIN_CA_VALIDITY:
+                yield Problem(f"{cp}.validity_days", f"Origin CA issues for {', '.join(map(str, ORIGIN_CA_VALIDITY))} days")
+        if cert.mode == "acm" and cert.validity_days is not None:
+            yield Problem(f"{cp}.validity_days", "ACM sets the validity itself")

@@ -1,4 +1,4 @@
-"""``AppHosts``: a site's host names on one stage, proxied through Cloudflare to the app's origin."""
+"""``AppHosts``: a site's host names on one stage, proxied through Cloudflare to their origin."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ class AppHostsArgs(TypedDict):
     """Zone the hosts belong to."""
     hosts: Sequence[str]
     """Host names to serve, e.g. ``www.example.com``; the apex is allowed (CNAME flattening)."""
-    origin: str
-    """The app's origin host name on the PaaS; every host is a proxied CNAME to it."""
+    origin: pulumi.Input[str]
+    """The origin host name (the app on the PaaS, or a media bucket); every host is a proxied CNAME to it."""
+    purpose: str
+    """What the hosts serve ("app", "media"), written into the records' comments."""
 
 
 class AppHosts(pulumi.ComponentResource):
@@ -28,7 +30,7 @@ class AppHosts(pulumi.ComponentResource):
         records = [
             cloudflare.DnsRecord(f"{name}-{host}", zone_id=args["zone_id"], name=host, type="CNAME",
                                  content=args["origin"], proxied=True, ttl=1,
-                                 comment="appcdn: app host", opts=pulumi.ResourceOptions(parent=self))
+                                 comment=f"appcdn: {args['purpose']} host", opts=pulumi.ResourceOptions(parent=self))
             for host in sorted(args["hosts"])
         ]
         self.record_ids = pulumi.Output.all(*[r.id for r in records])

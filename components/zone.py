@@ -23,10 +23,12 @@ class ZoneArgs(TypedDict):
     """Rules of the ``http_request_cache_settings`` phase, in order; none means the phase is left alone."""
     config_rules: Sequence[Mapping[str, Any]]
     """Rules of the ``http_config_settings`` phase, in order; none means the phase is left alone."""
+    cloud_connector_rules: Sequence[pulumi.Input[Mapping[str, Any]]]
+    """The zone's Cloud Connector rules (media hosts → buckets); the list is replaced whole on update."""
 
 
 class Zone(pulumi.ComponentResource):
-    """Owns a zone's settings and its cache and configuration phase rulesets.
+    """Owns a zone's settings, its cache and configuration phase rulesets and its Cloud Connector rules.
 
     Cloudflare allows one zone-level entry-point ruleset per phase, so exactly one stack may declare
     this component for a zone (the zone's owner); other stacks only add host names.
@@ -57,6 +59,9 @@ class Zone(pulumi.ComponentResource):
                                                     args["cache_rules"], child)
         self.config_ruleset_id = self._phase_ruleset(name, "config-rules", "http_config_settings",
                                                      args["config_rules"], child)
+        if args["cloud_connector_rules"]:
+            cloudflare.CloudConnectorRules(f"{name}-cloud-connector", zone_id=self.zone_id,
+                                           rules=list(args["cloud_connector_rules"]), opts=child)
         self.register_outputs({"zone_id": self.zone_id, "cache_ruleset_id": self.cache_ruleset_id,
                                "config_ruleset_id": self.config_ruleset_id})
 

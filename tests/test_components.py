@@ -16,7 +16,7 @@ def declare(program):
 
 def zone_args(**kw):
     return {"name": "example.com", "zone_id": "zid", "account_id": None, "settings": {"ssl": "strict"},
-            "cache_rules": [RULE], "config_rules": [], **kw}
+            "cache_rules": [RULE], "config_rules": [], "cloud_connector_rules": [], **kw}
 
 
 def test_zone_by_id_creates_no_zone_and_manages_settings_and_cache_rules():
@@ -55,7 +55,7 @@ def test_zone_takes_exactly_one_of_id_and_account(zone_id, account_id):
 
 def test_app_hosts_are_proxied_cnames_to_the_origin():
     res = declare(lambda: AppHosts("shop-live", {"zone_id": "zid", "hosts": ["www.example.com", "example.com"],
-                                                 "origin": "shop.eu.aldryn.io"}))
+                                                 "origin": "shop.eu.aldryn.io", "purpose": "app"}))
     records = [r for r in res.values() if r.type == "cloudflare:index/dnsRecord:DnsRecord"]
     assert sorted(r.inputs["name"] for r in records) == ["example.com", "www.example.com"]
     for record in records:

@@ -184,7 +184,7 @@ def test_too_many_rules_for_the_plan_fail_naming_the_zone_and_limit():
     [problem] = err.value.problems
     assert problem.path == "zones.example.com.plan"
     assert "compile to 12 rules after merging; the free plan allows 10" in problem.message
-    assert "sites[0].cache" in problem.message
+    assert "cache and media of sites[0]" in problem.message
 
 
 def test_non_owner_stack_compiles_no_rules():

@@ -37,15 +37,18 @@ def test_live_owns_the_zone_settings_with_secure_baseline(live):
 def test_live_composes_the_test_hosts_rules_on_the_shared_zone(live):
     rules = live["example-com-cache-rules"].inputs["rules"]
     assert rules[0]["ref"] == "shop-test-app"
-    assert rules[0]["expression"] == 'http.host in {"blog-test.example.com" "test.example.com"}'
+    # Test's app hosts bypass; the uncached media domain files.example.com shares the rule (same settings).
+    assert rules[0]["expression"] == 'http.host in {"blog-test.example.com" "files.example.com" "test.example.com"}'
     assert rules[0]["actionParameters"] == {"cache": False}
     assert len(rules) <= 25  # pro
 
 
-def test_test_stack_only_adds_its_host_names(test_stack):
-    assert {r.type for r in test_stack.values()} == {"appcdn:index:AppHosts", "cloudflare:index/dnsRecord:DnsRecord"}
+def test_test_stack_only_adds_its_host_names_and_its_own_media(test_stack):
+    cloudflare_types = {r.type for r in test_stack.values() if r.type.startswith("cloudflare:")}
+    assert cloudflare_types == {"cloudflare:index/dnsRecord:DnsRecord"}
     names = sorted(r.inputs["name"] for r in test_stack.values() if "dnsRecord" in r.type)
-    assert names == ["blog-test.example.com", "test.example.com"]
+    assert names == ["blog-test.example.com", "media-test.example.com", "test.example.com"]
+    assert {"appcdn:index:S3Media", "appcdn:index:AzureMedia"} <= {r.type for r in test_stack.values()}
 
 
 def test_one_owner_per_zone_phase_across_the_shipped_stacks(live, test_stack):

@@ -12,6 +12,7 @@ from typing import Any
 from appcdn.config import Match, StackConfig
 from appcdn.defaults import stage_cache_rules
 from appcdn.policy.expressions import Request
+from appcdn.policy.media import object_path
 from appcdn.policy.rulesets import ZoneRules, apply_rules, site_stages
 
 
@@ -99,16 +100,19 @@ def behaviour_rows(config: StackConfig, compiled: dict[str, ZoneRules]) -> list[
                                      f"edge rules owned by the {zone.owner} stack", "-", "-", "-"))
             continue
         rules = compiled[site.zone]
-        for stage, hosts, policy in site_stages(site, config.stage):
-            seen = set()
-            matches = [r.match for r in stage_cache_rules(policy, stage)]
+        for ss in site_stages(site, config.stage):
+            stage, seen = ss.stage, set()
+            probes = [(ss.hosts, r.match) for r in stage_cache_rules(ss.cache, stage)]
             if stage == config.stage:
-                matches += [r.match for r in site.images]
-            for match in matches:
+                probes += [(ss.hosts, r.match) for r in site.images]
+            if ss.media is not None and ss.media.domain is not None:
+                probes += [([ss.media.domain.host], Match(paths=[object_path(ss.media, r.match)]))
+                           for r in ss.media.headers]
+            for hosts, match in probes:
                 label = describe(match)
-                if label in seen:
+                if (label, hosts[0]) in seen:
                     continue
-                seen.add(label)
+                seen.add((label, hosts[0]))
                 request = representative(match, hosts)
                 settings = apply_rules(rules.cache, request)
                 polish = apply_rules(rules.config, request).get("polish", zone.images.polish) \

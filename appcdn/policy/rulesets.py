@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from appcdn.config import (
-    RULES_PER_PHASE, CacheRule, ConfigError, ImageRule, Match, Problem, Site, Stage, StackConfig, STAGES,
+    RULES_PER_PHASE, STAGES, CachePolicy, CacheRule, ConfigError, ImageRule, Match, MediaConfig, Problem, Site, Stage,
+    StackConfig,
 )
 from appcdn.defaults import stage_cache_rules
 from appcdn.policy.expressions import MAX_EXPRESSION_LENGTH, Request, any_expression, match_expression, request_matches
+from appcdn.policy.media import media_edge_rules, media_stage_hosts
 
 CACHE_PHASE = "http_request_cache_settings"
 CONFIG_PHASE = "http_config_settings"
@@ -178,10 +180,22 @@ def _ordered(settings: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(settings.items()))
 
 
-def site_stages(site: Site, own_stage: Stage) -> list[tuple[Stage, list[str], Any]]:
-    """(stage, hosts, cache policy) of every stage the site declares, in a fixed order."""
-    found = {own_stage: (site.hosts, site.cache)} | {s: (o.hosts, o.cache) for s, o in site.other_stages.items()}
-    return [(s, list(found[s][0]), found[s][1]) for s in STAGES if s in found]
+@dataclass(frozen=True)
+class SiteStage:
+    """One stage of a site as the zone's owner composes it."""
+
+    site: str
+    stage: Stage
+    hosts: list[str]
+    cache: CachePolicy
+    media: MediaConfig | None
+
+
+def site_stages(site: Site, own_stage: Stage) -> list[SiteStage]:
+    """Every stage the site declares, in a fixed order."""
+    found = {own_stage: SiteStage(site.name, own_stage, list(site.hosts), site.cache, site.media)} | {
+        s: SiteStage(site.name, s, list(o.hosts), o.cache, o.media) for s, o in site.other_stages.items()}
+    return [found[s] for s in STAGES if s in found]
 
 
 def _zone_sites(config: StackConfig, zone_name: str) -> list[Site]:
@@ -195,14 +209,18 @@ def zone_cache_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]:
 
 def scoped_cache_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]:
     """The zone's cache rules one per neutral rule, in order of application, before merging."""
+    plan = config.zones[zone_name].plan
     rules = []
     for site in _zone_sites(config, zone_name):
-        for stage, hosts, policy in site_stages(site, config.stage):
-            for rule in stage_cache_rules(policy, stage):
+        for ss in site_stages(site, config.stage):
+            named = [(r.name, r.match, cache_settings(r), ss.hosts) for r in stage_cache_rules(ss.cache, ss.stage)]
+            if ss.media is not None:
+                named += [(n, m, settings, media_stage_hosts(ss.media)) for n, m, settings in
+                          media_edge_rules(ss.media, plan)]
+            for name, match, settings, hosts in named:
                 rules.append(CompiledRule(
-                    ref=f"{site.name}-{stage}-{rule.name}", names=(f"{site.name}/{stage}/{rule.name}",),
-                    action="set_cache_settings", settings=_ordered(cache_settings(rule)),
-                    scopes=(Scope(tuple(hosts), rule.match),),
+                    ref=f"{ss.site}-{ss.stage}-{name}", names=(f"{ss.site}/{ss.stage}/{name}",),
+                    action="set_cache_settings", settings=_ordered(settings), scopes=(Scope(tuple(hosts), match),),
                 ))
     return rules
 
@@ -224,21 +242,27 @@ def zone_config_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]
     return merge_rules(rules)
 
 
+def zone_media_domains(config: StackConfig, zone_name: str) -> list[SiteStage]:
+    """The site stages on the zone whose media is served on a custom domain (one Cloud Connector rule each)."""
+    return [ss for site in _zone_sites(config, zone_name) for ss in site_stages(site, config.stage)
+            if ss.media is not None and ss.media.domain is not None]
+
+
 @dataclass(frozen=True)
 class ZoneRules:
     zone: str
     cache: list[CompiledRule]
     config: list[CompiledRule]
+    media_domains: list[SiteStage]
 
 
-def _limit_problems(config: StackConfig, zone_name: str, phase: str, rules: list[CompiledRule],
-                    key: str) -> Iterable[Problem]:
+def _limit_problems(config: StackConfig, zone_name: str, phase: str, count: int, keys: str) -> Iterable[Problem]:
     plan = config.zones[zone_name].plan
     limit = RULES_PER_PHASE[plan]
-    if len(rules) > limit:
-        sites = ", ".join(f"sites[{i}].{key}" for i, s in enumerate(config.sites) if s.zone == zone_name)
+    if count > limit:
+        sites = ", ".join(f"sites[{i}]" for i, s in enumerate(config.sites) if s.zone == zone_name)
         yield Problem(f"zones.{zone_name}.plan",
-                      f"the {phase} rules of this zone ({sites}) compile to {len(rules)} rules after merging; "
+                      f"the {phase} rules of this zone ({keys} of {sites}) compile to {count} rules after merging; "
                       f"the {plan} plan allows {limit}")
 
 
@@ -248,9 +272,11 @@ def compile_zones(config: StackConfig) -> dict[str, ZoneRules]:
     for zone_name in config.zones:
         if not config.owns(zone_name):
             continue
-        rules = ZoneRules(zone_name, zone_cache_rules(config, zone_name), zone_config_rules(config, zone_name))
-        problems += _limit_problems(config, zone_name, CACHE_PHASE, rules.cache, "cache")
-        problems += _limit_problems(config, zone_name, CONFIG_PHASE, rules.config, "images")
+        rules = ZoneRules(zone_name, zone_cache_rules(config, zone_name), zone_config_rules(config, zone_name),
+                          zone_media_domains(config, zone_name))
+        problems += _limit_problems(config, zone_name, CACHE_PHASE, len(rules.cache), "cache and media")
+        problems += _limit_problems(config, zone_name, CONFIG_PHASE, len(rules.config), "images")
+        problems += _limit_problems(config, zone_name, "Cloud Connector", len(rules.media_domains), "media.domain")
         compiled[zone_name] = rules
     if problems:
         raise ConfigError(problems)

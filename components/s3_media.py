@@ -1,0 +1,77 @@
+"""``S3Media``: a site's media bucket on S3, private except the public prefixes, TLS only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from appcdn.policy.media import cors_origins, s3_bucket_policy
+
+
+class S3MediaArgs(TypedDict):
+    region: str
+    """AWS region of the bucket."""
+    bucket_name: NotRequired[str | None]
+    """Fixed bucket name; default: named by Pulumi from the component's name."""
+    public_prefixes: Sequence[str]
+    """Object-key prefixes anyone may read (GetObject only); everything else stays private."""
+    cors_hosts: Sequence[str]
+    """Hosts whose pages may fetch media from the browser (HTTPS origins)."""
+    versioning: bool
+    """Keep versions (Live), expiring noncurrent ones after ``noncurrent_version_days``."""
+    noncurrent_version_days: int
+    tags: Mapping[str, str]
+    protect: bool
+    """Protect the bucket from ``destroy`` and renames, and retain it if it is ever deleted (Live media)."""
+
+
+class S3Media(pulumi.ComponentResource):
+    """Bucket owner enforced (no ACLs), public access blocked but for a policy that allows reading the
+    public prefixes, SSE-S3 encryption, a deny of any request not over TLS, CORS for the site's hosts."""
+
+    bucket_name: pulumi.Output[str]
+    endpoint_host: pulumi.Output[str]
+
+    def __init__(self, name: str, args: S3MediaArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("appcdn:index:S3Media", name, {}, opts)
+        region = args["region"]
+        keep = pulumi.ResourceOptions(parent=self, protect=args["protect"], retain_on_delete=args["protect"])
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.get("bucket_name"), region=region,
+                               tags=dict(args["tags"]), opts=keep)
+        self.bucket_name = bucket.bucket
+        self.endpoint_host = pulumi.Output.concat(bucket.bucket, f".s3.{region}.amazonaws.com")
+
+        ownership = aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, region=region,
+                                                   rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access", bucket=bucket.id, region=region, block_public_acls=True, ignore_public_acls=True,
+            block_public_policy=not args["public_prefixes"], restrict_public_buckets=not args["public_prefixes"],
+            opts=child)
+        aws.s3.BucketPolicy(
+            f"{name}-policy", bucket=bucket.id, region=region,
+            policy=bucket.arn.apply(lambda arn: json.dumps(s3_bucket_policy(arn, args["public_prefixes"]))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]))
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=bucket.id, region=region,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
+            opts=child)
+        aws.s3.BucketCorsConfiguration(
+            f"{name}-cors", bucket=bucket.id, region=region,
+            cors_rules=[{"allowed_methods": ["GET", "HEAD"], "allowed_origins": cors_origins(args["cors_hosts"]),
+                         "allowed_headers": ["*"], "max_age_seconds": 3600}],
+            opts=child)
+        if args["versioning"]:
+            versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, region=region,
+                                                 versioning_configuration={"status": "Enabled"}, opts=child)
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle", bucket=bucket.id, region=region,
+                rules=[{"id": "expire-noncurrent-versions", "status": "Enabled", "filter": {},
+                        "noncurrent_version_expiration": {"noncurrent_days": args["noncurrent_version_days"]},
+                        "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+        self.register_outputs({"bucket_name": self.bucket_name, "endpoint_host": self.endpoint_host})
