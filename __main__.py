@@ -11,24 +11,25 @@ from appcdn.policy.rulesets import compile_zones
 from appcdn.policy.zone_settings import zone_settings
 from components.app_hosts import AppHosts
 from components.azure_media import AzureMedia
+from components.certificates import SiteCertificates, certificate_spec
 from components.s3_media import S3Media
 from components.zone import Zone
 
 
-def read_namespace() -> dict:
-    """Every key the stack sets in the ``appcdn`` namespace, so that unknown keys can be reported."""
+def read_namespace() -> tuple[dict, list[str]]:
+    """Every key the stack sets in the ``appcdn`` namespace (so that unknown keys can be reported), and the
+    secret ones. Read raw: the values feed validation only; secrets reach resources as secret Outputs."""
     prefix = NAMESPACE + ":"
-    keys = {k for k in {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-            if k.startswith(prefix)}
-    config = pulumi.Config(NAMESPACE)
+    keys = sorted(k for k in {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+                  if k.startswith(prefix))
     out = {}
-    for key in sorted(keys):
-        raw = config.get(key[len(prefix):])
+    for key in keys:
+        raw = pulumi.runtime.config.get_config(key)
         try:
             out[key[len(prefix):]] = json.loads(raw)
         except (TypeError, ValueError):
             out[key[len(prefix):]] = raw
-    return out
+    return out, [k for k in keys if pulumi.runtime.config.is_config_secret(k)]
 
 
 def declare_media(site: Site, media: MediaConfig, stage: str) -> S3Media | AzureMedia:
@@ -49,7 +50,8 @@ def declare_media(site: Site, media: MediaConfig, stage: str) -> S3Media | Azure
 
 
 try:
-    stack_config = parse_stack_config(read_namespace(), pulumi.get_stack())
+    namespace, secret_keys = read_namespace()
+    stack_config = parse_stack_config(namespace, pulumi.get_stack(), secret_keys)
     compiled = compile_zones(stack_config)
 except ConfigError as err:
     raise pulumi.RunError(err.report()) from None
@@ -84,10 +86,15 @@ for site in stack_config.sites:
         AppHosts(f"{site.name}-{stage}", {
             "zone_id": zone_ids[site.zone], "hosts": site.hosts, "origin": site.origin, "purpose": "app"})
     exports = {"hosts": site.hosts, "zone": site.zone}
+    if site.certificates:
+        certificates = SiteCertificates(f"{site.name}-{stage}-certificates", {
+            "zone_id": zone_ids[site.zone], "certificates": [certificate_spec(c) for c in site.certificates]})
+        exports["origin_certificates"] = certificates.origin_certificates
+        exports["acm_certificate_arns"] = certificates.acm_certificate_arns
     if site.media:
         storage = media_storage[site.name]
         if site.media.domain:
-            AppHosts(f"{site.name}-{stage}-media", {
+            AppHosts(f"{site.name}-{stage}-media-domain", {
                 "zone_id": zone_ids[site.zone], "hosts": [site.media.domain.host], "origin": storage.endpoint_host,
                 "purpose": "media"})
         exports["django"] = storage.endpoint_host.apply(

@@ -51,7 +51,7 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
         print(f"appcdn plan: {err}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        config = parse_stack_config(files.namespace(NAMESPACE), stack)
+        config = parse_stack_config(files.namespace(NAMESPACE), stack, files.secret_keys)
         compiled = compile_zones(config)
     except ConfigError as err:
         print(f"stack {stack}: {err.report()}", file=sys.stderr)

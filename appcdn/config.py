@@ -247,7 +247,7 @@ class AwsMedia(Strict):
 class AzureMedia(Strict):
     resource_group: str | None = Field(default=None, description="existing group; default: create one")
     location: str = "westeurope"
-    account_name: AccountName | None = Field(default=None, description="default: named by Pulumi from the site")
+    account_name: AccountName | None = Field(default=None, description="required: account names are global")
     soft_delete_days: int = Field(default=30, ge=1, le=365, description="Live: blob and container soft delete")
 
 
@@ -371,8 +371,11 @@ def _pydantic_problems(err: ValidationError) -> list[Problem]:
     return problems
 
 
-def parse_stack_config(raw: Mapping[str, Any], stack_name: str) -> StackConfig:
-    """Validate the ``appcdn`` namespace (keys without the prefix) of stack ``stack_name``."""
+def parse_stack_config(raw: Mapping[str, Any], stack_name: str, secret_keys: Iterable[str] = ()) -> StackConfig:
+    """Validate the ``appcdn`` namespace (keys without the prefix) of stack ``stack_name``.
+
+    ``secret_keys`` are the stack's secret config keys (``appcdn:sites`` when any value in it is secure).
+    """
     data = dict(raw)
     if "stage" not in data and stack_name in STAGES:
         data["stage"] = stack_name
@@ -381,6 +384,12 @@ def parse_stack_config(raw: Mapping[str, Any], stack_name: str) -> StackConfig:
     except ValidationError as err:
         raise ConfigError(_pydantic_problems(err)) from None
     problems = list(check_meaning(config))
+    if f"{NAMESPACE}:sites" not in set(secret_keys):
+        problems += [
+            Problem(f"sites[{i}].certificates[{j}].{key}", f"must be a secret: pulumi config set --secret --path "
+                                                          f"'{NAMESPACE}:sites[{i}].certificates[{j}].{key}' < file.pem")
+            for i, site in enumerate(config.sites) for j, cert in enumerate(site.certificates)
+            for key in ("certificate", "private_key") if getattr(cert, key) is not None]
     if problems:
         raise ConfigError(problems)
     return config
@@ -488,12 +497,12 @@ def check_meaning(config: StackConfig) -> Iterable[Problem]:
             yield Problem(f"{sp}.zone", f"{site.zone!r} is not declared under zones ({', '.join(config.zones)})")
             continue
         owner = zone.owner == config.stage
-        stage_hosts = {config.stage: site.hosts + _media_hosts(site.media)} | {
-            st: sh.hosts + _media_hosts(sh.media) for st, sh in site.other_stages.items()}
-        for stage, hosts in stage_hosts.items():
+        stage_hosts = {config.stage: (site.hosts, site.media)} | {
+            st: (sh.hosts, sh.media) for st, sh in site.other_stages.items()}
+        for stage, (app_hosts, media) in stage_hosts.items():
             hp = f"{sp}.hosts" if stage == config.stage else f"{sp}.other_stages.{stage}.hosts"
-            for h in hosts:
-                if not _in_zone(h, site.zone):
+            for h in app_hosts + _media_hosts(media):
+                if h in app_hosts and not _in_zone(h, site.zone):
                     yield Problem(hp, f"{h!r} is outside the site's zone {site.zone}")
                 if h in seen_hosts:
                     yield Problem(hp, f"{h!r} is already served by {seen_hosts[h]}")
@@ -525,6 +534,7 @@ def check_meaning(config: StackConfig) -> Iterable[Problem]:
             yield from _match_problems(f"{ip}.match", rule.match, site.hosts, zone.plan)
 
 
+EDGE_CERTIFICATE_MODES = ("advanced", "uploaded")  # served by Cloudflare; origin_ca and acm serve elsewhere
 ADVANCED_VALIDITY = {"lets_encrypt": (90,), "google": (14, 30, 90), "ssl_com": (14, 30, 90, 365)}
 ORIGIN_CA_VALIDITY = (7, 30, 90, 365, 730, 1095, 5475)
 MAX_ADVANCED_HOSTS = 50
@@ -541,6 +551,9 @@ def glob_shadows(earlier: str, later: str) -> bool:
 
 def _media_problems(path: str, media: MediaConfig, site: Site, zone: ZoneConfig, for_other_stage: bool,
                     owner_stage: Stage) -> Iterable[Problem]:
+    if media.backend == "azure" and media.azure.account_name is None:
+        yield Problem(f"{path}.azure.account_name", "required for the azure backend: storage account names are "
+                                                    "global (3-24 lower-case letters and digits)")
     for j, rule in enumerate(media.headers):
         hp = f"{path}.headers[{j}]"
         for i, earlier in enumerate(media.headers[:j]):
@@ -562,10 +575,9 @@ def _media_problems(path: str, media: MediaConfig, site: Site, zone: ZoneConfig,
         if not _in_zone(media.domain.host, site.zone):
             yield Problem(f"{path}.domain.host", f"{media.domain.host!r} is outside the site's zone {site.zone}; a "
                                                  "custom media domain must be a host of that zone")
-        if for_other_stage and media.endpoint_host() is None:
-            key = "aws.bucket_name" if media.backend == "aws" else "azure.account_name"
-            yield Problem(f"{path}.{key}", f"required with a custom media domain here: the {owner_stage} stack "
-                                           "routes the domain to this bucket, so its name must be fixed")
+        if for_other_stage and media.backend == "aws" and media.aws.bucket_name is None:
+            yield Problem(f"{path}.aws.bucket_name", f"required with a custom media domain here: the {owner_stage} "
+                                                     "stack routes the domain to this bucket, so its name must be fixed")
 
 
 def _certificate_problems(path: str, certs: list[CertificateConfig], site: Site, zone: ZoneConfig) -> Iterable[Problem]:
@@ -580,9 +592,10 @@ def _certificate_problems(path: str, certs: list[CertificateConfig], site: Site,
             if host not in own_hosts:
                 yield Problem(f"{cp}.hosts", f"{host!r} is not one of the site's hosts on this stage "
                                              f"({', '.join(own_hosts)})")
-            elif host in covered and covered[host] != cert.name:
-                yield Problem(f"{cp}.hosts", f"{host!r} is already covered by certificate {covered[host]!r}")
-            covered.setdefault(host, cert.name)
+            elif cert.mode in EDGE_CERTIFICATE_MODES:
+                if host in covered and covered[host] != cert.name:
+                    yield Problem(f"{cp}.hosts", f"{host!r} already has an edge certificate: {covered[host]!r}")
+                covered.setdefault(host, cert.name)
         secrets_given = [k for k in ("certificate", "private_key") if getattr(cert, k) is not None]
         if cert.mode == "uploaded":
             if TIER_ORDER[zone.plan] < TIER_ORDER["business"]:

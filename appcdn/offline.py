@@ -121,7 +121,15 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
 
     class PlanMocks(pulumi.runtime.Mocks):
         def new_resource(self, args):
-            return f"{args.name}-id", dict(args.inputs)
+            state = dict(args.inputs)
+            if args.typ == "aws:s3/bucket:Bucket":  # computed by AWS; the plan needs them for the bucket policy
+                state["bucket"] = state.get("bucket") or args.name
+                state["arn"] = f"arn:aws:s3:::{state['bucket']}"
+            if args.typ == "azure-native:resources:ResourceGroup":
+                state["name"] = state.get("resourceGroupName") or args.name
+            if args.typ == "azure-native:storage:StorageAccount":
+                state["name"] = state["accountName"]
+            return f"{args.name}-id", state
 
         def call(self, args):
             if args.token == "cloudflare:index/getZone:getZone":

@@ -15,8 +15,8 @@ class AzureMediaArgs(TypedDict):
     resource_group: NotRequired[str | None]
     """Existing resource group; default: create one."""
     location: str
-    account_name: NotRequired[str | None]
-    """Fixed storage account name; default: named by Pulumi from the component's name."""
+    account_name: str
+    """Storage account name (global: 3-24 lower-case letters and digits)."""
     public: bool
     """Whether public media exists: then a ``public`` container allows anonymous reads of blobs (not listing)."""
     cors_hosts: Sequence[str]
@@ -43,7 +43,7 @@ class AzureMedia(pulumi.ComponentResource):
             group_name = resources.ResourceGroup(f"{name}-group", location=args["location"], tags=dict(args["tags"]),
                                                  opts=keep).name
         account = storage.StorageAccount(
-            f"{name}-account", account_name=args.get("account_name"), resource_group_name=group_name,
+            f"{name}-account", account_name=args["account_name"], resource_group_name=group_name,
             location=args["location"], kind="StorageV2", sku={"name": "Standard_LRS"},
             enable_https_traffic_only=True, minimum_tls_version="TLS1_2", allow_blob_public_access=args["public"],
             allow_shared_key_access=True, tags=dict(args["tags"]), opts=keep)

@@ -1,0 +1,165 @@
+"""``SiteCertificates``: a site's edge and origin certificates, one per configured entry, by mode.
+
+- ``advanced``: a Cloudflare Advanced Certificate Manager pack, issued and renewed by Cloudflare.
+- ``uploaded``: a custom certificate and key the caller supplies (``CustomSsl``, Business and above).
+- ``origin_ca``: a key made here and a Cloudflare Origin CA certificate for it, for the app's origin
+  (SSL mode strict); both are exported so the app can install them.
+- ``acm``: an AWS ACM certificate (e.g. for CloudFront) validated by DNS records in the Cloudflare zone.
+
+Host lists are sorted wherever they reach a provider, so reordering them in config changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_cloudflare as cloudflare
+import pulumi_tls as tls
+from pydantic import SecretStr
+
+from appcdn.config import CertificateConfig
+
+ADVANCED_VALIDITY_DAYS = 90
+"""Validity of an advanced pack when none is configured; every certificate authority issues for it."""
+ORIGIN_CA_VALIDITY_DAYS = 5475
+"""Validity of an Origin CA certificate when none is configured (15 years, Cloudflare's default)."""
+CUSTOM_SSL_TYPE = "legacy_custom"
+"""Cloudflare's default for uploads: also serves clients without SNI (not compatible with BYOIP)."""
+ACM_VALIDATION_TTL = 60
+
+
+class CertificateSpec(TypedDict):
+    """One certificate, as ``appcdn.config.CertificateConfig`` in plain values (see ``certificate_spec``)."""
+
+    name: str
+    """Unique within the site; part of every child's name."""
+    mode: Literal["advanced", "uploaded", "origin_ca", "acm"]
+    hosts: Sequence[str]
+    """Host names the certificate covers."""
+    certificate_authority: Literal["google", "lets_encrypt", "ssl_com"]
+    """advanced: the issuing authority."""
+    validation_method: Literal["txt", "http", "email"]
+    """advanced: how the authority validates the hosts."""
+    validity_days: int | None
+    """advanced: 14/30/90/365 (default 90); origin_ca: 7..5475 (default 5475); others: unused."""
+    certificate: pulumi.Input[str] | None
+    """uploaded: PEM certificate (and chain), already a secret Output."""
+    private_key: pulumi.Input[str] | None
+    """uploaded: PEM private key, already a secret Output."""
+    region: str
+    """acm: AWS region of the certificate (us-east-1 for CloudFront)."""
+
+
+class SiteCertificatesArgs(TypedDict):
+    zone_id: pulumi.Input[str]
+    """Zone of the certificates' hosts; ACM validation records are written there too."""
+    certificates: Sequence[CertificateSpec]
+    """The site's certificates; hosts without one keep Universal SSL."""
+    protect: NotRequired[bool]
+    """Protect every child (Live). Default: inherit from the component's options."""
+
+
+def certificate_spec(cert: CertificateConfig) -> CertificateSpec:
+    """A config entry as component input: secrets unwrapped from ``SecretStr`` into secret Outputs."""
+
+    def secret(value: SecretStr | None) -> pulumi.Output[str] | None:
+        return None if value is None else pulumi.Output.secret(value.get_secret_value())
+
+    return CertificateSpec(name=cert.name, mode=cert.mode, hosts=list(cert.hosts),
+                           certificate_authority=cert.certificate_authority,
+                           validation_method=cert.validation_method, validity_days=cert.validity_days,
+                           certificate=secret(cert.certificate), private_key=secret(cert.private_key),
+                           region=cert.region)
+
+
+def acm_validation_field(options: Sequence[Any] | None, host: str, field: str) -> str | None:
+    """``field`` of the ACM validation option for ``host``, without the trailing dot.
+
+    Cloudflare stores DNS names without the final dot and would report a diff on every preview.
+    None while the certificate's options are not known (e.g. under the mock engine).
+    """
+    for option in options or ():
+        if option.domain_name == host:
+            return getattr(option, field).removesuffix(".")
+    return None
+
+
+class SiteCertificates(pulumi.ComponentResource):
+    """Declares each certificate of a site with the resources its mode needs."""
+
+    origin_certificates: pulumi.Output[dict]
+    """origin_ca: certificate name → ``{"certificate": PEM, "private_key": PEM}``; secret."""
+    acm_certificate_arns: pulumi.Output[dict]
+    """acm: certificate name → ARN, known once the certificate is validated."""
+
+    def __init__(self, name: str, args: SiteCertificatesArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("appcdn:index:SiteCertificates", name, {}, opts)
+        self._zone_id = args["zone_id"]
+        self._protect = args.get("protect")
+        origin: dict[str, Any] = {}
+        acm: dict[str, pulumi.Output[str]] = {}
+        for cert in args["certificates"]:
+            prefix = f"{name}-{cert['name']}"
+            hosts = sorted(cert["hosts"])
+            if cert["mode"] == "advanced":
+                self._advanced(prefix, hosts, cert)
+            elif cert["mode"] == "uploaded":
+                self._uploaded(prefix, cert)
+            elif cert["mode"] == "origin_ca":
+                origin[cert["name"]] = self._origin_ca(prefix, hosts, cert)
+            else:
+                acm[cert["name"]] = self._acm(prefix, hosts, cert)
+        self.origin_certificates = pulumi.Output.secret(origin)
+        self.acm_certificate_arns = pulumi.Output.from_input(acm)
+        self.register_outputs({"origin_certificates": self.origin_certificates,
+                               "acm_certificate_arns": self.acm_certificate_arns})
+
+    def _child(self, **kw: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, protect=self._protect, **kw)
+
+    def _advanced(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> None:
+        # A pack cannot be updated in place: any change replaces it, and the new pack is created
+        # before the old one is deleted, so the hosts are never left without an edge certificate.
+        cloudflare.CertificatePack(
+            prefix, zone_id=self._zone_id, type="advanced", hosts=hosts,
+            certificate_authority=cert["certificate_authority"], validation_method=cert["validation_method"],
+            validity_days=cert["validity_days"] or ADVANCED_VALIDITY_DAYS,
+            opts=self._child(replace_on_changes=["*"], delete_before_replace=False))
+
+    def _uploaded(self, prefix: str, cert: CertificateSpec) -> None:
+        cloudflare.CustomSsl(prefix, zone_id=self._zone_id, certificate=cert["certificate"],
+                             private_key=cert["private_key"], bundle_method="ubiquitous", type=CUSTOM_SSL_TYPE,
+                             opts=self._child())
+
+    def _origin_ca(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> dict[str, pulumi.Output[str]]:
+        key = tls.PrivateKey(f"{prefix}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=self._child())
+        csr = tls.CertRequest(f"{prefix}-csr", private_key_pem=key.private_key_pem, dns_names=hosts,
+                              subject={"common_name": hosts[0]}, opts=self._child())
+        origin = cloudflare.OriginCaCertificate(
+            prefix, csr=csr.cert_request_pem, hostnames=hosts, request_type="origin-ecc",
+            requested_validity=cert["validity_days"] or ORIGIN_CA_VALIDITY_DAYS, opts=self._child())
+        return {"certificate": origin.certificate, "private_key": pulumi.Output.secret(key.private_key_pem)}
+
+    def _acm(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> pulumi.Output[str]:
+        provider = aws.Provider(f"{prefix}-aws", region=cert["region"], opts=self._child())
+        certificate = aws.acm.Certificate(prefix, domain_name=hosts[0], subject_alternative_names=hosts[1:] or None,
+                                          validation_method="DNS", opts=self._child(provider=provider))
+        options = certificate.domain_validation_options
+        # One record per host, known before deployment; only their name and content wait for ACM.
+        # ACM validates with CNAMEs, and a proxied record would answer with Cloudflare's addresses instead.
+        records = [
+            cloudflare.DnsRecord(
+                f"{prefix}-{host}-validation", zone_id=self._zone_id, type="CNAME", proxied=False,
+                ttl=ACM_VALIDATION_TTL, comment=f"appcdn: ACM validation of {host}",
+                name=options.apply(lambda dvo, h=host: acm_validation_field(dvo, h, "resource_record_name")),
+                content=options.apply(lambda dvo, h=host: acm_validation_field(dvo, h, "resource_record_value")),
+                opts=self._child())
+            for host in hosts
+        ]
+        validation = aws.acm.CertificateValidation(
+            f"{prefix}-validation", certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.name for record in records], opts=self._child(provider=provider))
+        return validation.certificate_arn
