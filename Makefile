@@ -13,10 +13,14 @@ $(BIN)/appcdn: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+node_modules/.bin/azurite-blob: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 plan: $(BIN)/appcdn
 	$(BIN)/appcdn plan --stack $(STACK)
 
-test: $(BIN)/appcdn
+test: $(BIN)/appcdn node_modules/.bin/azurite-blob
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/appcdn

@@ -135,7 +135,8 @@ def test_django_settings_for_azure_on_the_provider_endpoint():
     media = MediaConfig(backend="azure")
     settings_ = django_settings(media, media_url(media, "acct.blob.core.windows.net"))
     assert settings_["AZURE_CACHE_CONTROL"] == "public, max-age=3600"
-    assert settings_["AZURE_CONTAINER"] == "public"
+    assert settings_["AZURE_CONTAINER"] == "private"  # private files never land in the public container
+    assert settings_["APPCDN_AZURE_PUBLIC_CONTAINER"] == "public"
     assert settings_["MEDIA_URL"] == "https://acct.blob.core.windows.net/public/"
 
 

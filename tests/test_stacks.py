@@ -131,3 +131,100 @@ def test_unknown_stack_exits_2():
     result = appcdn("plan", "--stack", "prod")
     assert result.returncode == 2
     assert "no stack 'prod'" in result.stderr and "live, test" in result.stderr
+
+
+# --- security invariants over both shipped stacks -------------------------------------------------------
+
+STACKS = ("live", "test")
+
+
+@pytest.fixture(scope="module")
+def both(live, test_stack):
+    return {"live": live, "test": test_stack}
+
+
+def test_no_bucket_policy_allows_public_write_or_list(both):
+    for stack in both.values():
+        for r in stack.values():
+            if r.type != "aws:s3/bucketPolicy:BucketPolicy":
+                continue
+            for statement in json.loads(r.inputs["policy"])["Statement"]:
+                if statement["Effect"] == "Allow":
+                    assert statement["Action"] == "s3:GetObject"
+                    assert all(res.endswith(("filer_public/*", "filer_public_thumbnails/*"))
+                               for res in statement["Resource"])
+
+
+def test_every_bucket_is_tls_only(both):
+    buckets = [r for s in both.values() for r in s.values() if r.type == "aws:s3/bucket:Bucket"]
+    policies = [json.loads(r.inputs["policy"]) for s in both.values() for r in s.values()
+                if r.type == "aws:s3/bucketPolicy:BucketPolicy"]
+    assert len(buckets) == len(policies) == 2
+    for policy in policies:
+        assert {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.items() <= \
+            policy["Statement"][0].items()
+
+
+def test_azure_accounts_are_https_only_tls12_and_private_containers_private(both):
+    accounts = [r for s in both.values() for r in s.values() if r.type == "azure-native:storage:StorageAccount"]
+    assert len(accounts) == 2
+    for account in accounts:
+        assert account.inputs["enableHttpsTrafficOnly"] is True
+        assert account.inputs["minimumTlsVersion"] == "TLS1_2"
+    for s in both.values():
+        for r in s.values():
+            if r.type == "azure-native:storage:BlobContainer":
+                expected = {"public": "Blob", "private": "None"}[r.inputs["containerName"]]
+                assert r.inputs["publicAccess"] == expected
+
+
+MEDIA_DATA = ("aws:s3/bucket:Bucket", "azure-native:storage:StorageAccount", "azure-native:storage:BlobContainer",
+              "azure-native:resources:ResourceGroup")
+
+
+def test_live_media_survives_destroy_and_test_media_does_not_pretend_to(both):
+    live_data = [r for r in both["live"].values() if r.type in MEDIA_DATA]
+    assert len(live_data) == 5
+    assert all(r.protect and r.retain_on_delete for r in live_data)
+    assert not any(r.protect for r in both["test"].values() if r.type in MEDIA_DATA)
+
+
+def test_media_domains_route_through_cloud_connector_on_the_owner(live):
+    rules = live["example-com-cloud-connector"].inputs["rules"]
+    assert [(r["cloudConnectorRulesProvider"], r["expression"], r["parameters"]["host"]) for r in rules] == [
+        ("aws_s3", 'http.host eq "media-test.example.com"', "example-shop-test-media.s3.eu-central-1.amazonaws.com"),
+        ("aws_s3", 'http.host eq "media.example.com"', "shop-live-media-bucket.s3.eu-central-1.amazonaws.com"),
+        ("azure_storage", 'http.host eq "files.example.com"', "exampleblogmedia.blob.core.windows.net"),
+    ]
+
+
+def test_uncached_media_domain_is_stated_in_the_plan():
+    result = appcdn("plan", "--stack", "live")
+    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] == ["blog"] and
+            "files.example.com" in line]
+    assert rows and all("bypassed" in row for row in rows)
+
+
+def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    (tmp_path / "stacks" / "Pulumi.live.yaml").write_text(
+        "config:\n"
+        "  appcdn:zones:\n"
+        "    example.com: {id: z, plan: business}\n"
+        "  appcdn:sites:\n"
+        "    - name: shop\n"
+        "      zone: example.com\n"
+        "      hosts: [www.example.com]\n"
+        "      certificates:\n"
+        "        - name: own\n"
+        "          mode: uploaded\n"
+        "          hosts: [www.example.com]\n"
+        "          certificate: {secure: v1:CIPHERTEXTCERT}\n"
+        "          private_key: {secure: v1:CIPHERTEXTKEY}\n")
+    result = appcdn("plan", "--stack", "live", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [custom] = [r for r in json.loads(result.stdout)["resources"] if r["type"] == "cloudflare:index/customSsl:CustomSsl"]
+    assert custom["inputs"]["certificate"] == custom["inputs"]["privateKey"] == "[secret]"
+    assert "CIPHERTEXT" not in result.stdout + result.stderr

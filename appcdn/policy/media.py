@@ -57,7 +57,11 @@ def django_settings(media: MediaConfig, media_url: str | None = None) -> dict[st
             settings["AWS_S3_OBJECT_PARAMETERS"] = {
                 k.replace("-", ""): v for k, v in object_headers(default).items()}
     else:
-        settings["AZURE_CONTAINER"] = AZURE_PUBLIC_CONTAINER if media.public_prefixes else AZURE_PRIVATE_CONTAINER
+        # Azure's public access is per container, not per prefix: the default storage is the private
+        # container, and only the public prefixes go to the public one.
+        settings["AZURE_CONTAINER"] = AZURE_PRIVATE_CONTAINER
+        if media.public_prefixes:
+            settings["APPCDN_AZURE_PUBLIC_CONTAINER"] = AZURE_PUBLIC_CONTAINER
         if default is not None:
             settings["AZURE_CACHE_CONTROL"] = default.cache_control
     if media_url:

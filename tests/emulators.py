@@ -1,0 +1,120 @@
+"""Real storage protocol servers on loopback for the emulator-backed tests, one per test session.
+
+- ``s3_endpoint``: moto's S3 server (``python -m moto.server``), real HTTP; yields its endpoint URL.
+- ``azurite_blob``: Microsoft's Azurite blob server (npm package ``azurite``, installed by ``make test``);
+  yields a connection string for Azurite's well-known development account ``devstoreaccount1``.
+
+Each server runs on a free port of 127.0.0.1, with its log in a temporary folder (shown if it fails to start),
+and is stopped when the session ends. Azurite runs with telemetry off, so the tests send nothing off this machine.
+Use them from a test module with ``from tests.emulators import s3_endpoint, azurite_blob  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+AZURITE_BLOB = PROJECT_ROOT / "node_modules" / ".bin" / "azurite-blob"
+STARTUP_SECONDS = 30
+
+# Azurite's documented development account; the key is public and works only against the emulator.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+# moto_server otherwise wraps every answer in flask-cors, which echoes any Origin: S3's own CORS rules would
+# be invisible. With it off, the Access-Control-* headers are the ones moto derives from the bucket's CORS.
+MOTO_ENV = {"MOTO_DISABLE_GLOBAL_CORS": "true"}
+
+_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    """Whether an HTTP server answers at ``url``, whatever the status."""
+    try:
+        _direct.open(url, timeout=1).close()
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _log_tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@contextmanager
+def _serve(name: str, command: list[str], probe_url: str, log: Path,
+           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """Start ``command``, wait until ``probe_url`` answers, yield the process, stop it on leaving."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=PROJECT_ROOT, env={**os.environ, **(env or {})})
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _answers(probe_url):
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited with code {process.returncode} before answering; its log:\n"
+                            f"{_log_tail(log)}", pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer at {probe_url} within {STARTUP_SECONDS} s; its log:\n"
+                            f"{_log_tail(log)}", pytrace=False)
+            time.sleep(0.1)
+        yield process
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a moto S3 server on loopback (any access key works; path-style addressing)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with _serve("moto_server", command, f"{url}/moto-api/", log, env=MOTO_ENV):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def azurite_blob(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A connection string for Azurite's development account on a blob server on loopback."""
+    if not AZURITE_BLOB.exists():
+        pytest.fail(f"Azurite is not installed ({AZURITE_BLOB.relative_to(PROJECT_ROOT)} is missing): run "
+                    f"`make test`, which installs it from package.json with npm ci", pytrace=False)
+    port = free_port()
+    blob_endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    data = tmp_path_factory.mktemp("azurite")
+    command = [str(AZURITE_BLOB), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(data),
+               "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"]
+    connection_string = (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+                         f"BlobEndpoint={blob_endpoint};")
+    with _serve("azurite-blob", command, blob_endpoint, data / "azurite.log"):
+        yield connection_string
