@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import yaml
 
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader is ten times faster
 SECRET_PLACEHOLDER = "[secret]"
 UNKNOWN_PLACEHOLDER = "[unknown]"
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -57,13 +58,13 @@ def _blind(value: Any) -> tuple[Any, bool]:
 
 
 def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
-    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=_YamlLoader)
     config_dir = project_dir / project.get("stackConfigDir", ".")
     stack_file = config_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
         raise FileNotFoundError(f"no stack {stack!r}: {stack_file} does not exist (stacks: {', '.join(known)})")
-    raw = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+    raw = (yaml.load(stack_file.read_text(), Loader=_YamlLoader) or {}).get("config") or {}
     config, secret_keys = {}, []
     for key, value in raw.items():
         full_key = key if ":" in key else f"{project['name']}:{key}"
