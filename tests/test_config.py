@@ -280,3 +280,86 @@ def test_site_zone_must_be_declared():
 def test_other_stages_cannot_name_the_stacks_own_stage():
     assert problems_of(raw_config(other_stages={"live": {"hosts": ["live.example.com"]}})) == [
         "sites[0].other_stages.live: this is the stack's own stage; use hosts and cache"]
+
+
+# --- certificates -------------------------------------------------------------------------------------
+
+def _cert(**kw):
+    return {"name": "c", "mode": "advanced", "hosts": ["example.com", "www.example.com"], **kw}
+
+
+def _with_certs(*certs, plan="pro", hosts=("www.example.com", "example.com")):
+    return raw_config(plan=plan, hosts=list(hosts), certificates=list(certs))
+
+
+def test_universal_ssl_is_the_default():
+    assert parse_stack_config(raw_config(), "live").sites[0].certificates == []
+
+
+def test_advanced_pack_must_include_the_apex_and_hold_at_most_50_hosts():
+    hosts = [f"h{i}.example.com" for i in range(51)]
+    assert problems_of(_with_certs(_cert(hosts=hosts), hosts=hosts)) == [
+        "sites[0].certificates[0].hosts: an advanced certificate pack holds at most 50 hosts",
+        "sites[0].certificates[0].hosts: an advanced certificate pack must include the zone apex example.com",
+    ]
+
+
+def test_advanced_validity_depends_on_the_authority():
+    assert problems_of(_with_certs(_cert(certificate_authority="lets_encrypt", validity_days=365))) == [
+        "sites[0].certificates[0].validity_days: lets_encrypt issues for 90 days"]
+
+
+def test_uploaded_certificates_need_business():
+    problems = problems_of(_with_certs(_cert(mode="uploaded", certificate="PEM", private_key="KEY")))
+    assert "sites[0].certificates[0].mode: uploaded certificates (custom SSL) need the business plan or above; " \
+           "the zone is on pro. Use advanced or the default Universal SSL" in problems
+
+
+def test_uploaded_certificate_and_key_are_required_and_must_be_secrets():
+    assert problems_of(_with_certs(_cert(mode="uploaded", certificate="PEM"), plan="business")) == [
+        "sites[0].certificates[0].certificate: must be a secret: pulumi config set --secret --path "
+        "'appcdn:sites[0].certificates[0].certificate' < file.pem",
+        "sites[0].certificates[0].private_key: required for an uploaded certificate (PEM, set with --secret)",
+    ]
+    raw = _with_certs(_cert(mode="uploaded", certificate="PEM", private_key="KEY"), plan="business")
+    cert = parse_stack_config(raw, "live", secret_keys=["appcdn:sites"]).sites[0].certificates[0]
+    assert "KEY" not in repr(cert) and cert.private_key.get_secret_value() == "KEY"
+
+
+def test_pem_only_for_uploaded():
+    assert problems_of(_with_certs(_cert(private_key="KEY")), ) == [
+        "sites[0].certificates[0]: private_key only for mode uploaded, not advanced",
+        "sites[0].certificates[0].private_key: must be a secret: pulumi config set --secret --path "
+        "'appcdn:sites[0].certificates[0].private_key' < file.pem",
+    ]
+
+
+def test_origin_ca_needs_strict_ssl_and_a_valid_validity():
+    raw = _with_certs(_cert(mode="origin_ca", validity_days=100))
+    raw["zones"]["example.com"]["settings"] = {"ssl": "full"}
+    assert problems_of(raw) == [
+        "sites[0].certificates[0].mode: an Origin CA certificate is for SSL mode strict; the zone uses full",
+        "sites[0].certificates[0].validity_days: Origin CA issues for 7, 30, 90, 365, 730, 1095, 5475 days",
+    ]
+
+
+def test_certificate_hosts_are_the_sites_own_and_covered_once_at_the_edge():
+    raw = _with_certs(_cert(), _cert(name="d", hosts=["www.example.com", "shop.example.org"]),
+                      _cert(name="o", mode="origin_ca", hosts=["www.example.com"]))
+    assert problems_of(raw) == [
+        "sites[0].certificates[1].hosts: 'shop.example.org' is not one of the site's hosts on this stage "
+        "(www.example.com, example.com)",
+        "sites[0].certificates[1].hosts: 'www.example.com' already has an edge certificate: 'c'",
+        "sites[0].certificates[1].hosts: an advanced certificate pack must include the zone apex example.com",
+    ]
+
+
+def test_certificates_may_cover_the_media_domain():
+    raw = _with_certs(_cert(hosts=["example.com", "media.example.com"]))
+    raw["sites"][0]["media"] = {"backend": "aws", "domain": {"host": "media.example.com"}}
+    assert parse_stack_config(raw, "live").sites[0].certificates[0].hosts == ["example.com", "media.example.com"]
+
+
+def test_acm_takes_no_validity():
+    assert problems_of(_with_certs(_cert(mode="acm", validity_days=90))) == [
+        "sites[0].certificates[0].validity_days: ACM sets the validity itself"]

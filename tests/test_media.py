@@ -288,3 +288,33 @@ def test_edge_override_below_the_plan_minimum():
 def test_media_domain_cannot_be_an_app_host():
     assert problems_of(raw_config(media={"backend": "aws", "domain": {"host": "www.example.com"}})) == [
         "sites[0].hosts: 'www.example.com' is already served by site shop (live)"]
+
+
+def test_bad_storage_values_name_their_keys():
+    raw = raw_config(media={"backend": "aws", "aws": {"bucket_name": "Bad_Bucket", "noncurrent_version_days": 0},
+                            "public_prefixes": ["filer_public", "filer_public/", "filer_public/"]})
+    assert problems_of(raw) == [
+        "sites[0].media.aws.bucket_name: 'Bad_Bucket' is not an S3 bucket name (3-63 lower-case letters, digits, "
+        "'-' and '.')",
+        "sites[0].media.aws.noncurrent_version_days: Input should be greater than or equal to 1",
+        "sites[0].media.public_prefixes[0]: 'filer_public' is not an object-key prefix such as 'filer_public/' "
+        "(ends with '/')",
+    ]
+    raw = raw_config(media={"backend": "azure", "azure": {"account_name": "Shop-Media", "soft_delete_days": 400}})
+    assert problems_of(raw) == [
+        "sites[0].media.azure.account_name: 'Shop-Media' is not a storage account name (3-24 lower-case letters "
+        "and digits)",
+        "sites[0].media.azure.soft_delete_days: Input should be less than or equal to 365",
+    ]
+
+
+def test_public_prefix_listed_twice():
+    raw = raw_config(media={"backend": "aws", "public_prefixes": ["filer_public/", "filer_public/"]})
+    assert problems_of(raw) == ["sites[0].media.public_prefixes[1]: 'filer_public/' is listed twice"]
+
+
+def test_override_needs_a_max_age():
+    raw = raw_config(media={"backend": "aws", "headers": [{"match": "*", "cache_control": "no-cache",
+                                                           "edge_ttl": "override"}]})
+    assert problems_of(raw) == ["sites[0].media.headers[0].cache_control: edge_ttl override needs a max-age in "
+                                "cache_control"]

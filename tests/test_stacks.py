@@ -17,6 +17,15 @@ def appcdn(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+def project_with_live_stack(directory: Path, stack_yaml: str) -> Path:
+    """A copy of the project in ``directory`` whose live stack file is ``stack_yaml``."""
+    (directory / "stacks").mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (directory / name).write_text((ROOT / name).read_text())
+    (directory / "stacks" / "Pulumi.live.yaml").write_text(stack_yaml)
+    return directory
+
+
 @pytest.fixture(scope="module")
 def live():
     return {r.name: r for r in run_program(ROOT, read_stack_files(ROOT, "live"))}
@@ -93,9 +102,8 @@ def test_plan_of_the_test_stack_says_who_owns_the_edge_rules():
 
 
 def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path):
-    (tmp_path / "stacks").mkdir()
-    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    (tmp_path / "stacks" / "Pulumi.live.yaml").write_text(
+    project_with_live_stack(
+        tmp_path,
         "config:\n"
         "  appcdn:zones:\n"
         "    example.com: {id: z, plan: free, images: {polish: lossy, mirage: true}}\n"
@@ -206,10 +214,8 @@ def test_uncached_media_domain_is_stated_in_the_plan():
 
 
 def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path):
-    (tmp_path / "stacks").mkdir()
-    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    (tmp_path / "stacks" / "Pulumi.live.yaml").write_text(
+    project_with_live_stack(
+        tmp_path,
         "config:\n"
         "  appcdn:zones:\n"
         "    example.com: {id: z, plan: business}\n"
