@@ -18,6 +18,7 @@ PREFIXES = ["/a/", "/a/b/", "/b/", "/static/", "/media/", "/admin/"]
 GLOBS = ["/a/*", "/*.jpg", "/media/*/x*", "/b"]
 EXTENSIONS = ["jpg", "css", "html"]
 COOKIES = ["sessionid", "lang", "cart"]
+SESSION_COOKIES = ["sessionid", "sid", "cms_session"]
 HEADERS = ["authorization", "x-preview", "accept"]
 PATHS = ["/", "/a/x", "/a/b/c.jpg", "/static/s.css", "/media/q/x1", "/b", "/admin/", "/page.html"]
 TTLS = [86400, 604800, 31536000]
@@ -56,7 +57,8 @@ rule_bodies = st.one_of(
 policies = st.builds(
     lambda defaults, cookies, bodies: {"stage_defaults": defaults, "session_cookies": cookies,
                                        "rules": [{"name": f"r{i}", **b} for i, b in enumerate(bodies)]},
-    st.booleans(), st.just(["sessionid"]), st.lists(rule_bodies, max_size=8),
+    st.booleans(), st.lists(st.sampled_from(SESSION_COOKIES), min_size=1, max_size=2, unique=True),
+    st.lists(rule_bodies, max_size=8),
 )
 
 
@@ -117,14 +119,15 @@ def test_merging_never_changes_a_requests_outcome(config, reqs):
 
 
 @SETTINGS
-@given(stack_configs(), requests, st.sampled_from(["cookie", "header"]))
-def test_sessions_and_authorization_are_never_cached(config, request, carrier):
+@given(stack_configs(), requests, st.sampled_from(["cookie", "header"]), st.randoms())
+def test_sessions_and_authorization_are_never_cached(config, request, carrier, rnd):
+    policies = {h: s.cache for s in config.sites for h in s.hosts} | {
+        h: o.cache for s in config.sites for o in s.other_stages.values() for h in o.hosts}
+    assume(request.host in policies)
     if carrier == "cookie":
-        request = Request(request.host, request.path, request.method, request.cookies | {"sessionid"}, request.headers)
+        cookie = rnd.choice(policies[request.host].session_cookies)
+        request = Request(request.host, request.path, request.method, request.cookies | {cookie}, request.headers)
     else:
         request = Request(request.host, request.path, request.method, request.cookies, request.headers | {"Authorization"})
-    app_hosts = {h for s in config.sites for h in s.hosts} | {
-        h for s in config.sites for o in s.other_stages.values() for h in o.hosts}
-    assume(request.host in app_hosts)
     merged = merge_rules(scoped_cache_rules(config, "example.com"))
     assert apply_rules(merged, request).get("cache") is False
