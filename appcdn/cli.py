@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from appcdn.config import NAMESPACE, ConfigError, parse_stack_config
+from appcdn.config import NAMESPACE, ConfigError, StackConfig, parse_stack_config
 from appcdn.offline import DeclaredResource, read_stack_files, run_program
-from appcdn.policy.behaviour import BehaviourRow, behaviour_rows
+from appcdn.policy.behaviour import BehaviourRow, OwnerView, behaviour_rows
 from appcdn.policy.rulesets import compile_zones
 
 EXIT_INVALID = 2
@@ -44,6 +44,38 @@ def _table(rows: list[BehaviourRow]) -> list[str]:
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
 
 
+def _owner_views(project_dir: Path, config: StackConfig) -> dict[str, OwnerView]:
+    """For each zone another stage owns: that stack's config and compiled rules, read from its own file
+    (never decrypted), so the plan shows what the owner will deploy for this stage's hosts."""
+    views = {}
+    for zone_name, zone in config.zones.items():
+        if zone.owner == config.stage:
+            continue
+        try:
+            files = read_stack_files(project_dir, zone.owner)
+            owner = parse_stack_config(files.namespace(NAMESPACE), zone.owner, files.secret_keys)
+            views[zone_name] = (owner, compile_zones(owner))
+        except (FileNotFoundError, ConfigError):
+            continue  # the owner's own plan reports it; here the table names the owner instead
+    return views
+
+
+def _host_mismatches(config: StackConfig, owners: dict[str, OwnerView]) -> list[str]:
+    """Where this stack's hosts differ from the ones the owner composes rules for."""
+    warnings = []
+    for site in config.sites:
+        owner = owners.get(site.zone, (None,))[0]
+        owner_site = next((s for s in owner.sites if s.name == site.name), None) if owner else None
+        if owner_site is None:
+            continue
+        composed = owner_site.other_stages.get(config.stage)
+        if composed is None or sorted(composed.hosts) != sorted(site.hosts):
+            warnings.append(f"site {site.name}: the {owner.stage} stack composes edge rules for "
+                            f"{config.stage} hosts {sorted(composed.hosts) if composed else []}, this stack serves "
+                            f"{sorted(site.hosts)}; align sites[].other_stages.{config.stage}.hosts there")
+    return warnings
+
+
 def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     try:
         files = read_stack_files(project_dir, stack)
@@ -58,7 +90,10 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
         return EXIT_INVALID
     resources = run_program(project_dir, files)
     resources.sort(key=lambda r: (r.parent or "", r.type, r.name))
-    rows = behaviour_rows(config, compiled)
+    owners = _owner_views(project_dir, config)
+    rows = behaviour_rows(config, compiled, owners)
+    for warning in _host_mismatches(config, owners):
+        print(f"warning: {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps({"stack": stack, "resources": [r.as_json() for r in resources],
                           "cache_behaviour": [r.as_json() for r in rows]}, indent=2, sort_keys=True))
@@ -66,6 +101,10 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     print(f"Stack {stack} (stage {config.stage}) declares {len(resources)} resources:")
     print("\n".join(_tree(resources)))
     print("\nEffective cache behaviour (compiled rules applied in order):")
+    for zone_name, zone in config.zones.items():
+        if zone.owner != config.stage:
+            source = "its rules as compiled from its stack file" if zone_name in owners else "not readable here"
+            print(f"  zone {zone_name}: edge rules owned by the {zone.owner} stack ({source})")
     print("\n".join(_table(rows)))
     return 0
 

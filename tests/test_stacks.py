@@ -95,10 +95,26 @@ def test_plan_json_shape_and_byte_identical_runs():
     assert "v1:" not in first.stdout
 
 
-def test_plan_of_the_test_stack_says_who_owns_the_edge_rules():
+def test_plan_of_the_test_stack_shows_the_rules_live_deploys_for_it():
     result = appcdn("plan", "--stack", "test")
     assert result.returncode == 0, result.stderr
-    assert "edge rules owned by the live stack" in result.stdout
+    assert "zone example.com: edge rules owned by the live stack (its rules as compiled from its stack file)" \
+        in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:2] == ["shop", "test"]]
+    assert ["shop", "test", "test.example.com", "any", "path", "bypassed", "-", "-", "lossless"] in rows
+    assert ["shop", "test", "media-test.example.com", "/*", "cached", "1h", "1h", "lossless"] in rows
+    assert result.stderr == ""
+
+
+def test_plan_warns_when_the_owner_composes_other_hosts(tmp_path):
+    project = project_with_live_stack(tmp_path, (ROOT / "stacks" / "Pulumi.live.yaml").read_text())
+    (project / "stacks" / "Pulumi.test.yaml").write_text(
+        (ROOT / "stacks" / "Pulumi.test.yaml").read_text().replace("hosts: [test.example.com]",
+                                                                   "hosts: [preview.example.com]"))
+    result = appcdn("plan", "--stack", "test", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "warning: site shop: the live stack composes edge rules for test hosts ['test.example.com'], this " \
+           "stack serves ['preview.example.com']" in result.stderr
 
 
 def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path):

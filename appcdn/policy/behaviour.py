@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from appcdn.config import Match, StackConfig
+from appcdn.config import Match, Site, StackConfig
 from appcdn.defaults import stage_cache_rules
 from appcdn.policy.expressions import Request
 from appcdn.policy.media import object_path
@@ -91,38 +91,57 @@ def _browser(settings: dict[str, Any]) -> str:
     return duration(browser["default"])
 
 
-def behaviour_rows(config: StackConfig, compiled: dict[str, ZoneRules]) -> list[BehaviourRow]:
+def _site_rows(config: StackConfig, site: Site, rules: ZoneRules) -> list[BehaviourRow]:
+    """Rows for every stage of ``site`` that ``config`` (the zone owner's) composes."""
+    zone, rows = config.zones[site.zone], []
+    for ss in site_stages(site, config.stage):
+        probes = [(ss.hosts, r.match) for r in stage_cache_rules(ss.cache, ss.stage)]
+        if ss.stage == config.stage:
+            probes += [(ss.hosts, r.match) for r in site.images]
+        if ss.media is not None and ss.media.domain is not None:
+            probes += [([ss.media.domain.host], Match(paths=[object_path(ss.media, r.match)]))
+                       for r in ss.media.headers]
+        seen = set()
+        for hosts, match in probes:
+            label = describe(match)
+            if (label, hosts[0]) in seen:
+                continue
+            seen.add((label, hosts[0]))
+            request = representative(match, hosts)
+            settings = apply_rules(rules.cache, request)
+            polish = apply_rules(rules.config, request).get("polish", zone.images.polish)
+            cached = settings.get("cache")
+            if cached is None:
+                cache, edge, browser = "Cloudflare default (static extensions)", "-", "-"
+            elif cached:
+                cache, edge, browser = "cached", _edge(settings), _browser(settings)
+            else:
+                cache, edge, browser = "bypassed", "-", "-"
+            rows.append(BehaviourRow(site.name, ss.stage, ", ".join(hosts), label, cache, edge, browser, polish))
+    return rows
+
+
+OwnerView = tuple[StackConfig, dict[str, ZoneRules]]
+
+
+def behaviour_rows(config: StackConfig, compiled: dict[str, ZoneRules],
+                   owner_views: dict[str, OwnerView] | None = None) -> list[BehaviourRow]:
+    """The table for every site of the stack.
+
+    A site on a zone that another stage owns gets its rows from the owner's config and compiled rules,
+    when ``owner_views`` (zone name → owner config and its compiled zones) has them; else one row that
+    names the owner.
+    """
     rows = []
     for site in config.sites:
-        zone = config.zones[site.zone]
-        if site.zone not in compiled:
-            rows.append(BehaviourRow(site.name, config.stage, ", ".join(site.hosts), "all",
-                                     f"edge rules owned by the {zone.owner} stack", "-", "-", "-"))
+        if site.zone in compiled:
+            rows += _site_rows(config, site, compiled[site.zone])
             continue
-        rules = compiled[site.zone]
-        for ss in site_stages(site, config.stage):
-            stage, seen = ss.stage, set()
-            probes = [(ss.hosts, r.match) for r in stage_cache_rules(ss.cache, stage)]
-            if stage == config.stage:
-                probes += [(ss.hosts, r.match) for r in site.images]
-            if ss.media is not None and ss.media.domain is not None:
-                probes += [([ss.media.domain.host], Match(paths=[object_path(ss.media, r.match)]))
-                           for r in ss.media.headers]
-            for hosts, match in probes:
-                label = describe(match)
-                if (label, hosts[0]) in seen:
-                    continue
-                seen.add((label, hosts[0]))
-                request = representative(match, hosts)
-                settings = apply_rules(rules.cache, request)
-                polish = apply_rules(rules.config, request).get("polish", zone.images.polish) \
-                    if stage == config.stage else zone.images.polish
-                cached = settings.get("cache")
-                if cached is None:
-                    cache, edge, browser = "Cloudflare default (static extensions)", "-", "-"
-                elif cached:
-                    cache, edge, browser = "cached", _edge(settings), _browser(settings)
-                else:
-                    cache, edge, browser = "bypassed", "-", "-"
-                rows.append(BehaviourRow(site.name, stage, ", ".join(hosts), label, cache, edge, browser, polish))
+        owner_config, owner_zones = (owner_views or {}).get(site.zone, (None, {}))
+        owner_site = next((s for s in owner_config.sites if s.name == site.name), None) if owner_config else None
+        own_rows = [r for r in _site_rows(owner_config, owner_site, owner_zones[site.zone])
+                    if r.stage == config.stage] if owner_site and site.zone in owner_zones else []
+        rows += own_rows or [BehaviourRow(site.name, config.stage, ", ".join(site.hosts), "all",
+                                          f"edge rules owned by the {config.zones[site.zone].owner} stack",
+                                          "-", "-", "-")]
     return rows
