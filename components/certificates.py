@@ -144,9 +144,8 @@ class SiteCertificates(pulumi.ComponentResource):
         return {"certificate": origin.certificate, "private_key": pulumi.Output.secret(key.private_key_pem)}
 
     def _acm(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> pulumi.Output[str]:
-        provider = aws.Provider(f"{prefix}-aws", region=cert["region"], opts=self._child())
         certificate = aws.acm.Certificate(prefix, domain_name=hosts[0], subject_alternative_names=hosts[1:] or None,
-                                          validation_method="DNS", opts=self._child(provider=provider))
+                                          validation_method="DNS", region=cert["region"], opts=self._child())
         options = certificate.domain_validation_options
         # One record per host, known before deployment; only their name and content wait for ACM.
         # ACM validates with CNAMEs, and a proxied record would answer with Cloudflare's addresses instead.
@@ -161,5 +160,5 @@ class SiteCertificates(pulumi.ComponentResource):
         ]
         validation = aws.acm.CertificateValidation(
             f"{prefix}-validation", certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.name for record in records], opts=self._child(provider=provider))
+            validation_record_fqdns=[record.name for record in records], region=cert["region"], opts=self._child())
         return validation.certificate_arn

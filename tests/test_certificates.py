@@ -48,7 +48,7 @@ def sink(value) -> None:
     pulumi.CustomResource("test:index:Sink", "sink", {"value": value})
 
 
-def test_advanced_pack_covers_the_sorted_hosts_with_default_validity(requests):
+def test_advanced_pack_covers_the_sorted_hosts_with_default_validity():
     res = declare(spec("edge", "advanced", ["www.example.com", "example.com"], certificate_authority="google"))
     assert res["shop"].type == "appcdn:index:SiteCertificates"
     pack = res["shop-edge"]
@@ -107,13 +107,11 @@ def test_origin_certificates_output_is_secret():
     assert declared["sink"].inputs == {"value": SECRET_PLACEHOLDER}
 
 
-def test_acm_certificate_is_validated_by_one_unproxied_record_per_host(requests):
+def test_acm_certificate_is_validated_by_one_unproxied_record_per_host():
     res = declare(spec("cdn", "acm", ["media.example.com", "cdn.example.com", "img.example.com"], region="us-east-1"))
-    provider = res["shop-cdn-aws"]
-    assert (provider.type, provider.parent, provider.inputs["region"]) == ("pulumi:providers:aws", "shop", "us-east-1")
     certificate = res["shop-cdn"]
     assert certificate.type == ACM_CERTIFICATE
-    assert certificate.inputs == {"domainName": "cdn.example.com", "validationMethod": "DNS",
+    assert certificate.inputs == {"domainName": "cdn.example.com", "validationMethod": "DNS", "region": "us-east-1",
                                   "subjectAlternativeNames": ["img.example.com", "media.example.com"]}
 
     records = [r for r in res.values() if r.type == DNS_RECORD]
@@ -129,14 +127,13 @@ def test_acm_certificate_is_validated_by_one_unproxied_record_per_host(requests)
     validation = res["shop-cdn-validation"]
     assert (validation.type, validation.parent) == (ACM_VALIDATION, "shop")
     assert validation.inputs["validationRecordFqdns"] == [UNKNOWN_PLACEHOLDER] * 3
-    for name in ("shop-cdn", "shop-cdn-validation"):
-        assert "shop-cdn-aws" in requests[name].provider  # the explicit regional provider, not the default
+    assert validation.inputs["region"] == "us-east-1"
 
 
-def test_acm_provider_follows_the_configured_region_and_one_host_needs_no_alternative_names():
+def test_acm_follows_the_configured_region_and_one_host_needs_no_alternative_names():
     res = declare(spec("alb", "acm", ["www.example.com"], region="eu-central-1"))
-    assert res["shop-alb-aws"].inputs["region"] == "eu-central-1"
-    assert res["shop-alb"].inputs == {"domainName": "www.example.com", "validationMethod": "DNS"}
+    assert res["shop-alb"].inputs == {"domainName": "www.example.com", "validationMethod": "DNS",
+                                      "region": "eu-central-1"}
 
 
 def test_acm_validation_field_picks_the_host_and_drops_the_trailing_dot():
@@ -159,7 +156,7 @@ def all_modes() -> list[dict]:
 def test_protect_reaches_every_child():
     res = declare(*all_modes(), protect=True)
     children = [r for r in res.values() if r.name != "shop"]
-    assert len(children) == 9  # 1 pack, 1 upload, key + CSR + Origin CA, provider + ACM + record + validation
+    assert len(children) == 8  # 1 pack, 1 upload, key + CSR + Origin CA, ACM + record + validation
     assert all(r.protect for r in children), [r.name for r in children if not r.protect]
 
 
