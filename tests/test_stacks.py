@@ -250,3 +250,10 @@ def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path):
     [custom] = [r for r in json.loads(result.stdout)["resources"] if r["type"] == "cloudflare:index/customSsl:CustomSsl"]
     assert custom["inputs"]["certificate"] == custom["inputs"]["privateKey"] == "[secret]"
     assert "CIPHERTEXT" not in result.stdout + result.stderr
+
+
+def test_media_on_the_provider_endpoint_gets_no_dns_record_and_no_connector_rule(live, test_stack):
+    """blog's Test media has no custom domain: the app links to <account>.blob.core.windows.net directly."""
+    assert not [r for r in test_stack.values() if r.type.endswith("DnsRecord") and "blog-test-media" in r.name]
+    descriptions = [rule["description"] for rule in live["example-com-cloud-connector"].inputs["rules"]]
+    assert "appcdn: blog/test/media" not in descriptions
