@@ -2,7 +2,7 @@
 
 import pytest
 
-from appcdn.config import ConfigError, parse_stack_config
+from appcdn.config import parse_stack_config
 from tests.conftest import problems_of, raw_config
 
 
@@ -36,6 +36,16 @@ def test_plan_defaults_to_free():
 
 def test_session_cookie_defaults_to_djangos():
     assert parse_stack_config(raw_config(), "live").sites[0].cache.session_cookies == ["sessionid"]
+
+
+def test_session_cookies_must_be_cookie_names():
+    assert problems_of(raw_config(cache={"session_cookies": ["sessionid", "bad cookie"]})) == [
+        "sites[0].cache.session_cookies[1]: 'bad cookie' is not a cookie name"]
+
+
+def test_origin_must_be_a_host_name():
+    assert problems_of(raw_config(origin="https://shop.eu.aldryn.io/")) == [
+        "sites[0].origin: 'https://shop.eu.aldryn.io/' is not a host name (a DNS name such as www.example.com)"]
 
 
 def test_hosts_and_extensions_are_normalised():

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appcdn.config import DEFAULT_MEDIA_HEADERS, HeaderRule, MediaConfig, parse_stack_config
+from appcdn.config import DEFAULT_MEDIA_HEADERS, ConfigError, HeaderRule, MediaConfig, parse_stack_config
 from appcdn.offline import run_under_mocks
 from appcdn.policy.expressions import Request
 from appcdn.policy.media import (
@@ -73,7 +73,7 @@ def test_the_edge_gives_every_key_its_first_matching_rule(pairs, key, backend):
     media = media_config(backend=backend, headers=headers, azure={"account_name": "shopmedia"})
     try:
         zone = zone_rules(media, plan="business")
-    except Exception:  # a shadowed rule: refused by validation, tested below
+    except ConfigError:  # a shadowed rule: refused by validation, tested below
         return
     config = MediaConfig.model_validate(media)
     expected = first_match(config.headers, key)
@@ -109,7 +109,7 @@ def test_media_edge_rules_parse_and_count_with_the_apps():
                                          "headers": [{"match": "a/*", "cache_control": "public, max-age=86400"},
                                                      {"match": "*", "cache_control": "public, max-age=90000"}]},
                      cache={"rules": rules})
-    with pytest.raises(Exception) as err:
+    with pytest.raises(ConfigError) as err:
         compile_zones(parse_stack_config(raw, "live"))
     assert "cache and media of sites[0]) compile to 11 rules after merging; the free plan allows 10" in str(err.value)
 
