@@ -5,7 +5,7 @@ import json
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from appcdn.config import NAMESPACE, ConfigError, MediaConfig, Site, parse_stack_config
+from appcdn.config import NAMESPACE, ConfigError, MediaConfig, Site, media_hosts, parse_stack_config
 from appcdn.policy.media import connector_rule, django_settings, media_url
 from appcdn.policy.rulesets import compile_zones
 from appcdn.policy.zone_settings import zone_settings
@@ -35,7 +35,7 @@ def read_namespace() -> tuple[dict, list[str]]:
 def declare_media(site: Site, media: MediaConfig, stage: str) -> S3Media | AzureMedia:
     name, live = f"{site.name}-{stage}-media", stage == "live"
     tags = {"appcdn-site": site.name, "appcdn-stage": stage}
-    cors_hosts = site.hosts + ([media.domain.host] if media.domain else [])
+    cors_hosts = site.hosts + media_hosts(media)
     if media.backend == "aws":
         return S3Media(name, {
             "region": media.aws.region, "bucket_name": media.aws.bucket_name, "public_prefixes": media.public_prefixes,
@@ -95,7 +95,7 @@ for site in stack_config.sites:
         storage = media_storage[site.name]
         if site.media.domain:
             AppHosts(f"{site.name}-{stage}-media-domain", {
-                "zone_id": zone_ids[site.zone], "hosts": [site.media.domain.host], "origin": storage.endpoint_host,
+                "zone_id": zone_ids[site.zone], "hosts": media_hosts(site.media), "origin": storage.endpoint_host,
                 "purpose": "media"})
         exports["django"] = storage.endpoint_host.apply(
             lambda endpoint, media=site.media: django_settings(media, media_url(media, endpoint)))

@@ -65,7 +65,7 @@ def _host_mismatches(config: StackConfig, owners: dict[str, OwnerView]) -> list[
     warnings = []
     for site in config.sites:
         owner = owners.get(site.zone, (None,))[0]
-        owner_site = next((s for s in owner.sites if s.name == site.name), None) if owner else None
+        owner_site = owner.site_named(site.name) if owner else None
         if owner_site is None:
             continue
         composed = owner_site.other_stages.get(config.stage)

@@ -314,11 +314,11 @@ class StackConfig(Strict):
     zones: dict[str, ZoneConfig] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
 
-    def zone_of(self, site: Site) -> ZoneConfig:
-        return self.zones[site.zone]
-
     def owns(self, zone_name: str) -> bool:
         return self.zones[zone_name].owner == self.stage
+
+    def site_named(self, name: str) -> Site | None:
+        return next((s for s in self.sites if s.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -395,8 +395,15 @@ def parse_stack_config(raw: Mapping[str, Any], stack_name: str, secret_keys: Ite
     return config
 
 
-def _media_hosts(media: "MediaConfig | None") -> list[str]:
+def media_hosts(media: "MediaConfig | None") -> list[str]:
+    """The custom media domain of a stage, as a list of hosts (none when media is on the provider's endpoint)."""
     return [media.domain.host] if media is not None and media.domain is not None else []
+
+
+def _duplicate_names(path: str, names: list[str], what: str) -> Iterable[Problem]:
+    for i, name in enumerate(names):
+        if names.count(name) > 1:
+            yield Problem(f"{path}[{i}].name", f"{name!r} is used by more than one {what}")
 
 
 def _in_zone(host: str, zone: str) -> bool:
@@ -451,11 +458,9 @@ def _match_problems(path: str, match: Match, site_hosts: list[str], plan: PlanTi
 
 
 def _policy_problems(path: str, policy: CachePolicy, hosts: list[str], plan: PlanTier) -> Iterable[Problem]:
-    names = [r.name for r in policy.rules]
+    yield from _duplicate_names(f"{path}.rules", [r.name for r in policy.rules], "rule")
     for i, rule in enumerate(policy.rules):
         rp = f"{path}.rules[{i}]"
-        if names.count(rule.name) > 1:
-            yield Problem(f"{rp}.name", f"{rule.name!r} is used by more than one rule")
         if rule.name in RESERVED_RULE_NAMES:
             yield Problem(f"{rp}.name", f"{rule.name!r} is reserved for the session bypass, which always comes last")
         yield from _ttl_problems(rp, rule, plan)
@@ -486,12 +491,10 @@ def check_meaning(config: StackConfig) -> Iterable[Problem]:
         if img.webp and img.polish == "off":
             yield Problem(f"{zp}.images.webp", "WebP needs Polish on (lossless or lossy)")
 
-    names = [s.name for s in config.sites]
+    yield from _duplicate_names("sites", [s.name for s in config.sites], "site")
     seen_hosts: dict[str, str] = {}
     for i, site in enumerate(config.sites):
         sp = f"sites[{i}]"
-        if names.count(site.name) > 1:
-            yield Problem(f"{sp}.name", f"{site.name!r} is used by more than one site")
         zone = config.zones.get(site.zone)
         if zone is None:
             yield Problem(f"{sp}.zone", f"{site.zone!r} is not declared under zones ({', '.join(config.zones)})")
@@ -501,7 +504,7 @@ def check_meaning(config: StackConfig) -> Iterable[Problem]:
             st: (sh.hosts, sh.media) for st, sh in site.other_stages.items()}
         for stage, (app_hosts, media) in stage_hosts.items():
             hp = f"{sp}.hosts" if stage == config.stage else f"{sp}.other_stages.{stage}.hosts"
-            for h in app_hosts + _media_hosts(media):
+            for h in app_hosts + media_hosts(media):
                 if h in app_hosts and not _in_zone(h, site.zone):
                     yield Problem(hp, f"{h!r} is outside the site's zone {site.zone}")
                 if h in seen_hosts:
@@ -524,11 +527,9 @@ def check_meaning(config: StackConfig) -> Iterable[Problem]:
                 yield from _media_problems(f"{sp}.other_stages.{stage}.media", other.media, site, zone, True,
                                            zone.owner)
         yield from _certificate_problems(f"{sp}.certificates", site.certificates, site, zone)
-        img_names = [r.name for r in site.images]
+        yield from _duplicate_names(f"{sp}.images", [r.name for r in site.images], "image rule")
         for j, rule in enumerate(site.images):
             ip = f"{sp}.images[{j}]"
-            if img_names.count(rule.name) > 1:
-                yield Problem(f"{ip}.name", f"{rule.name!r} is used by more than one image rule")
             if rule.polish != "off" and TIER_ORDER[zone.plan] < TIER_ORDER["pro"]:
                 yield Problem(f"{ip}.polish", f"Polish needs the pro plan or above; the zone is on {zone.plan}")
             yield from _match_problems(f"{ip}.match", rule.match, site.hosts, zone.plan)
@@ -581,13 +582,11 @@ def _media_problems(path: str, media: MediaConfig, site: Site, zone: ZoneConfig,
 
 
 def _certificate_problems(path: str, certs: list[CertificateConfig], site: Site, zone: ZoneConfig) -> Iterable[Problem]:
-    own_hosts = list(site.hosts) + ([site.media.domain.host] if site.media and site.media.domain else [])
+    own_hosts = list(site.hosts) + media_hosts(site.media)
     covered: dict[str, str] = {}
-    names = [c.name for c in certs]
+    yield from _duplicate_names(path, [c.name for c in certs], "certificate")
     for i, cert in enumerate(certs):
         cp = f"{path}[{i}]"
-        if names.count(cert.name) > 1:
-            yield Problem(f"{cp}.name", f"{cert.name!r} is used by more than one certificate")
         for host in cert.hosts:
             if host not in own_hosts:
                 yield Problem(f"{cp}.hosts", f"{host!r} is not one of the site's hosts on this stage "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from appcdn.config import Match, Site, StackConfig
+from appcdn.config import Match, Site, StackConfig, media_hosts
 from appcdn.defaults import stage_cache_rules
 from appcdn.policy.expressions import Request
 from appcdn.policy.media import object_path
@@ -99,7 +99,7 @@ def _site_rows(config: StackConfig, site: Site, rules: ZoneRules) -> list[Behavi
         if ss.stage == config.stage:
             probes += [(ss.hosts, r.match) for r in site.images]
         if ss.media is not None and ss.media.domain is not None:
-            probes += [([ss.media.domain.host], Match(paths=[object_path(ss.media, r.match)]))
+            probes += [(media_hosts(ss.media), Match(paths=[object_path(ss.media, r.match)]))
                        for r in ss.media.headers]
         seen = set()
         for hosts, match in probes:
@@ -138,7 +138,7 @@ def behaviour_rows(config: StackConfig, compiled: dict[str, ZoneRules],
             rows += _site_rows(config, site, compiled[site.zone])
             continue
         owner_config, owner_zones = (owner_views or {}).get(site.zone, (None, {}))
-        owner_site = next((s for s in owner_config.sites if s.name == site.name), None) if owner_config else None
+        owner_site = owner_config.site_named(site.name) if owner_config else None
         own_rows = [r for r in _site_rows(owner_config, owner_site, owner_zones[site.zone])
                     if r.stage == config.stage] if owner_site and site.zone in owner_zones else []
         rows += own_rows or [BehaviourRow(site.name, config.stage, ", ".join(site.hosts), "all",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from appcdn.config import MIN_EDGE_TTL, HeaderRule, Match, MediaConfig, PlanTier, Stage
+from appcdn.config import MIN_EDGE_TTL, HeaderRule, Match, MediaConfig, PlanTier, Stage, media_hosts
 from appcdn.policy.expressions import glob_matches, match_expression
 
 AZURE_PUBLIC_CONTAINER = "public"
@@ -139,10 +139,6 @@ def media_url(media: MediaConfig, endpoint_host: str) -> str:
     return f"https://{host}" + ("/" if media.backend == "aws" else f"/{AZURE_PUBLIC_CONTAINER}/")
 
 
-def media_stage_hosts(media: MediaConfig | None) -> list[str]:
-    return [media.domain.host] if media is not None and media.domain is not None else []
-
-
 def connector_rule(media: MediaConfig, site: str, stage: Stage, endpoint_host: Any) -> dict[str, Any]:
     """The Cloud Connector rule sending a media domain to its bucket (``endpoint_host`` may be an Output).
 
@@ -151,6 +147,6 @@ def connector_rule(media: MediaConfig, site: str, stage: Stage, endpoint_host: A
         "cloud_connector_rules_provider": CONNECTOR_PROVIDERS[media.backend],
         "description": f"appcdn: {site}/{stage}/media",
         "enabled": True,
-        "expression": match_expression(media_stage_hosts(media), Match()),
+        "expression": match_expression(media_hosts(media), Match()),
         "parameters": {"host": endpoint_host},
     }

@@ -20,11 +20,11 @@ from typing import Any
 
 from appcdn.config import (
     RULES_PER_PHASE, STAGES, CachePolicy, CacheRule, ConfigError, ImageRule, Match, MediaConfig, Problem, Site, Stage,
-    StackConfig,
+    StackConfig, media_hosts,
 )
 from appcdn.defaults import stage_cache_rules
 from appcdn.policy.expressions import MAX_EXPRESSION_LENGTH, Request, any_expression, match_expression, request_matches
-from appcdn.policy.media import media_edge_rules, media_stage_hosts
+from appcdn.policy.media import media_edge_rules
 
 CACHE_PHASE = "http_request_cache_settings"
 CONFIG_PHASE = "http_config_settings"
@@ -215,7 +215,7 @@ def scoped_cache_rules(config: StackConfig, zone_name: str) -> list[CompiledRule
         for ss in site_stages(site, config.stage):
             named = [(r.name, r.match, cache_settings(r), ss.hosts) for r in stage_cache_rules(ss.cache, ss.stage)]
             if ss.media is not None:
-                named += [(n, m, settings, media_stage_hosts(ss.media)) for n, m, settings in
+                named += [(n, m, settings, media_hosts(ss.media)) for n, m, settings in
                           media_edge_rules(ss.media, plan)]
             for name, match, settings, hosts in named:
                 rules.append(CompiledRule(
