@@ -6,7 +6,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from appcdn.config import NAMESPACE, ConfigError, MediaConfig, Site, media_hosts, parse_stack_config
-from appcdn.policy.media import connector_rule, django_settings, media_url
+from appcdn.policy.media import connector_rule, django_settings, fixed_endpoint_host, media_url
 from appcdn.policy.rulesets import compile_zones
 from appcdn.policy.zone_settings import zone_settings
 from components.app_hosts import AppHosts
@@ -71,7 +71,7 @@ for zone_name, zone_config in stack_config.zones.items():
             "config_rules": [r.to_rule() for r in rules.config],
             "cloud_connector_rules": [
                 connector_rule(ss.media, ss.site, ss.stage,
-                               media_storage[ss.site].endpoint_host if ss.stage == stage else ss.media.endpoint_host())
+                               media_storage[ss.site].endpoint_host if ss.stage == stage else fixed_endpoint_host(ss.media))
                 for ss in rules.media_domains],
         })
         zone_ids[zone_name] = zone.zone_id

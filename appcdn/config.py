@@ -266,14 +266,6 @@ class MediaConfig(Strict):
     headers: list[HeaderRule] = Field(default=list(DEFAULT_MEDIA_HEADERS), min_length=1)
     domain: MediaDomain | None = None
 
-    def endpoint_host(self) -> str | None:
-        """The provider's host for the bucket, when its name is known before deployment."""
-        if self.backend == "aws" and self.aws.bucket_name:
-            return f"{self.aws.bucket_name}.s3.{self.aws.region}.amazonaws.com"
-        if self.backend == "azure" and self.azure.account_name:
-            return f"{self.azure.account_name}.blob.core.windows.net"
-        return None
-
 
 class CertificateConfig(Strict):
     """A certificate for some of the site's hosts (app or media). Hosts without one use Universal SSL."""

@@ -12,8 +12,8 @@ import json
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import yaml
 

@@ -8,7 +8,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import resources, storage
 
-from appcdn.policy.media import AZURE_PRIVATE_CONTAINER, AZURE_PUBLIC_CONTAINER, cors_origins
+from appcdn.policy.media import AZURE_PRIVATE_CONTAINER, AZURE_PUBLIC_CONTAINER, azure_endpoint_host, cors_origins
 
 
 class AzureMediaArgs(TypedDict):
@@ -48,7 +48,7 @@ class AzureMedia(pulumi.ComponentResource):
             enable_https_traffic_only=True, minimum_tls_version="TLS1_2", allow_blob_public_access=args["public"],
             allow_shared_key_access=True, tags=dict(args["tags"]), opts=keep)
         self.account_name = account.name
-        self.endpoint_host = pulumi.Output.concat(account.name, ".blob.core.windows.net")
+        self.endpoint_host = account.name.apply(azure_endpoint_host)
 
         soft_delete = args.get("soft_delete_days")
         retention = {"enabled": True, "days": soft_delete} if soft_delete else {"enabled": False}

@@ -9,7 +9,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from appcdn.policy.media import cors_origins, s3_bucket_policy
+from appcdn.policy.media import cors_origins, s3_bucket_policy, s3_endpoint_host
 
 
 class S3MediaArgs(TypedDict):
@@ -44,7 +44,7 @@ class S3Media(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.get("bucket_name"), region=region,
                                tags=dict(args["tags"]), opts=keep)
         self.bucket_name = bucket.bucket
-        self.endpoint_host = pulumi.Output.concat(bucket.bucket, f".s3.{region}.amazonaws.com")
+        self.endpoint_host = bucket.bucket.apply(lambda b: s3_endpoint_host(b, region))
 
         ownership = aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, region=region,
                                                    rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)

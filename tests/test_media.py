@@ -11,7 +11,7 @@ from appcdn.config import DEFAULT_MEDIA_HEADERS, ConfigError, HeaderRule, MediaC
 from appcdn.offline import run_under_mocks
 from appcdn.policy.expressions import Request
 from appcdn.policy.media import (
-    connector_rule, django_settings, edge_settings, first_match, media_url, s3_bucket_policy,
+    connector_rule, django_settings, edge_settings, first_match, fixed_endpoint_host, media_url, s3_bucket_policy,
 )
 from appcdn.policy.rulesets import apply_rules, compile_zones
 from components.azure_media import AzureMedia
@@ -163,8 +163,10 @@ def test_cloud_connector_rules_use_the_provider_host_forms():
                         "enabled": True, "expression": 'http.host eq "media.example.com"',
                         "parameters": {"host": "b.s3.eu-central-1.amazonaws.com"}}
     azure = MediaConfig.model_validate(media_config(backend="azure", azure={"account_name": "shopmedia"}))
-    assert azure.endpoint_host() == "shopmedia.blob.core.windows.net"
-    assert connector_rule(azure, "shop", "live", azure.endpoint_host())["cloud_connector_rules_provider"] == "azure_storage"
+    assert fixed_endpoint_host(azure) == "shopmedia.blob.core.windows.net"
+    assert connector_rule(azure, "shop", "live", fixed_endpoint_host(azure))["cloud_connector_rules_provider"] == \
+        "azure_storage"
+    assert fixed_endpoint_host(MediaConfig.model_validate(media_config())) is None  # Pulumi names the bucket
 
 
 # --- components -----------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def _site_rows(config: StackConfig, site: Site, rules: ZoneRules) -> list[Behavi
         probes = [(ss.hosts, r.match) for r in stage_cache_rules(ss.cache, ss.stage)]
         if ss.stage == config.stage:
             probes += [(ss.hosts, r.match) for r in site.images]
-        if ss.media is not None and ss.media.domain is not None:
+        if media_hosts(ss.media):
             probes += [(media_hosts(ss.media), Match(paths=[object_path(ss.media, r.match)]))
                        for r in ss.media.headers]
         seen = set()

@@ -25,6 +25,22 @@ AZURE_PRIVATE_CONTAINER = "private"
 CONNECTOR_PROVIDERS = {"aws": "aws_s3", "azure": "azure_storage"}
 
 
+def s3_endpoint_host(bucket: str, region: str) -> str:
+    return f"{bucket}.s3.{region}.amazonaws.com"
+
+
+def azure_endpoint_host(account: str) -> str:
+    """The only host form Cloud Connector accepts for Azure."""
+    return f"{account}.blob.core.windows.net"
+
+
+def fixed_endpoint_host(media: MediaConfig) -> str | None:
+    """The provider's host for the media storage, when its name is fixed in config (known before deployment)."""
+    if media.backend == "aws":
+        return s3_endpoint_host(media.aws.bucket_name, media.aws.region) if media.aws.bucket_name else None
+    return azure_endpoint_host(media.azure.account_name) if media.azure.account_name else None
+
+
 def first_match(rules: Sequence[HeaderRule], key: str) -> HeaderRule | None:
     """The header rule for an object key: the first whose glob matches."""
     return next((r for r in rules if glob_matches(r.match, key)), None)

@@ -245,7 +245,7 @@ def zone_config_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]
 def zone_media_domains(config: StackConfig, zone_name: str) -> list[SiteStage]:
     """The site stages on the zone whose media is served on a custom domain (one Cloud Connector rule each)."""
     return [ss for site in _zone_sites(config, zone_name) for ss in site_stages(site, config.stage)
-            if ss.media is not None and ss.media.domain is not None]
+            if media_hosts(ss.media)]
 
 
 @dataclass(frozen=True)
