@@ -1,8 +1,8 @@
 """The ``appcdn`` command.
 
-``appcdn plan --stack test|live [--json]``: validate the stack's config, run the real program under
-Pulumi's mock engine, print the resource tree it declares and the effective cache behaviour.
-Exit 0 on success, 2 on invalid config or an unknown stack.
+``appcdn plan --stack test|live [--json]``: validate the project's stack files, compile the zones once, run
+the program (``appcdn.program.declare``) under Pulumi's mock engine, and print the resource tree it
+declares and the effective cache behaviour. Exit 0 on success, 2 on invalid config or an unknown stack.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import json
 import sys
 from pathlib import Path
 
-from appcdn.config import NAMESPACE, ConfigError, StackConfig, parse_stack_config
-from appcdn.offline import DeclaredResource, read_stack_files, run_program
-from appcdn.policy.behaviour import BehaviourRow, OwnerView, behaviour_rows
+from appcdn.config.problems import ConfigError
+from appcdn.config.project import Project, load_project
+from appcdn.config.stack_files import peer_sources, read_stack_file
+from appcdn.offline import DeclaredResource, run_under_mocks
+from appcdn.policy.behaviour import BehaviourRow, behaviour_rows
 from appcdn.policy.rulesets import compile_zones
 
 EXIT_INVALID = 2
@@ -44,67 +46,45 @@ def _table(rows: list[BehaviourRow]) -> list[str]:
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
 
 
-def _owner_views(project_dir: Path, config: StackConfig) -> dict[str, OwnerView]:
-    """For each zone another stage owns: that stack's config and compiled rules, read from its own file
-    (never decrypted), so the plan shows what the owner will deploy for this stage's hosts."""
-    views = {}
-    for zone_name, zone in config.zones.items():
-        if zone.owner == config.stage:
-            continue
-        try:
-            files = read_stack_files(project_dir, zone.owner)
-            owner = parse_stack_config(files.namespace(NAMESPACE), zone.owner, files.secret_keys)
-            views[zone_name] = (owner, compile_zones(owner))
-        except (FileNotFoundError, ConfigError):
-            continue  # the owner's own plan reports it; here the table names the owner instead
-    return views
-
-
-def _host_mismatches(config: StackConfig, owners: dict[str, OwnerView]) -> list[str]:
-    """Where this stack's hosts differ from the ones the owner composes rules for."""
-    warnings = []
-    for site in config.sites:
-        owner = owners.get(site.zone, (None,))[0]
-        owner_site = owner.site_named(site.name) if owner else None
-        if owner_site is None:
-            continue
-        composed = owner_site.other_stages.get(config.stage)
-        if composed is None or sorted(composed.hosts) != sorted(site.hosts):
-            warnings.append(f"site {site.name}: the {owner.stage} stack composes edge rules for "
-                            f"{config.stage} hosts {sorted(composed.hosts) if composed else []}, this stack serves "
-                            f"{sorted(site.hosts)}; align sites[].other_stages.{config.stage}.hosts there")
-    return warnings
+def _ownership(project: Project) -> list[str]:
+    """Where each zone's edge rules come from."""
+    lines = []
+    for zone_name in project.zones_in_use():
+        owner = project.zone_owner(zone_name)
+        stages = dict.fromkeys(stage for stage, _ in project.sites_on(zone_name))
+        sources = ", ".join(str(project.files.get(stage)) for stage in stages)
+        who = "this stack" if owner == project.stage else f"the {owner} stack ({project.files.get(owner)})"
+        lines.append(f"  zone {zone_name}: edge rules declared by {who}, composed from {sources}")
+    return lines
 
 
 def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     try:
-        files = read_stack_files(project_dir, stack)
+        own = read_stack_file(project_dir, stack)
+        peers = peer_sources(project_dir, stack)
     except FileNotFoundError as err:
         print(f"appcdn plan: {err}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        config = parse_stack_config(files.namespace(NAMESPACE), stack, files.secret_keys)
-        compiled = compile_zones(config)
+        project = load_project(own.source(), peers)
+        compiled = compile_zones(project)
     except ConfigError as err:
         print(f"stack {stack}: {err.report()}", file=sys.stderr)
         return EXIT_INVALID
-    resources = run_program(project_dir, files)
+    from appcdn.program import declare, export  # the provider SDKs load only for a valid config
+
+    resources = run_under_mocks(lambda: export(declare(project, compiled)), own.project, stack, own.config,
+                                own.secret_keys)
     resources.sort(key=lambda r: (r.parent or "", r.type, r.name))
-    owners = _owner_views(project_dir, config)
-    rows = behaviour_rows(config, compiled, owners)
-    for warning in _host_mismatches(config, owners):
-        print(f"warning: {warning}", file=sys.stderr)
+    rows = behaviour_rows(project, compiled)
     if as_json:
         print(json.dumps({"stack": stack, "resources": [r.as_json() for r in resources],
                           "cache_behaviour": [r.as_json() for r in rows]}, indent=2, sort_keys=True))
         return 0
-    print(f"Stack {stack} (stage {config.stage}) declares {len(resources)} resources:")
+    print(f"Stack {stack} (stage {project.stage}) declares {len(resources)} resources:")
     print("\n".join(_tree(resources)))
     print("\nEffective cache behaviour (compiled rules applied in order):")
-    for zone_name, zone in config.zones.items():
-        if zone.owner != config.stage:
-            source = "its rules as compiled from its stack file" if zone_name in owners else "not readable here"
-            print(f"  zone {zone_name}: edge rules owned by the {zone.owner} stack ({source})")
+    print("\n".join(_ownership(project)))
     print("\n".join(_table(rows)))
     return 0
 

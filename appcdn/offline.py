@@ -1,4 +1,4 @@
-"""Run the real program under Pulumi's mock engine, with a stack's config file, and record what it declares.
+"""Run a Pulumi program under Pulumi's mock engine, with a stack's config, and record what it declares.
 
 This is Pulumi's own unit-testing mechanism (``pulumi.runtime.set_mocks``) used as an offline plan:
 no CLI, no provider plugins, no credentials. The monitor sees each registration whole — type, name,
@@ -8,71 +8,13 @@ they reach the program as the placeholder ``[secret]`` and stay marked secret.
 
 from __future__ import annotations
 
-import json
-import runpy
-from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import yaml
+from appcdn.config.stack_files import SECRET_PLACEHOLDER
 
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader is ten times faster
-SECRET_PLACEHOLDER = "[secret]"
 UNKNOWN_PLACEHOLDER = "[unknown]"
-_SECRET_SIG = "4dabf18193072939515e22adb298388d"
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-
-@dataclass(frozen=True)
-class StackFiles:
-    project: str
-    stack: str
-    config: dict[str, str]
-    """Pulumi config as the engine passes it: ``namespace:key`` → string (objects as JSON)."""
-    secret_keys: list[str]
-
-    def namespace(self, namespace: str) -> dict[str, Any]:
-        prefix = namespace + ":"
-        out = {}
-        for key, value in self.config.items():
-            if key.startswith(prefix):
-                try:
-                    out[key[len(prefix):]] = json.loads(value)
-                except ValueError:
-                    out[key[len(prefix):]] = value
-        return out
-
-
-def _blind(value: Any) -> tuple[Any, bool]:
-    """Replace every ``secure:`` value with the placeholder; say whether there was one."""
-    if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
-        items = {k: _blind(v) for k, v in value.items()}
-        return {k: v for k, (v, _) in items.items()}, any(s for _, s in items.values())
-    if isinstance(value, list):
-        items = [_blind(v) for v in value]
-        return [v for v, _ in items], any(s for _, s in items)
-    return value, False
-
-
-def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
-    project = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=_YamlLoader)
-    config_dir = project_dir / project.get("stackConfigDir", ".")
-    stack_file = config_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.exists():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
-        raise FileNotFoundError(f"no stack {stack!r}: {stack_file} does not exist (stacks: {', '.join(known)})")
-    raw = (yaml.load(stack_file.read_text(), Loader=_YamlLoader) or {}).get("config") or {}
-    config, secret_keys = {}, []
-    for key, value in raw.items():
-        full_key = key if ":" in key else f"{project['name']}:{key}"
-        blinded, secret = _blind(value)
-        config[full_key] = blinded if isinstance(blinded, str) else json.dumps(blinded)
-        if secret:
-            secret_keys.append(full_key)
-    return StackFiles(project["name"], stack, config, secret_keys)
 
 
 @dataclass
@@ -90,16 +32,19 @@ class DeclaredResource:
 
 
 def _plain(value: Any) -> Any:
-    """A registered property value, with secrets blinded, unknowns marked and whole floats as ints."""
+    """A registered property value, with secrets blinded, unknowns marked and whole floats as ints.
+    The wire markers are the SDK's own (``pulumi.runtime.rpc``), which has no public decoder for them."""
+    from pulumi.runtime import rpc
+
     if isinstance(value, dict):
-        if value.get(_SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             return SECRET_PLACEHOLDER
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if value == _UNKNOWN:
+    if value == rpc.UNKNOWN:
         return UNKNOWN_PLACEHOLDER
     return value
 
@@ -157,9 +102,3 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
     SETTINGS.outputs.clear()
     _sync_await(run_pulumi_func(program))
     return declared
-
-
-def run_program(project_dir: Path, files: StackFiles) -> list[DeclaredResource]:
-    """Run the project's ``__main__.py`` with the stack's config, as ``pulumi preview`` would."""
-    return run_under_mocks(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__"),
-                           files.project, files.stack, files.config, files.secret_keys)

@@ -21,17 +21,20 @@ class AppHostsArgs(TypedDict):
 
 
 class AppHosts(pulumi.ComponentResource):
-    """Proxied CNAME records, so requests pass Cloudflare's cache and rules on their way to the app."""
+    """Proxied CNAME records, so requests pass Cloudflare's cache and rules on their way to the origin."""
 
+    records: list[cloudflare.DnsRecord]
+    """The DNS records, one per host, sorted by host."""
     record_ids: pulumi.Output[list[str]]
+    """Their ids, in the same order."""
 
     def __init__(self, name: str, args: AppHostsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcdn:index:AppHosts", name, {}, opts)
-        records = [
+        self.records = [
             cloudflare.DnsRecord(f"{name}-{host}", zone_id=args["zone_id"], name=host, type="CNAME",
                                  content=args["origin"], proxied=True, ttl=1,
                                  comment=f"appcdn: {args['purpose']} host", opts=pulumi.ResourceOptions(parent=self))
             for host in sorted(args["hosts"])
         ]
-        self.record_ids = pulumi.Output.all(*[r.id for r in records])
+        self.record_ids = pulumi.Output.all(*[r.id for r in self.records])
         self.register_outputs({"record_ids": self.record_ids})

@@ -18,25 +18,17 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_tls as tls
-from pydantic import SecretStr
 
-from appcdn.config import CertificateConfig
-
-ADVANCED_VALIDITY_DAYS = 90
-"""Validity of an advanced pack when none is configured; every certificate authority issues for it."""
-ORIGIN_CA_VALIDITY_DAYS = 5475
-"""Validity of an Origin CA certificate when none is configured (15 years, Cloudflare's default)."""
-CUSTOM_SSL_TYPE = "legacy_custom"
-"""Cloudflare's default for uploads: also serves clients without SNI (not compatible with BYOIP)."""
-ACM_VALIDATION_TTL = 60
+from appcdn import defaults
 
 
 class CertificateSpec(TypedDict):
-    """One certificate, as ``appcdn.config.CertificateConfig`` in plain values (see ``certificate_spec``)."""
+    """One certificate, as ``appcdn.config.certificates.CertificateConfig`` in plain values."""
 
     name: str
     """Unique within the site; part of every child's name."""
     mode: Literal["advanced", "uploaded", "origin_ca", "acm"]
+    """Which kind of certificate (see the module's docstring)."""
     hosts: Sequence[str]
     """Host names the certificate covers."""
     certificate_authority: Literal["google", "lets_encrypt", "ssl_com"]
@@ -59,20 +51,7 @@ class SiteCertificatesArgs(TypedDict):
     certificates: Sequence[CertificateSpec]
     """The site's certificates; hosts without one keep Universal SSL."""
     protect: NotRequired[bool]
-    """Protect every child (Live). Default: inherit from the component's options."""
-
-
-def certificate_spec(cert: CertificateConfig) -> CertificateSpec:
-    """A config entry as component input: secrets unwrapped from ``SecretStr`` into secret Outputs."""
-
-    def secret(value: SecretStr | None) -> pulumi.Output[str] | None:
-        return None if value is None else pulumi.Output.secret(value.get_secret_value())
-
-    return CertificateSpec(name=cert.name, mode=cert.mode, hosts=list(cert.hosts),
-                           certificate_authority=cert.certificate_authority,
-                           validation_method=cert.validation_method, validity_days=cert.validity_days,
-                           certificate=secret(cert.certificate), private_key=secret(cert.private_key),
-                           region=cert.region)
+    """Protect every child from ``destroy`` and retain it if it is ever deleted. Default: false."""
 
 
 def acm_validation_field(options: Sequence[Any] | None, host: str, field: str) -> str | None:
@@ -98,7 +77,7 @@ class SiteCertificates(pulumi.ComponentResource):
     def __init__(self, name: str, args: SiteCertificatesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcdn:index:SiteCertificates", name, {}, opts)
         self._zone_id = args["zone_id"]
-        self._protect = args.get("protect")
+        self._protect = args.get("protect", False)
         origin: dict[str, Any] = {}
         acm: dict[str, pulumi.Output[str]] = {}
         for cert in args["certificates"]:
@@ -118,7 +97,7 @@ class SiteCertificates(pulumi.ComponentResource):
                                "acm_certificate_arns": self.acm_certificate_arns})
 
     def _child(self, **kw: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, protect=self._protect, **kw)
+        return pulumi.ResourceOptions(parent=self, protect=self._protect, retain_on_delete=self._protect, **kw)
 
     def _advanced(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> None:
         # A pack cannot be updated in place: any change replaces it, and the new pack is created
@@ -126,12 +105,13 @@ class SiteCertificates(pulumi.ComponentResource):
         cloudflare.CertificatePack(
             prefix, zone_id=self._zone_id, type="advanced", hosts=hosts,
             certificate_authority=cert["certificate_authority"], validation_method=cert["validation_method"],
-            validity_days=cert["validity_days"] or ADVANCED_VALIDITY_DAYS,
+            validity_days=cert["validity_days"] or defaults.ADVANCED_VALIDITY_DAYS,
             opts=self._child(replace_on_changes=["*"], delete_before_replace=False))
 
     def _uploaded(self, prefix: str, cert: CertificateSpec) -> None:
         cloudflare.CustomSsl(prefix, zone_id=self._zone_id, certificate=cert["certificate"],
-                             private_key=cert["private_key"], bundle_method="ubiquitous", type=CUSTOM_SSL_TYPE,
+                             private_key=cert["private_key"], bundle_method=defaults.CUSTOM_SSL_BUNDLE,
+                             type=defaults.CUSTOM_SSL_TYPE,
                              opts=self._child())
 
     def _origin_ca(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> dict[str, pulumi.Output[str]]:
@@ -140,7 +120,7 @@ class SiteCertificates(pulumi.ComponentResource):
                               subject={"common_name": hosts[0]}, opts=self._child())
         origin = cloudflare.OriginCaCertificate(
             prefix, csr=csr.cert_request_pem, hostnames=hosts, request_type="origin-ecc",
-            requested_validity=cert["validity_days"] or ORIGIN_CA_VALIDITY_DAYS, opts=self._child())
+            requested_validity=cert["validity_days"] or defaults.ORIGIN_CA_VALIDITY_DAYS, opts=self._child())
         return {"certificate": origin.certificate, "private_key": pulumi.Output.secret(key.private_key_pem)}
 
     def _acm(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> pulumi.Output[str]:
@@ -152,7 +132,7 @@ class SiteCertificates(pulumi.ComponentResource):
         records = [
             cloudflare.DnsRecord(
                 f"{prefix}-{host}-validation", zone_id=self._zone_id, type="CNAME", proxied=False,
-                ttl=ACM_VALIDATION_TTL, comment=f"appcdn: ACM validation of {host}",
+                ttl=defaults.ACM_VALIDATION_TTL, comment=f"appcdn: ACM validation of {host}",
                 name=options.apply(lambda dvo, h=host: acm_validation_field(dvo, h, "resource_record_name")),
                 content=options.apply(lambda dvo, h=host: acm_validation_field(dvo, h, "resource_record_value")),
                 opts=self._child())

@@ -9,6 +9,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from appcdn import defaults
 from appcdn.policy.media import cors_origins, s3_bucket_policy, s3_endpoint_host
 
 
@@ -24,8 +25,10 @@ class S3MediaArgs(TypedDict):
     versioning: bool
     """Keep versions (Live), expiring noncurrent ones after ``noncurrent_version_days``."""
     noncurrent_version_days: int
+    """How long a replaced or deleted version is kept, with ``versioning``."""
     tags: Mapping[str, str]
-    protect: bool
+    """Tags of the bucket."""
+    protect: NotRequired[bool]
     """Protect the bucket from ``destroy`` and renames, and retain it if it is ever deleted (Live media)."""
 
 
@@ -33,17 +36,29 @@ class S3Media(pulumi.ComponentResource):
     """Bucket owner enforced (no ACLs), public access blocked but for a policy that allows reading the
     public prefixes, SSE-S3 encryption, a deny of any request not over TLS, CORS for the site's hosts."""
 
+    bucket: aws.s3.Bucket
+    """The bucket."""
     bucket_name: pulumi.Output[str]
+    """The bucket's name."""
+    bucket_arn: pulumi.Output[str]
+    """The bucket's ARN."""
+    bucket_regional_domain_name: pulumi.Output[str]
+    """The bucket's regional domain name, as AWS reports it."""
     endpoint_host: pulumi.Output[str]
+    """The virtual-hosted-style host of the bucket (``<bucket>.s3.<region>.amazonaws.com``), the origin of a media domain."""
 
     def __init__(self, name: str, args: S3MediaArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcdn:index:S3Media", name, {}, opts)
         region = args["region"]
-        keep = pulumi.ResourceOptions(parent=self, protect=args["protect"], retain_on_delete=args["protect"])
+        protect = args.get("protect", False)
+        keep = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.get("bucket_name"), region=region,
                                tags=dict(args["tags"]), opts=keep)
+        self.bucket = bucket
         self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.bucket_regional_domain_name = bucket.bucket_regional_domain_name
         self.endpoint_host = bucket.bucket.apply(lambda b: s3_endpoint_host(b, region))
 
         ownership = aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, region=region,
@@ -58,12 +73,13 @@ class S3Media(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]))
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption", bucket=bucket.id, region=region,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": defaults.S3_ENCRYPTION},
+                    "bucket_key_enabled": True}],
             opts=child)
         aws.s3.BucketCorsConfiguration(
             f"{name}-cors", bucket=bucket.id, region=region,
-            cors_rules=[{"allowed_methods": ["GET", "HEAD"], "allowed_origins": cors_origins(args["cors_hosts"]),
-                         "allowed_headers": ["*"], "max_age_seconds": 3600}],
+            cors_rules=[{"allowed_methods": defaults.CORS_METHODS, "allowed_origins": cors_origins(args["cors_hosts"]),
+                         "allowed_headers": ["*"], "max_age_seconds": defaults.CORS_MAX_AGE}],
             opts=child)
         if args["versioning"]:
             versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, region=region,
@@ -72,6 +88,9 @@ class S3Media(pulumi.ComponentResource):
                 f"{name}-lifecycle", bucket=bucket.id, region=region,
                 rules=[{"id": "expire-noncurrent-versions", "status": "Enabled", "filter": {},
                         "noncurrent_version_expiration": {"noncurrent_days": args["noncurrent_version_days"]},
-                        "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}],
+                        "abort_incomplete_multipart_upload": {
+                            "days_after_initiation": defaults.MULTIPART_UPLOAD_ABORT_DAYS}}],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
-        self.register_outputs({"bucket_name": self.bucket_name, "endpoint_host": self.endpoint_host})
+        self.register_outputs({"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn,
+                               "bucket_regional_domain_name": self.bucket_regional_domain_name,
+                               "endpoint_host": self.endpoint_host})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+CACHE_PHASE = "http_request_cache_settings"
+CONFIG_PHASE = "http_config_settings"
 
 
 class ZoneArgs(TypedDict):
@@ -16,14 +18,14 @@ class ZoneArgs(TypedDict):
     zone_id: NotRequired[str | None]
     """Use this existing zone. Exclusive with ``account_id``."""
     account_id: NotRequired[str | None]
-    """Create the zone in this account. Exclusive with ``zone_id``."""
+    """Create the zone in this account (retained on destroy). Exclusive with ``zone_id``."""
     settings: Mapping[str, str]
     """Zone settings to manage, ``setting_id`` → value (see ``appcdn.policy.zone_settings``)."""
-    cache_rules: Sequence[Mapping[str, Any]]
+    cache_rules: Sequence[cloudflare.RulesetRuleArgsDict]
     """Rules of the ``http_request_cache_settings`` phase, in order; none means the phase is left alone."""
-    config_rules: Sequence[Mapping[str, Any]]
+    config_rules: Sequence[cloudflare.RulesetRuleArgsDict]
     """Rules of the ``http_config_settings`` phase, in order; none means the phase is left alone."""
-    cloud_connector_rules: Sequence[pulumi.Input[Mapping[str, Any]]]
+    cloud_connector_rules: Sequence[cloudflare.CloudConnectorRulesRuleArgsDict]
     """The zone's Cloud Connector rules (media hosts → buckets); the list is replaced whole on update."""
 
 
@@ -36,40 +38,45 @@ class Zone(pulumi.ComponentResource):
     """
 
     zone_id: pulumi.Output[str]
-    cache_ruleset_id: pulumi.Output[str | None]
-    config_ruleset_id: pulumi.Output[str | None]
+    """The zone's id (given, or the created zone's)."""
+    settings: dict[str, cloudflare.ZoneSetting]
+    """The managed zone settings, by ``setting_id``."""
+    cache_ruleset: cloudflare.Ruleset | None
+    """The zone's cache-rules entry point; None when there are no cache rules."""
+    config_ruleset: cloudflare.Ruleset | None
+    """The zone's configuration-rules entry point; None when there are no configuration rules."""
+    cloud_connector: cloudflare.CloudConnectorRules | None
+    """The zone's Cloud Connector rules; None when there are none."""
 
     def __init__(self, name: str, args: ZoneArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcdn:index:Zone", name, {}, opts)
         if bool(args.get("zone_id")) == bool(args.get("account_id")):
             raise ValueError("Zone takes exactly one of zone_id (existing zone) and account_id (create)")
         child = pulumi.ResourceOptions(parent=self)
-        if args.get("account_id"):
-            zone = cloudflare.Zone(f"{name}-zone", name=args["name"], account={"id": args["account_id"]},
+        account_id = args.get("account_id")
+        if account_id:
+            zone = cloudflare.Zone(f"{name}-zone", name=args["name"], account={"id": account_id},
                                    type="full", opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
             self.zone_id = zone.id
         else:
-            self.zone_id = pulumi.Output.from_input(args["zone_id"])
+            self.zone_id = pulumi.Output.from_input(args.get("zone_id") or "")
 
-        for setting_id, value in sorted(args["settings"].items()):
-            cloudflare.ZoneSetting(f"{name}-{setting_id.replace('_', '-')}", zone_id=self.zone_id,
-                                   setting_id=setting_id, value=value, opts=child)
+        self.settings = {
+            setting_id: cloudflare.ZoneSetting(f"{name}-{setting_id.replace('_', '-')}", zone_id=self.zone_id,
+                                               setting_id=setting_id, value=value, opts=child)
+            for setting_id, value in sorted(args["settings"].items())
+        }
+        self.cache_ruleset = self._phase_ruleset(f"{name}-cache-rules", CACHE_PHASE, args["cache_rules"])
+        self.config_ruleset = self._phase_ruleset(f"{name}-config-rules", CONFIG_PHASE, args["config_rules"])
+        self.cloud_connector = cloudflare.CloudConnectorRules(
+            f"{name}-cloud-connector", zone_id=self.zone_id, rules=list(args["cloud_connector_rules"]),
+            opts=child) if args["cloud_connector_rules"] else None
+        self.register_outputs({"zone_id": self.zone_id})
 
-        self.cache_ruleset_id = self._phase_ruleset(name, "cache-rules", "http_request_cache_settings",
-                                                    args["cache_rules"], child)
-        self.config_ruleset_id = self._phase_ruleset(name, "config-rules", "http_config_settings",
-                                                     args["config_rules"], child)
-        if args["cloud_connector_rules"]:
-            cloudflare.CloudConnectorRules(f"{name}-cloud-connector", zone_id=self.zone_id,
-                                           rules=list(args["cloud_connector_rules"]), opts=child)
-        self.register_outputs({"zone_id": self.zone_id, "cache_ruleset_id": self.cache_ruleset_id,
-                               "config_ruleset_id": self.config_ruleset_id})
-
-    def _phase_ruleset(self, name: str, suffix: str, phase: str, rules: Sequence[Mapping[str, Any]],
-                       opts: pulumi.ResourceOptions) -> pulumi.Output[str | None]:
+    def _phase_ruleset(self, name: str, phase: str,
+                       rules: Sequence[cloudflare.RulesetRuleArgsDict]) -> cloudflare.Ruleset | None:
         if not rules:
-            return pulumi.Output.from_input(None)
-        ruleset = cloudflare.Ruleset(f"{name}-{suffix}", zone_id=self.zone_id, kind="zone", phase=phase,
-                                     name=f"appcdn {phase}", description="Managed by appcdn; edits are overwritten",
-                                     rules=list(rules), opts=opts)
-        return ruleset.id
+            return None
+        return cloudflare.Ruleset(name, zone_id=self.zone_id, kind="zone", phase=phase, name=f"appcdn {phase}",
+                                  description="Managed by appcdn; edits are overwritten", rules=list(rules),
+                                  opts=pulumi.ResourceOptions(parent=self))

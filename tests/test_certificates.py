@@ -6,9 +6,10 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockMonitor
 
-from appcdn.config import CertificateConfig
+from appcdn.config.certificates import CertificateConfig
 from appcdn.offline import SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER, run_under_mocks
-from components.certificates import SiteCertificates, acm_validation_field, certificate_spec
+from appcdn.component_args import certificate_spec
+from appcdn.components.certificates import SiteCertificates, acm_validation_field
 
 PACK = "cloudflare:index/certificatePack:CertificatePack"
 CUSTOM_SSL = "cloudflare:index/customSsl:CustomSsl"

@@ -3,8 +3,8 @@
 import pytest
 
 from appcdn.offline import run_under_mocks
-from components.app_hosts import AppHosts
-from components.zone import Zone
+from appcdn.components.app_hosts import AppHosts
+from appcdn.components.zone import Zone
 
 RULE = {"ref": "r", "description": "d", "expression": 'http.host eq "a.example.com"',
         "action": "set_cache_settings", "action_parameters": {"cache": False}, "enabled": True}

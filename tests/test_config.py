@@ -2,8 +2,8 @@
 
 import pytest
 
-from appcdn.config import parse_stack_config
-from tests.conftest import problems_of, raw_config
+from appcdn.config.project import parse_stack_config
+from tests.conftest import problems_of, project_of, raw_config, test_stage
 
 
 def test_stage_defaults_to_the_stack_name():
@@ -18,9 +18,8 @@ def test_stage_is_required_when_the_stack_name_is_not_a_stage():
     assert problems_of(raw, stack="prod") == ["stage: Field required"]
 
 
-def test_zone_defaults_are_secure_and_owned_by_live():
+def test_zone_defaults_are_secure():
     zone = parse_stack_config(raw_config(), "live").zones["example.com"]
-    assert zone.owner == "live"
     assert zone.settings.ssl == "strict"
     assert zone.settings.min_tls_version == "1.2"
     assert zone.settings.tls_1_3 == "on"
@@ -89,32 +88,63 @@ def test_existing_zone_and_new_zone_together_is_an_error():
         "zones.example.com: give id to use an existing zone or account_id to create one, not both"]
 
 
-def test_owner_must_reference_or_create_the_zone():
+def test_the_stack_that_declares_a_zone_must_reference_or_create_it():
     raw = raw_config()
     del raw["zones"]["example.com"]["id"]
     assert problems_of(raw) == [
-        "zones.example.com: this stack (live) owns the zone: give id (existing zone) or account_id (create)"]
+        "zones.example.com: give id (existing zone) or account_id (create it): the stack that declares a zone "
+        "manages it"]
 
 
-def test_non_owner_may_look_the_zone_up_by_name():
-    raw = raw_config(stage="test")
-    del raw["zones"]["example.com"]["id"]
-    assert parse_stack_config(raw, "test").zones["example.com"].id is None
+def test_a_stage_without_zones_serves_sites_on_the_zone_another_stack_file_declares():
+    project = project_of(test_stage(), raw_config())
+    assert project.stage == "test" and not project.owns("example.com")
+    assert project.zone_owner("example.com") == "live"
+    assert project.zone("example.com").plan == "pro"
 
 
-@pytest.mark.parametrize("key", ["cache", "images", "other_stages"])
-def test_non_owner_cannot_declare_edge_rules(key):
-    value = {"cache": {"rules": []}, "images": [], "other_stages": {}}[key]
-    assert problems_of(raw_config(stage="test", **{key: value}), stack="test") == [
-        f"sites[0].{key}: zone example.com is owned by the live stack, which compiles its edge rules; "
-        f"declare this stage's {key} there under other_stages"]
+def test_a_zone_declared_in_two_stack_files_is_an_error_naming_both():
+    test = test_stage()
+    test["zones"] = {"example.com": {"id": "other", "plan": "free"}}
+    assert problems_of(raw_config(), test) == [
+        "Pulumi.test.yaml: zones.example.com: also declared in Pulumi.own.yaml; a zone is declared in exactly one "
+        "stack file, its owner's"]
 
 
-def test_non_owner_cannot_declare_zone_settings():
-    raw = raw_config(stage="test")
-    raw["zones"]["example.com"]["images"] = {"polish": "lossy"}
-    assert problems_of(raw, stack="test") == [
-        "zones.example.com.images: the zone is owned by the live stack; declare images there"]
+def test_two_stack_files_of_one_stage_are_an_error():
+    other = raw_config(hosts=["shop.example.com"])
+    del other["zones"]
+    assert problems_of(raw_config(), other) == [
+        "Pulumi.live.yaml: stage: 'live' is also the stage of Pulumi.own.yaml; each stage has one stack file"]
+
+
+def test_each_stage_is_checked_against_the_zone_its_owner_declares():
+    test = test_stage(images=[{"name": "p", "match": {}, "polish": "lossy"}],
+                      cache={"rules": [{"name": "r", "action": "cache",
+                                        "edge_ttl": {"mode": "override_origin", "default": 60}}]})
+    assert problems_of(raw_config(plan="free"), test) == [
+        "Pulumi.test.yaml: sites[0].cache.rules[0].edge_ttl.default: 60 s is below the free plan's minimum edge "
+        "TTL of 7200 s",
+        "Pulumi.test.yaml: sites[0].images[0].polish: Polish needs the pro plan or above; the zone is on free",
+    ]
+
+
+def test_problems_in_another_stage_s_file_stop_this_stack_too():
+    test = test_stage(hosts=["test.example.org"])
+    assert problems_of(raw_config(), test) == [
+        "Pulumi.test.yaml: sites[0].hosts: 'test.example.org' is outside the site's zone example.com"]
+
+
+@pytest.mark.parametrize("key,where", [("owner", "zones.example.com"), ("other_stages", "sites[0]")])
+def test_removed_keys_say_where_their_facts_live_now(key, where):
+    raw = raw_config()
+    if key == "owner":
+        raw["zones"]["example.com"]["owner"] = "live"
+    else:
+        raw["sites"][0]["other_stages"] = {"test": {"hosts": ["test.example.com"]}}
+    [problem] = problems_of(raw)
+    assert problem.startswith(f"{where}.{key}: unknown key: ")
+    assert "its own stack file" in problem or "declare it there only" in problem
 
 
 def test_mirage_is_retired():
@@ -273,23 +303,18 @@ def test_rule_hosts_must_be_the_sites_own():
         "(www.example.com)"]
 
 
-def test_hosts_must_be_in_the_zone_and_served_once():
-    raw = raw_config(hosts=["www.example.com", "www.example.org"],
-                     other_stages={"test": {"hosts": ["www.example.com"]}})
-    assert problems_of(raw) == [
-        "sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
-        "sites[0].other_stages.test.hosts: 'www.example.com' is already served by site shop (live)",
+def test_hosts_must_be_in_the_zone_and_served_once_in_the_project():
+    raw = raw_config(hosts=["www.example.com", "www.example.org"])
+    assert problems_of(raw, test_stage(hosts=["www.example.com"])) == [
+        "Pulumi.own.yaml: sites[0].hosts: 'www.example.com' is already served by site shop (test)",
+        "Pulumi.own.yaml: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
     ]
 
 
-def test_site_zone_must_be_declared():
+def test_site_zone_must_be_declared_in_some_stack_file():
     assert problems_of(raw_config(zone="example.org")) == [
-        "sites[0].zone: 'example.org' is not declared under zones (example.com)"]
-
-
-def test_other_stages_cannot_name_the_stacks_own_stage():
-    assert problems_of(raw_config(other_stages={"live": {"hosts": ["live.example.com"]}})) == [
-        "sites[0].other_stages.live: this is the stack's own stage; use hosts and cache"]
+        "sites[0].zone: 'example.org' is not declared under zones in any stack file of the project "
+        "(declared: example.com)"]
 
 
 # --- certificates -------------------------------------------------------------------------------------
@@ -321,7 +346,7 @@ def test_advanced_validity_depends_on_the_authority():
 
 def test_uploaded_certificates_need_business():
     problems = problems_of(_with_certs(_cert(mode="uploaded", certificate="PEM", private_key="KEY")))
-    assert "sites[0].certificates[0].mode: uploaded certificates (custom SSL) need the business plan or above; " \
+    assert "sites[0].certificates[0].mode: an uploaded certificate (custom SSL) needs the business plan or above; " \
            "the zone is on pro. Use advanced or the default Universal SSL" in problems
 
 

@@ -3,7 +3,7 @@
 import octorules_wirefilter
 import pytest
 
-from appcdn.config import Match
+from appcdn.config.cache import Match
 from appcdn.policy.expressions import Request, glob_matches, match_expression, quote, request_matches
 
 HOSTS = ["www.example.com", "example.com"]

@@ -7,16 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appcdn.config import DEFAULT_MEDIA_HEADERS, ConfigError, HeaderRule, MediaConfig, parse_stack_config
-from appcdn.offline import run_under_mocks
+from appcdn import defaults
+from appcdn.config.media import HeaderRule, MediaConfig
+from appcdn.config.problems import ConfigError
 from appcdn.policy.expressions import Request
 from appcdn.policy.media import (
     connector_rule, django_settings, edge_settings, first_match, fixed_endpoint_host, media_url, s3_bucket_policy,
 )
-from appcdn.policy.rulesets import apply_rules, compile_zones
-from components.azure_media import AzureMedia
-from components.s3_media import S3Media
-from tests.conftest import problems_of, raw_config
+from appcdn.policy.rulesets import apply_rules
+from appcdn.components.azure_media import AzureMedia
+from appcdn.components.s3_media import S3Media
+from tests.conftest import compiled, declare, problems_of, raw_config, test_stage
+
+DEFAULT_MEDIA_HEADERS = [HeaderRule(**h) for h in defaults.MEDIA_HEADERS]
 
 MEDIA_HOST = "media.example.com"
 
@@ -26,7 +29,7 @@ def media_config(**kw) -> dict:
 
 
 def zone_rules(media: dict, plan: str = "pro"):
-    return compile_zones(parse_stack_config(raw_config(plan=plan, media=media), "live"))["example.com"]
+    return compiled(raw_config(plan=plan, media=media))["example.com"]
 
 
 # --- header rules -------------------------------------------------------------------------------------
@@ -110,8 +113,9 @@ def test_media_edge_rules_parse_and_count_with_the_apps():
                                                      {"match": "*", "cache_control": "public, max-age=90000"}]},
                      cache={"rules": rules})
     with pytest.raises(ConfigError) as err:
-        compile_zones(parse_stack_config(raw, "live"))
-    assert "cache and media of sites[0]) compile to 11 rules after merging; the free plan allows 10" in str(err.value)
+        compiled(raw)
+    assert "(cache and media of every stage's sites on it) compile to 11 rules after merging; the free plan allows " \
+           "10" in str(err.value)
 
 
 # --- the app ------------------------------------------------------------------------------------------
@@ -171,8 +175,6 @@ def test_cloud_connector_rules_use_the_provider_host_forms():
 
 # --- components -----------------------------------------------------------------------------------------
 
-def declare(program):
-    return {r.name: r for r in run_under_mocks(program, "appcdn", "unit", {}, [])}
 
 
 def s3_args(**kw):
@@ -266,11 +268,19 @@ def test_custom_media_domain_outside_the_zone():
 
 
 def test_other_stage_media_domain_needs_a_fixed_bucket_name():
-    raw = raw_config(other_stages={"test": {"hosts": ["test.example.com"], "media": {
-        "backend": "aws", "domain": {"host": "media-test.example.com"}}}})
-    assert problems_of(raw) == [
-        "sites[0].other_stages.test.media.aws.bucket_name: required with a custom media domain here: the live "
-        "stack routes the domain to this bucket, so its name must be fixed"]
+    test = test_stage(media={"backend": "aws", "domain": {"host": "media-test.example.com"}})
+    assert problems_of(raw_config(), test) == [
+        "Pulumi.test.yaml: sites[0].media.aws.bucket_name: required with a custom media domain here: the zone's "
+        "owner (Pulumi.own.yaml) routes the domain to this bucket, so its name must be fixed"]
+
+
+def test_the_owner_compiles_the_test_stages_media_rules_from_the_test_stack_file_alone():
+    media = {"backend": "aws", "aws": {"bucket_name": "shop-test-media"}, "domain": {"host": "media-test.example.com"}}
+    before = compiled(raw_config(), test_stage(media=media))["example.com"]
+    after = compiled(raw_config(), test_stage(media={**media, "headers": [{"match": "*", "cache_control": "no-store"}]}))
+    request = Request("media-test.example.com", "/filer_public_thumbnails/a.jpg")
+    assert apply_rules(before.cache, request)["edge_ttl"] == {"mode": "override_origin", "default": 31536000}
+    assert apply_rules(after["example.com"].cache, request)["edge_ttl"] == {"mode": "respect_origin"}
 
 
 def test_azure_needs_an_account_name():
@@ -289,7 +299,7 @@ def test_edge_override_below_the_plan_minimum():
 
 def test_media_domain_cannot_be_an_app_host():
     assert problems_of(raw_config(media={"backend": "aws", "domain": {"host": "www.example.com"}})) == [
-        "sites[0].hosts: 'www.example.com' is already served by site shop (live)"]
+        "sites[0].media.domain.host: 'www.example.com' is already served by site shop (live)"]
 
 
 def test_bad_storage_values_name_their_keys():

@@ -33,7 +33,8 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from appcdn.config import DEFAULT_MEDIA_HEADERS, DEFAULT_PUBLIC_PREFIXES, HeaderRule
+from appcdn import defaults
+from appcdn.config.media import HeaderRule
 from appcdn.policy.media import (
     AZURE_PRIVATE_CONTAINER,
     AZURE_PUBLIC_CONTAINER,
@@ -42,7 +43,9 @@ from appcdn.policy.media import (
     object_headers,
     s3_bucket_policy,
 )
-from tests.emulators import azurite_blob, s3_endpoint  # noqa: F401  (fixtures)
+
+DEFAULT_MEDIA_HEADERS = [HeaderRule(**h) for h in defaults.MEDIA_HEADERS]
+DEFAULT_PUBLIC_PREFIXES = defaults.PUBLIC_PREFIXES
 
 ONE_YEAR = "public, max-age=31536000"
 ONE_HOUR = "public, max-age=3600"

@@ -1,8 +1,9 @@
-"""Property tests of the policy compiler over generated valid configs.
+"""Property tests of the policy compiler over generated valid projects: a Live stack that owns the zone and,
+sometimes, a Test stack; sites with cache policies, per-path image rules and media on custom domains.
 
 - every emitted expression parses with Cloudflare's wirefilter;
 - a zone never gets more rules than its plan allows: compilation either fits or fails naming the plan;
-- merging never changes what happens to a request;
+- merging never changes what happens to a request, for cache rules (app and media) and configuration rules;
 - on app hosts, a request with a session cookie or an Authorization header is never cacheable.
 """
 
@@ -10,9 +11,11 @@ import octorules_wirefilter
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from appcdn.config import RULES_PER_PHASE, ConfigError, StackConfig, parse_stack_config
+from appcdn.config.plans import RULES_PER_PHASE
+from appcdn.config.problems import ConfigError
+from appcdn.config.project import Project, StackSource, load_project
 from appcdn.policy.expressions import Request
-from appcdn.policy.rulesets import apply_rules, compile_zones, merge_rules, scoped_cache_rules
+from appcdn.policy.rulesets import apply_rules, compile_zones, merge_rules, scoped_cache_rules, scoped_config_rules
 
 PREFIXES = ["/a/", "/a/b/", "/b/", "/static/", "/media/", "/admin/"]
 GLOBS = ["/a/*", "/*.jpg", "/media/*/x*", "/b"]
@@ -20,7 +23,11 @@ EXTENSIONS = ["jpg", "css", "html"]
 COOKIES = ["sessionid", "lang", "cart"]
 SESSION_COOKIES = ["sessionid", "sid", "cms_session"]
 HEADERS = ["authorization", "x-preview", "accept"]
-PATHS = ["/", "/a/x", "/a/b/c.jpg", "/static/s.css", "/media/q/x1", "/b", "/admin/", "/page.html"]
+PATHS = ["/", "/a/x", "/a/b/c.jpg", "/static/s.css", "/media/q/x1", "/b", "/admin/", "/page.html",
+         "/filer_public_thumbnails/t.jpg", "/docs/f.pdf", "/public/filer_public_thumbnails/t.jpg", "/public/docs/x"]
+OBJECT_GLOBS = ["filer_public_thumbnails/*", "docs/*", "*.pdf", "*/t.jpg"]
+CACHE_CONTROLS = ["public, max-age=31536000", "public, max-age=3600", "public, max-age=86400", "no-store",
+                  "private, no-store"]
 TTLS = [86400, 604800, 31536000]
 
 
@@ -62,25 +69,47 @@ policies = st.builds(
 )
 
 
+header_rules = st.builds(
+    lambda globs, controls, modes: [{"match": g, "cache_control": c, "edge_ttl": m}
+                                    for g, c, m in zip(globs, controls, modes)] + [
+        {"match": "*", "cache_control": controls[-1]}],
+    st.lists(st.sampled_from(OBJECT_GLOBS), max_size=3, unique=True),
+    st.lists(st.sampled_from(CACHE_CONTROLS), min_size=4, max_size=4),
+    st.lists(st.sampled_from(["auto", "respect_origin"]), min_size=3, max_size=3),
+)
+image_rules = st.lists(st.builds(lambda m, p: {"match": m, "polish": p}, matches,
+                                 st.sampled_from(["off", "lossless", "lossy"])), max_size=3)
+
+
 @st.composite
-def stack_configs(draw) -> StackConfig:
+def sites(draw, i: int, suffix: str) -> dict:
+    site = {"name": f"s{i}", "zone": "example.com", "hosts": [f"s{i}{suffix}.example.com"], "cache": draw(policies),
+            "images": [{"name": f"i{j}", **r} for j, r in enumerate(draw(image_rules))]}
+    if draw(st.booleans()):
+        site["media"] = {"backend": draw(st.sampled_from(["aws", "azure"])), "headers": draw(header_rules),
+                         "aws": {"bucket_name": f"bucket-s{i}{suffix}"}, "azure": {"account_name": f"acc{i}{suffix[1:]}"},
+                         "domain": {"host": f"m{i}{suffix}.example.com", "cache": draw(st.booleans())}}
+    return site
+
+
+@st.composite
+def projects(draw) -> Project:
     plan = draw(st.sampled_from(list(RULES_PER_PHASE)))
     n_sites = draw(st.integers(1, 3))
-    sites = []
-    for i in range(n_sites):
-        site = {"name": f"s{i}", "zone": "example.com", "hosts": [f"s{i}.example.com"], "cache": draw(policies)}
-        if draw(st.booleans()):
-            site["other_stages"] = {"test": {"hosts": [f"s{i}-test.example.com"], "cache": draw(policies)}}
-        sites.append(site)
-    raw = {"stage": "live", "zones": {"example.com": {"id": "z", "plan": plan}}, "sites": sites}
+    live = {"stage": "live", "zones": {"example.com": {"id": "z", "plan": plan}},
+            "sites": [draw(sites(i, "")) for i in range(n_sites)]}
+    peers = []
+    if draw(st.booleans()):
+        peers.append(StackSource("test", {"stage": "test", "sites": [draw(sites(i, "-test")) for i in range(n_sites)]}))
     try:
-        return parse_stack_config(raw, "live")
+        return load_project(StackSource("live", live), peers)
     except ConfigError:
         assume(False)
+        raise
 
 
 requests = st.builds(
-    Request, host=st.sampled_from([f"s{i}{t}.example.com" for i in range(3) for t in ("", "-test")]),
+    Request, host=st.sampled_from([f"{k}{i}{t}.example.com" for k in "sm" for i in range(3) for t in ("", "-test")]),
     path=st.sampled_from(PATHS), method=st.sampled_from(["GET", "HEAD", "POST"]),
     cookies=st.frozensets(st.sampled_from(COOKIES)), headers=st.frozensets(st.sampled_from(["Authorization", "Accept"])),
 )
@@ -89,40 +118,41 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 @SETTINGS
-@given(stack_configs())
+@given(projects())
 def test_every_expression_parses_with_wirefilter(config):
-    for rule in scoped_cache_rules(config, "example.com") + merge_rules(scoped_cache_rules(config, "example.com")):
+    scoped = scoped_cache_rules(config, "example.com") + scoped_config_rules(config, "example.com")
+    for rule in scoped + merge_rules(scoped):
         assert "error" not in octorules_wirefilter.parse_expression(rule.expression), rule.expression
 
 
 @SETTINGS
-@given(stack_configs())
+@given(projects())
 def test_rule_count_never_exceeds_the_plan_limit(config):
-    limit = RULES_PER_PHASE[config.zones["example.com"].plan]
+    limit = RULES_PER_PHASE[config.zone("example.com").plan]
     try:
         zone = compile_zones(config)["example.com"]
     except ConfigError as err:
-        [problem] = err.problems
-        assert problem.path == "zones.example.com.plan"
-        assert len(merge_rules(scoped_cache_rules(config, "example.com"))) > limit
+        assert {p.path for p in err.problems} == {"zones.example.com.plan"}
+        media_domains = sum(1 for _, site in config.sites_on("example.com") if site.media and site.media.domain)
+        assert max(len(merge_rules(scoped_cache_rules(config, "example.com"))),
+                   len(merge_rules(scoped_config_rules(config, "example.com"))), media_domains) > limit
         return
-    assert len(zone.cache) <= limit and len(zone.config) <= limit
+    assert len(zone.cache) <= limit and len(zone.config) <= limit and len(zone.media_domains) <= limit
 
 
 @SETTINGS
-@given(stack_configs(), st.lists(requests, min_size=1, max_size=20))
+@given(projects(), st.lists(requests, min_size=1, max_size=20))
 def test_merging_never_changes_a_requests_outcome(config, reqs):
-    rules = scoped_cache_rules(config, "example.com")
-    merged = merge_rules(rules)
-    for request in reqs:
-        assert apply_rules(merged, request) == apply_rules(rules, request)
+    for rules in (scoped_cache_rules(config, "example.com"), scoped_config_rules(config, "example.com")):
+        merged = merge_rules(rules)
+        for request in reqs:
+            assert apply_rules(merged, request) == apply_rules(rules, request)
 
 
 @SETTINGS
-@given(stack_configs(), requests, st.sampled_from(["cookie", "header"]), st.randoms())
+@given(projects(), requests, st.sampled_from(["cookie", "header"]), st.randoms())
 def test_sessions_and_authorization_are_never_cached(config, request, carrier, rnd):
-    policies = {h: s.cache for s in config.sites for h in s.hosts} | {
-        h: o.cache for s in config.sites for o in s.other_stages.values() for h in o.hosts}
+    policies = {h: site.cache for _, site in config.sites_on("example.com") for h in site.hosts}
     assume(request.host in policies)
     if carrier == "cookie":
         cookie = rnd.choice(policies[request.host].session_cookies)

@@ -5,20 +5,22 @@ import json
 import octorules_wirefilter
 import pytest
 
-from appcdn.config import ConfigError, Match, parse_stack_config
+from appcdn.config.cache import Match
+from appcdn.config.problems import ConfigError
+from appcdn.config.project import parse_stack_config
 from appcdn.defaults import STATIC_EDGE_TTL
 from appcdn.policy.expressions import Request
 from appcdn.policy.rulesets import CompiledRule, Scope, apply_rules, compile_zones, merge_rules, zone_cache_rules
 from appcdn.policy.zone_settings import zone_settings
-from tests.conftest import raw_config
+from tests.conftest import compiled, project_of, raw_config, test_stage
 
 
-def compiled(raw: dict, stack: str = "live"):
-    return compile_zones(parse_stack_config(raw, stack))["example.com"]
+def zone_rules(raw: dict, *peers: dict):
+    return compiled(raw, *peers)["example.com"]
 
 
 def outcome(raw: dict, request: Request) -> dict:
-    return apply_rules(compiled(raw).cache, request)
+    return apply_rules(zone_rules(raw).cache, request)
 
 
 WWW = "www.example.com"
@@ -42,9 +44,9 @@ def test_live_default_never_caches_the_admin():
 
 
 def test_test_stage_default_caches_nothing_on_app_hosts():
-    raw = raw_config(other_stages={"test": {"hosts": ["test.example.com"]}})
+    rules = zone_rules(raw_config(), test_stage()).cache
     for path in ("/", "/static/site.css", "/admin/"):
-        assert outcome(raw, Request("test.example.com", path))["cache"] is False
+        assert apply_rules(rules, Request("test.example.com", path))["cache"] is False
 
 
 @pytest.mark.parametrize("request_", [
@@ -55,20 +57,20 @@ def test_session_bypass_comes_last_on_every_stage(request_):
     raw = raw_config(cache={"rules": [{"name": "all", "action": "cache",
                                        "edge_ttl": {"mode": "override_origin", "default": 86400}}]})
     assert outcome(raw, request_)["cache"] is False
-    assert [r.ref for r in compiled(raw).cache][-1] == "shop-live-session"
+    assert [r.ref for r in zone_rules(raw).cache][-1] == "shop-live-session"
 
 
 def test_user_rule_of_a_default_name_replaces_the_default_in_place():
     raw = raw_config(cache={"rules": [{"name": "static", "action": "cache", "match": {"path_prefixes": ["/static/"]},
                                        "edge_ttl": {"mode": "override_origin", "default": 31536000}}]})
     assert outcome(raw, Request(WWW, "/static/a.css"))["edge_ttl"]["default"] == 31536000
-    assert [r.ref for r in compiled(raw).cache][:3] == ["shop-live-app", "shop-live-static", "shop-live-admin"]
+    assert [r.ref for r in zone_rules(raw).cache][:3] == ["shop-live-app", "shop-live-static", "shop-live-admin"]
 
 
 def test_stage_defaults_can_be_switched_off():
     raw = raw_config(cache={"stage_defaults": False})
     assert outcome(raw, Request(WWW, "/")) == {}
-    assert [r.ref for r in compiled(raw).cache] == ["shop-live-session"]
+    assert [r.ref for r in zone_rules(raw).cache] == ["shop-live-session"]
 
 
 def test_later_rules_override_earlier_ones():
@@ -83,9 +85,9 @@ def test_later_rules_override_earlier_ones():
 
 def test_rules_with_the_same_settings_are_merged():
     raw = raw_config(cache={"rules": [{"name": "api", "action": "bypass", "match": {"path_prefixes": ["/api/"]}}]})
-    refs = [r.ref for r in compiled(raw).cache]
+    refs = [r.ref for r in zone_rules(raw).cache]
     assert refs == ["shop-live-app", "shop-live-static", "shop-live-admin"]
-    admin = compiled(raw).cache[2]
+    admin = zone_rules(raw).cache[2]
     assert admin.names == ("shop/live/admin", "shop/live/api", "shop/live/session", "shop/live/authorization")
     assert admin.expression == (
         '(http.host eq "www.example.com" and starts_with(http.request.uri.path, "/admin/")) or '
@@ -100,7 +102,7 @@ def test_a_rule_is_not_moved_past_a_rule_it_conflicts_with():
         {"name": "media", "action": "cache", "match": {"path_prefixes": ["/media/"]}},
         {"name": "media-private", "action": "bypass", "match": {"path_prefixes": ["/media/private/"]}},
     ]})
-    refs = [r.ref for r in compiled(raw).cache]
+    refs = [r.ref for r in zone_rules(raw).cache]
     assert refs.index("shop-live-media-private") > refs.index("shop-live-media")
 
 
@@ -121,10 +123,11 @@ def test_a_rule_stays_behind_a_conflicting_rule_of_the_same_host():
 
 
 def test_scopes_that_differ_only_in_hosts_share_one_host_test():
-    raw = raw_config(other_stages={"test": {"hosts": ["test.example.com"]}})
-    raw["sites"].append({"name": "blog", "zone": "example.com", "hosts": ["blog.example.com"],
-                         "other_stages": {"test": {"hosts": ["blog-test.example.com"]}}})
-    first = compiled(raw).cache[0]
+    raw = raw_config()
+    raw["sites"].append({"name": "blog", "zone": "example.com", "hosts": ["blog.example.com"]})
+    test = test_stage()
+    test["sites"].append({"name": "blog", "zone": "example.com", "hosts": ["blog-test.example.com"]})
+    first = zone_rules(raw, test).cache[0]
     assert first.ref == "shop-test-app"
     assert first.expression == 'http.host in {"blog-test.example.com" "test.example.com"}'
 
@@ -136,7 +139,7 @@ def test_api_form_sorts_lists_and_omits_unset_settings():
             {"from": 500, "to": 599, "ttl": -1}, {"code": 404, "ttl": 0}]},
         "cache_key": {"query_string": {"include": ["page", "lang", "page"]}, "ignore_query_order": True},
     }]})
-    rule = next(r for r in compiled(raw).cache if r.ref == "shop-live-feeds").to_rule()
+    rule = next(r for r in zone_rules(raw).cache if r.ref == "shop-live-feeds").to_rule()
     assert rule == {
         "ref": "shop-live-feeds",
         "description": "appcdn: shop/live/feeds",
@@ -156,21 +159,20 @@ def test_api_form_sorts_lists_and_omits_unset_settings():
 
 def test_including_no_query_string_is_written_as_excluding_all():
     raw = raw_config(cache={"rules": [{"name": "q", "action": "cache", "cache_key": {"query_string": {"include": []}}}]})
-    rule = next(r for r in compiled(raw).cache if r.ref == "shop-live-q")
+    rule = next(r for r in zone_rules(raw).cache if r.ref == "shop-live-q")
     assert dict(rule.settings)["cache_key"] == {"custom_key": {"query_string": {"exclude": {"all": True}}}}
 
 
 def test_every_emitted_expression_parses_with_wirefilter():
-    raw = raw_config(images=[{"name": "photos", "match": {"path_prefixes": ["/media/photos/"]}, "polish": "lossy"}],
-                     other_stages={"test": {"hosts": ["test.example.com"]}})
-    zone = compiled(raw)
+    raw = raw_config(images=[{"name": "photos", "match": {"path_prefixes": ["/media/photos/"]}, "polish": "lossy"}])
+    zone = zone_rules(raw, test_stage())
     for rule in zone.cache + zone.config:
         assert "error" not in octorules_wirefilter.parse_expression(rule.expression)
 
 
 def test_image_rules_become_configuration_rules():
     raw = raw_config(images=[{"name": "photos", "match": {"path_prefixes": ["/media/photos/"]}, "polish": "lossy"}])
-    [rule] = compiled(raw).config
+    [rule] = zone_rules(raw).config
     assert rule.to_rule()["action"] == "set_config"
     assert rule.to_rule()["action_parameters"] == {"polish": "lossy"}
 
@@ -180,22 +182,23 @@ def test_too_many_rules_for_the_plan_fail_naming_the_zone_and_limit():
               "edge_ttl": {"mode": "override_origin", "default": 7200 + i}} for i in range(8)]
     raw = raw_config(plan="free", cache={"rules": rules})
     with pytest.raises(ConfigError) as err:
-        compile_zones(parse_stack_config(raw, "live"))
+        zone_rules(raw)
     [problem] = err.value.problems
     assert problem.path == "zones.example.com.plan"
     assert "compile to 12 rules after merging; the free plan allows 10" in problem.message
-    assert "cache and media of sites[0]" in problem.message
+    assert "cache and media of every stage's sites on it" in problem.message
 
 
-def test_non_owner_stack_compiles_no_rules():
-    assert compile_zones(parse_stack_config(raw_config(stage="test"), "test")) == {}
+def test_a_stack_that_does_not_own_the_zone_compiles_the_owners_rules_for_it():
+    test = project_of(test_stage(), raw_config())
+    assert not test.owns("example.com")
+    assert compile_zones(test) == compile_zones(project_of(raw_config(), test_stage()))
 
 
 def test_same_config_gives_byte_identical_rules():
     raw = raw_config(cache={"rules": [{"name": "f", "action": "cache", "match": {"paths": ["/b/*", "/a/*"]},
-                                       "cache_key": {"query_string": {"exclude": ["z", "a"]}}}]},
-                     other_stages={"test": {"hosts": ["test.example.com"]}})
-    dumps = {json.dumps([r.to_rule() for r in compiled(raw).cache]) for _ in range(3)}
+                                       "cache_key": {"query_string": {"exclude": ["z", "a"]}}}]})
+    dumps = {json.dumps([r.to_rule() for r in zone_rules(raw, test_stage()).cache]) for _ in range(3)}
     assert len(dumps) == 1
 
 
@@ -208,8 +211,8 @@ def test_zone_settings_baseline_and_polish_only_on_paid_plans():
     assert "polish" not in zone_settings(free) and "webp" not in zone_settings(free)
 
 
-def test_zone_cache_rules_compose_every_stage_the_owner_knows():
-    config = parse_stack_config(raw_config(other_stages={"test": {"hosts": ["test.example.com"]}}), "live")
-    names = [n for r in zone_cache_rules(config, "example.com") for n in r.names]
+def test_zone_cache_rules_compose_every_stage_from_its_own_stack_file():
+    project = project_of(raw_config(), test_stage())
+    names = [n for r in zone_cache_rules(project, "example.com") for n in r.names]
     assert names[:3] == ["shop/test/app", "shop/test/session", "shop/test/authorization"]
     assert "shop/live/static" in names

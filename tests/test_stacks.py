@@ -1,39 +1,37 @@
-"""Both shipped stacks through the real program and the ``appcdn`` command."""
+"""Both shipped stacks through the real program and the ``appcdn`` command (in-process; one subprocess smoke test)."""
 
 import json
+import runpy
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from appcdn.offline import SECRET_PLACEHOLDER, read_stack_files, run_program
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def appcdn(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "appcdn.cli", *args, "--cwd", str(cwd)],
-                          capture_output=True, text=True, timeout=120)
+from appcdn.config.project import load_project
+from appcdn.config.stack_files import SECRET_PLACEHOLDER, peer_sources, read_stack_file
+from appcdn.offline import DeclaredResource, run_under_mocks
+from appcdn.policy.rulesets import compile_zones
+from appcdn.program import declare, export
+from tests.conftest import ROOT, appcdn, project_dir
 
 
-def project_with_live_stack(directory: Path, stack_yaml: str) -> Path:
-    """A copy of the project in ``directory`` whose live stack file is ``stack_yaml``."""
-    (directory / "stacks").mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (directory / name).write_text((ROOT / name).read_text())
-    (directory / "stacks" / "Pulumi.live.yaml").write_text(stack_yaml)
-    return directory
+def planned(stack: str) -> dict[str, DeclaredResource]:
+    """What the program declares for a shipped stack, parsed and compiled once, as ``appcdn plan`` does."""
+    own = read_stack_file(ROOT, stack)
+    project = load_project(own.source(), peer_sources(ROOT, stack))
+    zones = compile_zones(project)
+    return {r.name: r for r in run_under_mocks(lambda: export(declare(project, zones)), own.project, stack,
+                                                own.config, own.secret_keys)}
 
 
 @pytest.fixture(scope="module")
 def live():
-    return {r.name: r for r in run_program(ROOT, read_stack_files(ROOT, "live"))}
+    return planned("live")
 
 
 @pytest.fixture(scope="module")
 def test_stack():
-    return {r.name: r for r in run_program(ROOT, read_stack_files(ROOT, "test"))}
+    return planned("test")
 
 
 def test_live_owns_the_zone_settings_with_secure_baseline(live):
@@ -43,7 +41,7 @@ def test_live_owns_the_zone_settings_with_secure_baseline(live):
                         "automatic_https_rewrites": "on", "http3": "on", "polish": "lossless", "webp": "on"}
 
 
-def test_live_composes_the_test_hosts_rules_on_the_shared_zone(live):
+def test_live_composes_the_test_hosts_rules_from_the_test_stack_file(live):
     rules = live["example-com-cache-rules"].inputs["rules"]
     assert rules[0]["ref"] == "shop-test-app"
     # Test's app hosts bypass; the uncached media domain files.example.com shares the rule (same settings).
@@ -57,6 +55,8 @@ def test_test_stack_only_adds_its_host_names_and_its_own_media(test_stack):
     assert cloudflare_types == {"cloudflare:index/dnsRecord:DnsRecord"}
     names = sorted(r.inputs["name"] for r in test_stack.values() if "dnsRecord" in r.type)
     assert names == ["blog-test.example.com", "media-test.example.com", "test.example.com"]
+    assert {r.inputs["zoneId"] for r in test_stack.values() if "dnsRecord" in r.type} == {
+        "023e105f4ecef8ad9ca31a8372d0c353"}  # the id from the live stack file, its one home
     assert {"appcdn:index:S3Media", "appcdn:index:AzureMedia"} <= {r.type for r in test_stack.values()}
 
 
@@ -67,94 +67,125 @@ def test_one_owner_per_zone_phase_across_the_shipped_stacks(live, test_stack):
 
 
 def test_secure_config_is_never_decrypted():
-    files = read_stack_files(ROOT, "live")
+    files = read_stack_file(ROOT, "live")
     assert files.config["cloudflare:apiToken"] == SECRET_PLACEHOLDER
     assert files.secret_keys == ["cloudflare:apiToken"]
 
 
-def test_plan_prints_the_tree_and_the_behaviour_table():
-    result = appcdn("plan", "--stack", "live")
-    assert result.returncode == 0, result.stderr
-    assert "appcdn:index:Zone  example-com" in result.stdout
-    assert "cloudflare:index/ruleset:Ruleset  example-com-cache-rules" in result.stdout
-    row = next(line for line in result.stdout.splitlines() if "/static/*" in line and "shop" in line)
+def test_plan_prints_the_tree_and_the_behaviour_table(capsys):
+    code, out, err = appcdn(capsys, "plan", "--stack", "live")
+    assert code == 0, err
+    assert "appcdn:index:Zone  example-com" in out
+    assert "cloudflare:index/ruleset:Ruleset  example-com-cache-rules" in out
+    row = next(line for line in out.splitlines() if "/static/*" in line and "shop" in line)
     assert row.split()[-4:] == ["cached", "365d", "origin", "lossless"]
-    assert "v1:" not in result.stdout
+    assert "zone example.com: edge rules declared by this stack, composed from stacks/Pulumi.test.yaml, " \
+           "stacks/Pulumi.live.yaml" in out
+    assert "v1:" not in out
 
 
-def test_plan_json_shape_and_byte_identical_runs():
-    first, second = appcdn("plan", "--stack", "live", "--json"), appcdn("plan", "--stack", "live", "--json")
-    assert first.returncode == 0, first.stderr
-    assert first.stdout == second.stdout
-    plan = json.loads(first.stdout)
+def test_plan_json_shape_and_byte_identical_runs(capsys):
+    first, second = appcdn(capsys, "plan", "--stack", "live", "--json"), appcdn(capsys, "plan", "--stack", "live", "--json")
+    assert first[0] == 0, first[2]
+    assert first[1] == second[1]
+    plan = json.loads(first[1])
     assert plan["stack"] == "live"
     for resource in plan["resources"]:
         assert set(resource) >= {"type", "name", "parent", "protect", "inputs"}
     assert {"site", "stage", "hosts", "requests", "cache", "edge_ttl", "browser_ttl", "polish"} == set(
         plan["cache_behaviour"][0])
-    assert "v1:" not in first.stdout
+    assert "v1:" not in first[1]
 
 
-def test_plan_of_the_test_stack_shows_the_rules_live_deploys_for_it():
-    result = appcdn("plan", "--stack", "test")
-    assert result.returncode == 0, result.stderr
-    assert "zone example.com: edge rules owned by the live stack (its rules as compiled from its stack file)" \
-        in result.stdout
-    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:2] == ["shop", "test"]]
+def test_plan_of_the_test_stack_shows_the_rules_live_deploys_for_it(capsys):
+    code, out, err = appcdn(capsys, "plan", "--stack", "test")
+    assert code == 0, err
+    assert "zone example.com: edge rules declared by the live stack (stacks/Pulumi.live.yaml), composed from " \
+           "stacks/Pulumi.test.yaml, stacks/Pulumi.live.yaml" in out
+    rows = [line.split() for line in out.splitlines() if line.split()[:2] == ["shop", "test"]]
     assert ["shop", "test", "test.example.com", "any", "path", "bypassed", "-", "-", "lossless"] in rows
     assert ["shop", "test", "media-test.example.com", "/*", "cached", "1h", "1h", "lossless"] in rows
-    assert result.stderr == ""
+    assert not [line for line in out.splitlines() if line.split()[1:2] == ["live"]]
+    assert err == ""
 
 
-def test_plan_warns_when_the_owner_composes_other_hosts(tmp_path):
-    project = project_with_live_stack(tmp_path, (ROOT / "stacks" / "Pulumi.live.yaml").read_text())
-    (project / "stacks" / "Pulumi.test.yaml").write_text(
-        (ROOT / "stacks" / "Pulumi.test.yaml").read_text().replace("hosts: [test.example.com]",
-                                                                   "hosts: [preview.example.com]"))
-    result = appcdn("plan", "--stack", "test", cwd=project)
-    assert result.returncode == 0, result.stderr
-    assert "warning: site shop: the live stack composes edge rules for test hosts ['test.example.com'], this " \
-           "stack serves ['preview.example.com']" in result.stderr
+def test_a_pr_that_changes_only_the_test_stack_file_shows_in_the_live_plan(tmp_path, capsys):
+    test = (ROOT / "stacks" / "Pulumi.test.yaml").read_text().replace(
+        "        domain: {host: media-test.example.com}",
+        "        domain: {host: media-test.example.com}\n        headers: [{match: '*', cache_control: no-store}]")
+    project = project_dir(tmp_path, live=(ROOT / "stacks" / "Pulumi.live.yaml").read_text(), test=test)
+    code, out, err = appcdn(capsys, "plan", "--stack", "live", cwd=project)
+    assert code == 0, err
+    [row] = [line for line in out.splitlines() if "media-test.example.com" in line]
+    assert row.split()[-7:] == ["cached", "origin,", "else", "Cloudflare", "defaults", "origin", "lossless"]
+    # the shipped test stack file gives 1h at the edge and in the browser
 
 
-def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path):
-    project_with_live_stack(
-        tmp_path,
-        "config:\n"
-        "  appcdn:zones:\n"
-        "    example.com: {id: z, plan: free, images: {polish: lossy, mirage: true}}\n"
-        "  appcdn:sites:\n"
-        "    - {name: shop, zone: example.com, hosts: [www.example.org], colour: blue}\n")
-    result = appcdn("plan", "--stack", "live", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "sites[0].colour: unknown key" in result.stderr
-    (tmp_path / "stacks" / "Pulumi.live.yaml").write_text(
-        (tmp_path / "stacks" / "Pulumi.live.yaml").read_text().replace(", colour: blue", ""))
-    result = appcdn("plan", "--stack", "live", cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.splitlines()[1:] == [
-        "  sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
-        "  zones.example.com.images.mirage: Mirage was retired by Cloudflare (deprecated November 2025, "
-        "API end of life January 2026); use polish, or image transformations with loading=\"lazy\" and srcset",
-        "  zones.example.com.images.polish: Polish needs the pro plan or above; the zone is on free",
+def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path, capsys):
+    live = ("config:\n"
+            "  appcdn:zones:\n"
+            "    example.com: {id: z, plan: free, images: {polish: lossy, mirage: true}}\n"
+            "  appcdn:sites:\n"
+            "    - {name: shop, zone: example.com, hosts: [www.example.org], colour: blue}\n")
+    project_dir(tmp_path, live=live)
+    code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=tmp_path)
+    assert code == 2
+    assert "Traceback" not in err
+    assert "stacks/Pulumi.live.yaml: sites[0].colour: unknown key" in err
+    project_dir(tmp_path, live=live.replace(", colour: blue", ""))
+    code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=tmp_path)
+    assert code == 2
+    assert err.splitlines()[1:] == [
+        "  stacks/Pulumi.live.yaml: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
+        "  stacks/Pulumi.live.yaml: zones.example.com.images.mirage: Mirage was retired by Cloudflare (deprecated "
+        "November 2025, API end of life January 2026); use polish, or image transformations with "
+        "loading=\"lazy\" and srcset",
+        "  stacks/Pulumi.live.yaml: zones.example.com.images.polish: Polish needs the pro plan or above; the zone "
+        "is on free",
     ]
+
+
+def test_a_broken_peer_file_stops_the_owners_plan_naming_that_file(tmp_path, capsys):
+    test = (ROOT / "stacks" / "Pulumi.test.yaml").read_text().replace("hosts: [test.example.com]",
+                                                                     "hosts: [test.example.org]")
+    project = project_dir(tmp_path, live=(ROOT / "stacks" / "Pulumi.live.yaml").read_text(), test=test)
+    code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=project)
+    assert code == 2
+    assert "  stacks/Pulumi.test.yaml: sites[0].hosts: 'test.example.org' is outside the site's zone example.com" \
+        in err.splitlines()
+
+
+def test_main_runs_the_program_with_the_engines_config_and_the_peer_files():
+    """What ``pulumi up`` runs: ``__main__.py`` reads this stack's config from the engine and the other stack
+    files from disk; the result is the same as the offline plan's."""
+    own = read_stack_file(ROOT, "test")
+    declared = run_under_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+                               own.project, "test", own.config, own.secret_keys)
+    assert sorted(r.name for r in declared) == sorted(planned("test"))
 
 
 def test_the_program_itself_refuses_invalid_config_without_a_traceback():
     """What ``pulumi preview`` runs: a config error ends the program with pulumi.RunError (no stack trace)."""
     import pulumi
 
-    files = read_stack_files(ROOT, "live")
-    files.config["appcdn:stage"] = "prod"
-    with pytest.raises(pulumi.RunError, match=r"stage: 'prod' is not allowed"):
-        run_program(ROOT, files)
+    own = read_stack_file(ROOT, "live")
+    own.config["appcdn:stage"] = "prod"
+    with pytest.raises(pulumi.RunError, match=r"stacks/Pulumi.live.yaml: stage: 'prod' is not allowed"):
+        run_under_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+                        own.project, "live", own.config, own.secret_keys)
 
 
-def test_unknown_stack_exits_2():
-    result = appcdn("plan", "--stack", "prod")
-    assert result.returncode == 2
-    assert "no stack 'prod'" in result.stderr and "live, test" in result.stderr
+def test_unknown_stack_exits_2(capsys):
+    code, _, err = appcdn(capsys, "plan", "--stack", "prod")
+    assert code == 2
+    assert "no stack 'prod'" in err and "live, test" in err
+
+
+def test_the_installed_command_plans_in_a_process_of_its_own():
+    result = subprocess.run([sys.executable, "-m", "appcdn.cli", "plan", "--stack", "test", "--cwd", str(ROOT)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "appcdn:index:S3Media  shop-test-media" in result.stdout
 
 
 # --- security invariants over both shipped stacks -------------------------------------------------------
@@ -222,16 +253,16 @@ def test_media_domains_route_through_cloud_connector_on_the_owner(live):
     ]
 
 
-def test_uncached_media_domain_is_stated_in_the_plan():
-    result = appcdn("plan", "--stack", "live")
-    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] == ["blog"] and
+def test_uncached_media_domain_is_stated_in_the_plan(capsys):
+    _, out, _ = appcdn(capsys, "plan", "--stack", "live")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["blog"] and
             "files.example.com" in line]
     assert rows and all("bypassed" in row for row in rows)
 
 
-def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path):
-    project_with_live_stack(
-        tmp_path,
+def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path, capsys):
+    project_dir(
+        tmp_path, live=
         "config:\n"
         "  appcdn:zones:\n"
         "    example.com: {id: z, plan: business}\n"
@@ -245,11 +276,11 @@ def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path):
         "          hosts: [www.example.com]\n"
         "          certificate: {secure: v1:CIPHERTEXTCERT}\n"
         "          private_key: {secure: v1:CIPHERTEXTKEY}\n")
-    result = appcdn("plan", "--stack", "live", "--json", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    [custom] = [r for r in json.loads(result.stdout)["resources"] if r["type"] == "cloudflare:index/customSsl:CustomSsl"]
+    code, out, err = appcdn(capsys, "plan", "--stack", "live", "--json", cwd=tmp_path)
+    assert code == 0, err
+    [custom] = [r for r in json.loads(out)["resources"] if r["type"] == "cloudflare:index/customSsl:CustomSsl"]
     assert custom["inputs"]["certificate"] == custom["inputs"]["privateKey"] == "[secret]"
-    assert "CIPHERTEXT" not in result.stdout + result.stderr
+    assert "CIPHERTEXT" not in out + err
 
 
 def test_media_on_the_provider_endpoint_gets_no_dns_record_and_no_connector_rule(live, test_stack):

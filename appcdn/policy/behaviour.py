@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from appcdn.config import Match, Site, StackConfig, media_hosts
-from appcdn.defaults import stage_cache_rules
+from appcdn.config.cache import Match
+from appcdn.config.media import media_hosts
+from appcdn.config.project import Project
+from appcdn.policy.cache_rules import stage_cache_rules
 from appcdn.policy.expressions import Request
 from appcdn.policy.media import object_path
-from appcdn.policy.rulesets import ZoneRules, apply_rules, site_stages
+from appcdn.policy.rulesets import SiteStage, ZoneRules, apply_rules, site_stages
 
 
 @dataclass(frozen=True)
@@ -91,57 +93,39 @@ def _browser(settings: dict[str, Any]) -> str:
     return duration(browser["default"])
 
 
-def _site_rows(config: StackConfig, site: Site, rules: ZoneRules) -> list[BehaviourRow]:
-    """Rows for every stage of ``site`` that ``config`` (the zone owner's) composes."""
-    zone, rows = config.zones[site.zone], []
-    for ss in site_stages(site, config.stage):
-        probes = [(ss.hosts, r.match) for r in stage_cache_rules(ss.cache, ss.stage)]
-        if ss.stage == config.stage:
-            probes += [(ss.hosts, r.match) for r in site.images]
-        if media_hosts(ss.media):
-            probes += [(media_hosts(ss.media), Match(paths=[object_path(ss.media, r.match)]))
-                       for r in ss.media.headers]
-        seen = set()
-        for hosts, match in probes:
-            label = describe(match)
-            if (label, hosts[0]) in seen:
-                continue
-            seen.add((label, hosts[0]))
-            request = representative(match, hosts)
-            settings = apply_rules(rules.cache, request)
-            polish = apply_rules(rules.config, request).get("polish", zone.images.polish)
-            cached = settings.get("cache")
-            if cached is None:
-                cache, edge, browser = "Cloudflare default (static extensions)", "-", "-"
-            elif cached:
-                cache, edge, browser = "cached", _edge(settings), _browser(settings)
-            else:
-                cache, edge, browser = "bypassed", "-", "-"
-            rows.append(BehaviourRow(site.name, ss.stage, ", ".join(hosts), label, cache, edge, browser, polish))
+def _stage_rows(ss: SiteStage, rules: ZoneRules, zone_polish: str) -> list[BehaviourRow]:
+    """Rows for one stage of a site, from its zone's compiled rules."""
+    rows = []
+    probes = [(ss.hosts, r.match) for r in stage_cache_rules(ss.cache, ss.stage)]
+    probes += [(ss.hosts, r.match) for r in ss.images]
+    if ss.media is not None and media_hosts(ss.media):
+        probes += [(media_hosts(ss.media), Match(paths=[object_path(ss.media, r.match)])) for r in ss.media.headers]
+    seen = set()
+    for hosts, match in probes:
+        label = describe(match)
+        if (label, hosts[0]) in seen:
+            continue
+        seen.add((label, hosts[0]))
+        request = representative(match, hosts)
+        settings = apply_rules(rules.cache, request)
+        polish = apply_rules(rules.config, request).get("polish", zone_polish)
+        cached = settings.get("cache")
+        if cached is None:
+            cache, edge, browser = "Cloudflare default (static extensions)", "-", "-"
+        elif cached:
+            cache, edge, browser = "cached", _edge(settings), _browser(settings)
+        else:
+            cache, edge, browser = "bypassed", "-", "-"
+        rows.append(BehaviourRow(ss.site, ss.stage, ", ".join(hosts), label, cache, edge, browser, polish))
     return rows
 
 
-OwnerView = tuple[StackConfig, dict[str, ZoneRules]]
-
-
-def behaviour_rows(config: StackConfig, compiled: dict[str, ZoneRules],
-                   owner_views: dict[str, OwnerView] | None = None) -> list[BehaviourRow]:
-    """The table for every site of the stack.
-
-    A site on a zone that another stage owns gets its rows from the owner's config and compiled rules,
-    when ``owner_views`` (zone name → owner config and its compiled zones) has them; else one row that
-    names the owner.
-    """
+def behaviour_rows(project: Project, compiled: dict[str, ZoneRules]) -> list[BehaviourRow]:
+    """The table of a stack: every stage's sites on the zones it owns, and its own sites on the others."""
     rows = []
-    for site in config.sites:
-        if site.zone in compiled:
-            rows += _site_rows(config, site, compiled[site.zone])
-            continue
-        owner_config, owner_zones = (owner_views or {}).get(site.zone, (None, {}))
-        owner_site = owner_config.site_named(site.name) if owner_config else None
-        own_rows = [r for r in _site_rows(owner_config, owner_site, owner_zones[site.zone])
-                    if r.stage == config.stage] if owner_site and site.zone in owner_zones else []
-        rows += own_rows or [BehaviourRow(site.name, config.stage, ", ".join(site.hosts), "all",
-                                          f"edge rules owned by the {config.zones[site.zone].owner} stack",
-                                          "-", "-", "-")]
+    for zone_name, rules in compiled.items():
+        polish = project.zone(zone_name).images.polish
+        for ss in site_stages(project, zone_name):
+            if project.owns(zone_name) or ss.stage == project.stage:
+                rows += _stage_rows(ss, rules, polish)
     return rows

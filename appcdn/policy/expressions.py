@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from appcdn.config import Match
+from appcdn.config.cache import Match
 
 MAX_EXPRESSION_LENGTH = 4096  # Cloudflare's limit for one rule's expression
 

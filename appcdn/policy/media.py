@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from appcdn.config import MIN_EDGE_TTL, HeaderRule, Match, MediaConfig, PlanTier, Stage, media_hosts
+from appcdn.config.cache import Match
+from appcdn.config.fields import Stage
+from appcdn.config.media import HeaderRule, MediaConfig, media_hosts
+from appcdn.config.plans import MIN_EDGE_TTL, PlanTier
+from appcdn.defaults import AZURE_PRIVATE_CONTAINER, AZURE_PUBLIC_CONTAINER
 from appcdn.policy.expressions import glob_matches, match_expression
 
-AZURE_PUBLIC_CONTAINER = "public"
-AZURE_PRIVATE_CONTAINER = "private"
 CONNECTOR_PROVIDERS = {"aws": "aws_s3", "azure": "azure_storage"}
 
 

@@ -18,11 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from appcdn.config import (
-    RULES_PER_PHASE, STAGES, CachePolicy, CacheRule, ConfigError, ImageRule, Match, MediaConfig, Problem, Site, Stage,
-    StackConfig, media_hosts,
-)
-from appcdn.defaults import stage_cache_rules
+from appcdn.config.cache import CachePolicy, ImageRule, Match
+from appcdn.config.fields import Stage
+from appcdn.config.media import MediaConfig, media_hosts
+from appcdn.config.plans import RULES_PER_PHASE
+from appcdn.config.problems import ConfigError, Problem
+from appcdn.config.project import Project
+from appcdn.policy.cache_rules import cache_settings, stage_cache_rules
 from appcdn.policy.expressions import MAX_EXPRESSION_LENGTH, Request, any_expression, match_expression, request_matches
 from appcdn.policy.media import media_edge_rules
 
@@ -129,154 +131,92 @@ def merge_rules(rules: Sequence[CompiledRule]) -> list[CompiledRule]:
     return merged
 
 
-def cache_settings(rule: CacheRule) -> dict[str, Any]:
-    """A neutral cache rule's ``set_cache_settings`` action parameters, in the API's form."""
-    if rule.action == "bypass":
-        return {"cache": False}
-    params: dict[str, Any] = {"cache": True}
-    if rule.edge_ttl is not None:
-        edge: dict[str, Any] = {"mode": rule.edge_ttl.mode}
-        if rule.edge_ttl.default is not None:
-            edge["default"] = rule.edge_ttl.default
-        ttls = []
-        for sc in sorted(rule.edge_ttl.status_codes, key=lambda s: (s.code or s.from_ or 0, s.to or 0)):
-            if sc.code is not None:
-                ttls.append({"status_code": sc.code, "value": sc.ttl})
-            else:
-                bounds = {k: v for k, v in (("from_", sc.from_), ("to", sc.to)) if v is not None}
-                ttls.append({"status_code_range": bounds, "value": sc.ttl})
-        if ttls:
-            edge["status_code_ttls"] = ttls
-        params["edge_ttl"] = edge
-    if rule.browser_ttl is not None:
-        browser: dict[str, Any] = {"mode": rule.browser_ttl.mode}
-        if rule.browser_ttl.default is not None:
-            browser["default"] = rule.browser_ttl.default
-        params["browser_ttl"] = browser
-    if rule.cache_key is not None:
-        key: dict[str, Any] = {}
-        if rule.cache_key.deception_armor is not None:
-            key["cache_deception_armor"] = rule.cache_key.deception_armor
-        if rule.cache_key.ignore_query_order is not None:
-            key["ignore_query_strings_order"] = rule.cache_key.ignore_query_order
-        qs = rule.cache_key.query_string
-        if qs is not None:
-            which, names = ("include", qs.include) if qs.include is not None else ("exclude", qs.exclude)
-            if names == []:  # "include none" is "exclude all", the form the API keeps
-                which, names = ("exclude" if which == "include" else "include"), "*"
-            key["custom_key"] = {"query_string": {which: {"all": True} if names == "*" else {"lists": sorted(set(names))}}}
-        if key:
-            params["cache_key"] = key
-    if rule.serve_stale is not None:
-        params["serve_stale"] = {"disable_stale_while_updating": not rule.serve_stale}
-    if rule.origin_error_passthrough is not None:
-        params["origin_error_page_passthru"] = rule.origin_error_passthrough
-    if rule.respect_strong_etags is not None:
-        params["respect_strong_etags"] = rule.respect_strong_etags
-    return params
-
-
 def _ordered(settings: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(settings.items()))
 
 
 @dataclass(frozen=True)
 class SiteStage:
-    """One stage of a site as the zone's owner composes it."""
+    """One stage of a site, as the zone's owner composes it from that stage's own stack file."""
 
     site: str
     stage: Stage
     hosts: list[str]
     cache: CachePolicy
+    images: list[ImageRule]
     media: MediaConfig | None
 
 
-def site_stages(site: Site, own_stage: Stage) -> list[SiteStage]:
-    """Every stage the site declares, in a fixed order."""
-    found = {own_stage: SiteStage(site.name, own_stage, list(site.hosts), site.cache, site.media)} | {
-        s: SiteStage(site.name, s, list(o.hosts), o.cache, o.media) for s, o in site.other_stages.items()}
-    return [found[s] for s in STAGES if s in found]
+def site_stages(project: Project, zone_name: str) -> list[SiteStage]:
+    """Every stage's sites on the zone, in a fixed order."""
+    return [SiteStage(site.name, stage, list(site.hosts), site.cache, list(site.images), site.media)
+            for stage, site in project.sites_on(zone_name)]
 
 
-def _zone_sites(config: StackConfig, zone_name: str) -> list[Site]:
-    return [s for s in config.sites if s.zone == zone_name]
-
-
-def zone_cache_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]:
-    """The zone's cache rules: every site on it, every stage the owner composes, merged."""
-    return merge_rules(scoped_cache_rules(config, zone_name))
-
-
-def scoped_cache_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]:
+def scoped_cache_rules(project: Project, zone_name: str) -> list[CompiledRule]:
     """The zone's cache rules one per neutral rule, in order of application, before merging."""
-    plan = config.zones[zone_name].plan
+    plan = project.zone(zone_name).plan
     rules = []
-    for site in _zone_sites(config, zone_name):
-        for ss in site_stages(site, config.stage):
-            named = [(r.name, r.match, cache_settings(r), ss.hosts) for r in stage_cache_rules(ss.cache, ss.stage)]
-            if ss.media is not None:
-                named += [(n, m, settings, media_hosts(ss.media)) for n, m, settings in
-                          media_edge_rules(ss.media, plan)]
-            for name, match, settings, hosts in named:
-                rules.append(CompiledRule(
-                    ref=f"{ss.site}-{ss.stage}-{name}", names=(f"{ss.site}/{ss.stage}/{name}",),
-                    action="set_cache_settings", settings=_ordered(settings), scopes=(Scope(tuple(hosts), match),),
-                ))
+    for ss in site_stages(project, zone_name):
+        named = [(r.name, r.match, cache_settings(r), ss.hosts) for r in stage_cache_rules(ss.cache, ss.stage)]
+        if ss.media is not None:
+            named += [(n, m, settings, media_hosts(ss.media)) for n, m, settings in media_edge_rules(ss.media, plan)]
+        for name, match, settings, hosts in named:
+            rules.append(CompiledRule(
+                ref=f"{ss.site}-{ss.stage}-{name}", names=(f"{ss.site}/{ss.stage}/{name}",),
+                action="set_cache_settings", settings=_ordered(settings), scopes=(Scope(tuple(hosts), match),),
+            ))
     return rules
 
 
-def image_rule_settings(rule: ImageRule) -> dict[str, Any]:
-    return {"polish": rule.polish}
+def zone_cache_rules(project: Project, zone_name: str) -> list[CompiledRule]:
+    """The zone's cache rules: every site on it, every stage, merged."""
+    return merge_rules(scoped_cache_rules(project, zone_name))
 
 
-def zone_config_rules(config: StackConfig, zone_name: str) -> list[CompiledRule]:
-    """The zone's configuration rules (per-path Polish) of the stack's own stage, merged."""
-    rules = []
-    for site in _zone_sites(config, zone_name):
-        for rule in site.images:
-            rules.append(CompiledRule(
-                ref=f"{site.name}-{config.stage}-{rule.name}", names=(f"{site.name}/{config.stage}/{rule.name}",),
-                action="set_config", settings=_ordered(image_rule_settings(rule)),
-                scopes=(Scope(tuple(site.hosts), rule.match),),
-            ))
-    return merge_rules(rules)
+def scoped_config_rules(project: Project, zone_name: str) -> list[CompiledRule]:
+    """The zone's configuration rules (per-path Polish) of every stage, one per image rule, before merging."""
+    return [CompiledRule(ref=f"{ss.site}-{ss.stage}-{rule.name}", names=(f"{ss.site}/{ss.stage}/{rule.name}",),
+                         action="set_config", settings=_ordered({"polish": rule.polish}),
+                         scopes=(Scope(tuple(ss.hosts), rule.match),))
+            for ss in site_stages(project, zone_name) for rule in ss.images]
 
 
-def zone_media_domains(config: StackConfig, zone_name: str) -> list[SiteStage]:
-    """The site stages on the zone whose media is served on a custom domain (one Cloud Connector rule each)."""
-    return [ss for site in _zone_sites(config, zone_name) for ss in site_stages(site, config.stage)
-            if media_hosts(ss.media)]
+def zone_config_rules(project: Project, zone_name: str) -> list[CompiledRule]:
+    """The zone's configuration rules, merged."""
+    return merge_rules(scoped_config_rules(project, zone_name))
 
 
 @dataclass(frozen=True)
 class ZoneRules:
+    """What the zone's owner declares for the zone: its phase rules and the stages with a media domain."""
+
     zone: str
     cache: list[CompiledRule]
     config: list[CompiledRule]
     media_domains: list[SiteStage]
 
 
-def _limit_problems(config: StackConfig, zone_name: str, phase: str, count: int, keys: str) -> Iterable[Problem]:
-    plan = config.zones[zone_name].plan
+def _limit_problems(project: Project, zone_name: str, phase: str, count: int, keys: str) -> Iterable[Problem]:
+    owner = project.zone_owner(zone_name)
+    plan = project.zone(zone_name).plan
     limit = RULES_PER_PHASE[plan]
     if count > limit:
-        sites = ", ".join(f"sites[{i}]" for i, s in enumerate(config.sites) if s.zone == zone_name)
         yield Problem(f"zones.{zone_name}.plan",
-                      f"the {phase} rules of this zone ({keys} of {sites}) compile to {count} rules after merging; "
-                      f"the {plan} plan allows {limit}")
+                      f"the {phase} rules of this zone ({keys} of every stage's sites on it) compile to {count} "
+                      f"rules after merging; the {plan} plan allows {limit}", project.files.get(owner))
 
 
-def compile_zones(config: StackConfig) -> dict[str, ZoneRules]:
-    """The phase rules of every zone this stack owns. Raises ConfigError when a zone's plan is too small."""
+def compile_zones(project: Project) -> dict[str, ZoneRules]:
+    """The phase rules of every zone the stack owns or serves sites on, composed from every stage's stack.
+    Raises ConfigError when a zone's plan is too small."""
     compiled, problems = {}, []
-    for zone_name in config.zones:
-        if not config.owns(zone_name):
-            continue
-        rules = ZoneRules(zone_name, zone_cache_rules(config, zone_name), zone_config_rules(config, zone_name),
-                          zone_media_domains(config, zone_name))
-        problems += _limit_problems(config, zone_name, CACHE_PHASE, len(rules.cache), "cache and media")
-        problems += _limit_problems(config, zone_name, CONFIG_PHASE, len(rules.config), "images")
-        problems += _limit_problems(config, zone_name, "Cloud Connector", len(rules.media_domains), "media.domain")
+    for zone_name in project.zones_in_use():
+        rules = ZoneRules(zone_name, zone_cache_rules(project, zone_name), zone_config_rules(project, zone_name),
+                          [ss for ss in site_stages(project, zone_name) if media_hosts(ss.media)])
+        problems += _limit_problems(project, zone_name, CACHE_PHASE, len(rules.cache), "cache and media")
+        problems += _limit_problems(project, zone_name, CONFIG_PHASE, len(rules.config), "images")
+        problems += _limit_problems(project, zone_name, "Cloud Connector", len(rules.media_domains), "media.domain")
         compiled[zone_name] = rules
     if problems:
         raise ConfigError(problems)

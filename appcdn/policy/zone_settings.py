@@ -1,6 +1,7 @@
 """A zone's config → the Cloudflare zone settings (``setting_id`` → value) the owner stack manages."""
 
-from appcdn.config import TIER_ORDER, ZoneConfig
+from appcdn.config.plans import plan_at_least
+from appcdn.config.zones import ZoneConfig
 
 
 def _on(flag: bool) -> str:
@@ -18,7 +19,7 @@ def zone_settings(zone: ZoneConfig) -> dict[str, str]:
         "automatic_https_rewrites": _on(s.automatic_https_rewrites),
         "http3": _on(s.http3),
     }
-    if TIER_ORDER[zone.plan] >= TIER_ORDER["pro"]:
+    if plan_at_least(zone.plan, "pro"):
         settings["polish"] = zone.images.polish
         settings["webp"] = _on(zone.images.webp)
     return settings

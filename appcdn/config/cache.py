@@ -1,0 +1,206 @@
+"""Cache rules and per-path image rules of a site, in a neutral policy language, with their checks.
+
+Cloudflare semantics the checks rest on: https://developers.cloudflare.com/cache/how-to/cache-rules/settings/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+import octorules_wirefilter
+from pydantic import ConfigDict, Field
+
+from appcdn import defaults
+from appcdn.config.fields import (
+    CookieName, Expression, Extension, HeaderName, Host, Method, Name, PathGlob, PathPrefix, Strict,
+)
+from appcdn.config.plans import MIN_EDGE_TTL, PlanTier, needs
+from appcdn.config.problems import Problem, duplicate_names
+
+PolishMode = Literal["off", "lossless", "lossy"]
+MAX_TTL = 31536000  # one year, the largest TTL Cloudflare's cache rules take
+
+
+class Match(Strict):
+    """Which requests a rule applies to. Criteria are ANDed; the values inside one criterion are ORed."""
+
+    hosts: list[Host] = Field(default=[], description="default: all of the site's hosts on the stage")
+    path_prefixes: list[PathPrefix] = Field(default=[], description="e.g. /static/")
+    paths: list[PathGlob] = Field(default=[], description="globs; '*' matches any characters, '/' included; "
+                                                          "case-sensitive")
+    extensions: list[Extension] = Field(default=[], description="file extensions, e.g. css")
+    methods: list[Method] = Field(default=[], description="HTTP methods")
+    cookies: list[CookieName] = Field(default=[], description="cookie names; matches when any is present")
+    headers: list[HeaderName] = Field(default=[], description="header names; matches when any is present")
+    expression: Expression | None = Field(default=None, description="raw Cloudflare expression, ANDed; parsed "
+                                                                     "by Cloudflare's wirefilter")
+
+
+class StatusCodeTtl(Strict):
+    """Edge TTL for a status code (``code: 404``) or an inclusive range (``from: 500, to: 599``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    code: int | None = Field(default=None, ge=100, le=599, description="one status code")
+    from_: int | None = Field(default=None, alias="from", ge=100, le=599, description="first code of a range")
+    to: int | None = Field(default=None, ge=100, le=599, description="last code of a range")
+    ttl: int = Field(ge=-1, description="seconds; 0 = no-cache, -1 = no-store")
+
+
+class EdgeTtl(Strict):
+    """How long the edge keeps a response."""
+
+    mode: Literal["respect_origin", "bypass_by_default", "override_origin"] = Field(
+        default="respect_origin", description="bypass_by_default: cached only when the origin sends Cache-Control")
+    default: int | None = Field(default=None, ge=1, le=MAX_TTL,
+                                description="seconds; only and required with override_origin")
+    status_codes: list[StatusCodeTtl] = Field(default=[], description="TTLs per status code or range")
+
+
+class BrowserTtl(Strict):
+    """How long browsers keep a response."""
+
+    mode: Literal["respect_origin", "override_origin", "bypass"] = Field(
+        default="respect_origin", description="bypass: browsers must not cache")
+    default: int | None = Field(default=None, ge=1, le=MAX_TTL,
+                                description="seconds; only and required with override_origin")
+
+
+class QueryString(Strict):
+    """Query-string part of the cache key: include only some, or exclude some (``'*'`` = all)."""
+
+    include: list[str] | Literal["*"] | None = Field(default=None, description="names, or '*'; [] = exclude '*'")
+    exclude: list[str] | Literal["*"] | None = Field(default=None, description="names, or '*'")
+
+
+class CacheKey(Strict):
+    """What the cache key holds beyond the URL."""
+
+    query_string: QueryString | None = Field(default=None, description="give exactly one of include or exclude")
+    ignore_query_order: bool | None = Field(default=None, description="sort query parameters before caching")
+    deception_armor: bool | None = Field(default=None, description="refuse to cache a response whose type does "
+                                                                   "not match the path's extension")
+
+
+class CacheRule(Strict):
+    """One neutral cache rule. ``bypass`` takes no other setting."""
+
+    name: Name = Field(description="unique per site; the stable ref <site>-<stage>-<name>")
+    match: Match = Field(default=Match(), description="default: every request to the site's hosts")
+    action: Literal["cache", "bypass"] = Field(description="cache: eligible for cache; bypass: never cached")
+    edge_ttl: EdgeTtl | None = Field(default=None, description="default: Cloudflare's (respect the origin)")
+    browser_ttl: BrowserTtl | None = Field(default=None, description="default: Cloudflare's")
+    cache_key: CacheKey | None = Field(default=None, description="default: Cloudflare's")
+    serve_stale: bool | None = Field(default=None, description="serve stale content while revalidating")
+    origin_error_passthrough: bool | None = Field(default=None, description="show the origin's error pages")
+    respect_strong_etags: bool | None = Field(default=None, description="keep the origin's strong ETags")
+
+
+class CachePolicy(Strict):
+    """A site's cache policy on one stage: the stage defaults, then ``rules``, then the session bypass."""
+
+    stage_defaults: bool = Field(default=True, description="start from the stage's default rules (see Defaults)")
+    session_cookies: list[CookieName] = Field(default=list(defaults.SESSION_COOKIES),
+                                              description="requests carrying one are never cached")
+    rules: list[CacheRule] = Field(default=[], description="applied in order after the stage defaults")
+
+
+class ImageRule(Strict):
+    """Polish for the requests that ``match``, through a configuration rule."""
+
+    name: Name = Field(description="unique per site; the stable ref <site>-<stage>-<name>")
+    match: Match = Field(description="which requests")
+    polish: PolishMode = Field(description="off | lossless | lossy; Pro and above")
+
+
+BYPASS_FREE_KEYS = ("edge_ttl", "browser_ttl", "cache_key", "serve_stale", "origin_error_passthrough",
+                    "respect_strong_etags")
+
+
+def _bypass_problems(path: str, rule: CacheRule) -> Iterable[Problem]:
+    """A bypass rule sets cache off and nothing else (Cloudflare ignores the rest)."""
+    set_keys = [k for k in BYPASS_FREE_KEYS if getattr(rule, k) is not None]
+    if set_keys:
+        yield Problem(path, f"a bypass rule takes no cache settings; remove {', '.join(set_keys)}")
+
+
+def _edge_ttl_problems(path: str, edge: EdgeTtl, plan: PlanTier) -> Iterable[Problem]:
+    """Edge TTL modes and the plan's minimum.
+    https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#edge-cache-ttl"""
+    minimum = MIN_EDGE_TTL[plan]
+    if edge.mode == "override_origin":
+        if edge.default is None:
+            yield Problem(f"{path}.default", "required when mode is override_origin")
+        elif edge.default < minimum:
+            yield Problem(f"{path}.default", f"{edge.default} s is below the {plan} plan's minimum edge TTL of {minimum} s")
+    elif edge.default is not None:
+        yield Problem(f"{path}.default", f"only allowed with mode override_origin, not {edge.mode}")
+    for j, sc in enumerate(edge.status_codes):
+        sp = f"{path}.status_codes[{j}]"
+        if (sc.code is None) == (sc.from_ is None and sc.to is None):
+            yield Problem(sp, "give either code, or from and/or to")
+        elif sc.from_ is not None and sc.to is not None and sc.from_ > sc.to:
+            yield Problem(sp, f"from {sc.from_} is above to {sc.to}")
+        if 0 < sc.ttl < minimum:
+            yield Problem(f"{sp}.ttl", f"{sc.ttl} s is below the {plan} plan's minimum edge TTL of {minimum} s")
+
+
+def _browser_ttl_problems(path: str, browser: BrowserTtl) -> Iterable[Problem]:
+    """https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#browser-cache-ttl"""
+    if browser.mode == "override_origin" and browser.default is None:
+        yield Problem(f"{path}.default", "required when mode is override_origin")
+    elif browser.mode != "override_origin" and browser.default is not None:
+        yield Problem(f"{path}.default", f"only allowed with mode override_origin, not {browser.mode}")
+
+
+def _cache_key_problems(path: str, key: CacheKey) -> Iterable[Problem]:
+    """https://developers.cloudflare.com/cache/how-to/cache-rules/settings/#cache-key"""
+    qs = key.query_string
+    if qs is not None and (qs.include is None) == (qs.exclude is None):
+        yield Problem(f"{path}.query_string", "give exactly one of include or exclude")
+
+
+def rule_problems(path: str, rule: CacheRule, plan: PlanTier) -> Iterable[Problem]:
+    if rule.action == "bypass":
+        yield from _bypass_problems(path, rule)
+        return
+    if rule.edge_ttl is not None:
+        yield from _edge_ttl_problems(f"{path}.edge_ttl", rule.edge_ttl, plan)
+    if rule.browser_ttl is not None:
+        yield from _browser_ttl_problems(f"{path}.browser_ttl", rule.browser_ttl)
+    if rule.cache_key is not None:
+        yield from _cache_key_problems(f"{path}.cache_key", rule.cache_key)
+
+
+def match_problems(path: str, match: Match, site_hosts: Sequence[str], plan: PlanTier) -> Iterable[Problem]:
+    """A rule never reaches beyond its site; regex needs Business.
+    https://developers.cloudflare.com/ruleset-engine/rules-language/operators/#comparison-operators"""
+    for h in match.hosts:
+        if h not in site_hosts:
+            yield Problem(f"{path}.hosts", f"{h!r} is not one of the site's hosts on this stage ({', '.join(site_hosts)})")
+    message = needs(plan, "business", "regex matching ('matches' / '~')")
+    if message and match.expression is not None and \
+            "matches" in octorules_wirefilter.parse_expression(match.expression)["operators"]:
+        yield Problem(f"{path}.expression", f"{message}. Use path_prefixes or paths (wildcards)")
+
+
+def policy_problems(path: str, policy: CachePolicy, hosts: Sequence[str], plan: PlanTier) -> Iterable[Problem]:
+    yield from duplicate_names(f"{path}.rules", [r.name for r in policy.rules], "rule")
+    for i, rule in enumerate(policy.rules):
+        rp = f"{path}.rules[{i}]"
+        if rule.name in defaults.SAFETY_RULE_NAMES:
+            yield Problem(f"{rp}.name", f"{rule.name!r} is reserved for the session bypass, which always comes last")
+        yield from rule_problems(rp, rule, plan)
+        yield from match_problems(f"{rp}.match", rule.match, hosts, plan)
+
+
+def image_problems(path: str, images: Sequence[ImageRule], hosts: Sequence[str], plan: PlanTier) -> Iterable[Problem]:
+    """Polish per path needs Pro. https://developers.cloudflare.com/images/polish/"""
+    yield from duplicate_names(path, [r.name for r in images], "image rule")
+    for j, rule in enumerate(images):
+        ip = f"{path}[{j}]"
+        message = needs(plan, "pro", "Polish")
+        if rule.polish != "off" and message:
+            yield Problem(f"{ip}.polish", message)
+        yield from match_problems(f"{ip}.match", rule.match, hosts, plan)

@@ -1,0 +1,87 @@
+"""Value types shared by the config models: names, hosts, paths, globs, each checked with a clear message."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+import octorules_wirefilter
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+NAMESPACE = "appcdn"
+"""The Pulumi config namespace of every key appcdn reads (``appcdn:sites``)."""
+
+STAGES = ("test", "live")
+Stage = Literal["test", "live"]
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+# RFC 1123 host names; https://datatracker.ietf.org/doc/html/rfc1123#section-2.1
+HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# RFC 9110 token; https://www.rfc-editor.org/rfc/rfc9110#section-5.1
+HEADER_NAME_RE = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
+# RFC 6265 cookie-name (a token); https://www.rfc-editor.org/rfc/rfc6265#section-4.1.1
+COOKIE_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+EXTENSION_RE = re.compile(r"^[a-z0-9]{1,16}$")
+# An RFC 3986 path, with '*' as the only wildcard; https://www.rfc-editor.org/rfc/rfc3986#section-3.3
+PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@%/-]*$")
+GLOB_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@%/*-]*$")
+METHOD_RE = re.compile("^(" + "|".join(METHODS) + ")$")
+OBJECT_GLOB_RE = re.compile(r"^(?!/)[A-Za-z0-9._~!$&'()+,;=:@%/*-]+$")
+OBJECT_PREFIX_RE = re.compile(r"^[A-Za-z0-9._~!$&'()+,;=:@%-][A-Za-z0-9._~!$&'()+,;=:@%/-]*/$")
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# https://learn.microsoft.com/azure/storage/common/storage-account-overview#storage-account-name
+ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
+
+
+class Strict(BaseModel):
+    """Base of every config node: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _checked(pattern: re.Pattern[str], what: str,
+             normalise: Callable[[str], str] = lambda v: v) -> AfterValidator:
+    def check(value: str) -> str:
+        value = normalise(value)
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _check_expression(value: str) -> str:
+    """A Cloudflare rules expression, as Cloudflare's own parser (wirefilter) reads it.
+    https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/"""
+    error = octorules_wirefilter.parse_expression(value).get("error")
+    if error or not value.strip():
+        raise ValueError(f"not a valid Cloudflare rules expression: {(error or 'empty').splitlines()[0]}")
+    return value
+
+
+Name = Annotated[str, _checked(NAME_RE, "a name (lower-case letters, digits and '-', at most 31)")]
+Host = Annotated[str, _checked(HOST_RE, "a host name (a DNS name such as www.example.com)", str.lower)]
+PathPrefix = Annotated[str, _checked(PATH_RE, "a path prefix: it must start with '/' and hold no quotes or spaces")]
+PathGlob = Annotated[str, _checked(
+    GLOB_RE, "a valid path glob: it must start with '/'; '*' is the only wildcard ('?', '[' and quotes are not allowed)")]
+Extension = Annotated[str, _checked(EXTENSION_RE, "a file extension (letters and digits, e.g. 'css')",
+                                    lambda v: v.lower().lstrip("."))]
+Method = Annotated[str, _checked(METHOD_RE, f"an HTTP method; allowed: {', '.join(METHODS)}", str.upper)]
+CookieName = Annotated[str, _checked(COOKIE_NAME_RE, "a cookie name")]
+HeaderName = Annotated[str, _checked(HEADER_NAME_RE, "a header name", str.lower)]
+Expression = Annotated[str, AfterValidator(_check_expression)]
+ObjectGlob = Annotated[str, _checked(
+    OBJECT_GLOB_RE, "a valid object-key glob such as 'filer_public_thumbnails/*': no leading '/';"
+                    " '*' is the only wildcard ('?', '[' and quotes are not allowed)")]
+ObjectPrefix = Annotated[str, _checked(OBJECT_PREFIX_RE, "an object-key prefix such as 'filer_public/' (ends with '/')")]
+BucketName = Annotated[str, _checked(BUCKET_RE, "an S3 bucket name (3-63 lower-case letters, digits, '-' and '.')")]
+AccountName = Annotated[str, _checked(ACCOUNT_RE, "a storage account name (3-24 lower-case letters and digits)")]
+
+
+def in_zone(host: str, zone: str) -> bool:
+    """Whether ``host`` is the zone's apex or a name under it."""
+    return host == zone or host.endswith("." + zone)

@@ -1,0 +1,27 @@
+"""What each Cloudflare plan allows, in one table; every tier check in the config goes through ``plan_at_least``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+PlanTier = Literal["free", "pro", "business", "enterprise"]
+
+TIER_ORDER: dict[str, int] = {"free": 0, "pro": 1, "business": 2, "enterprise": 3}
+
+RULES_PER_PHASE: dict[str, int] = {"free": 10, "pro": 25, "business": 50, "enterprise": 300}
+"""Rules per zone and phase: cache rules, and the same numbers for configuration and Cloud Connector rules.
+https://developers.cloudflare.com/cache/how-to/cache-rules/#availability"""
+
+MIN_EDGE_TTL: dict[str, int] = {"free": 7200, "pro": 3600, "business": 1, "enterprise": 1}
+"""Lowest edge TTL, in seconds, a cache rule may override to.
+https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#edge-cache-ttl"""
+
+
+def plan_at_least(plan: PlanTier, tier: PlanTier) -> bool:
+    """Whether a zone on ``plan`` has what ``tier`` offers."""
+    return TIER_ORDER[plan] >= TIER_ORDER[tier]
+
+
+def needs(plan: PlanTier, tier: PlanTier, what: str) -> str | None:
+    """The message for ``what`` on a plan below ``tier``, or None when the plan has it."""
+    return None if plan_at_least(plan, tier) else f"{what} needs the {tier} plan or above; the zone is on {plan}"

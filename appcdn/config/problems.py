@@ -1,0 +1,79 @@
+"""A config problem names its file and key path; ``ConfigError`` carries all of a project's problems at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    """Key path inside the ``appcdn`` namespace, e.g. ``sites[0].cache.rules[2].edge_ttl.default``."""
+    message: str
+    file: str | None = None
+    """The stack file the key is in, when known (``stacks/Pulumi.test.yaml``)."""
+
+    def __str__(self) -> str:
+        located = f"{self.path}: {self.message}" if self.path else self.message
+        return f"{self.file}: {located}" if self.file else located
+
+    def in_file(self, file: str | None) -> Problem:
+        return self if self.file or file is None else Problem(self.path, self.message, file)
+
+
+class ConfigError(Exception):
+    """Every problem found in a project's stack config, reported together."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(set(problems), key=lambda p: (p.file or "", p.path, p.message))
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        lines = [f"invalid appcdn config ({len(self.problems)} problem(s)):"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def duplicate_names(path: str, names: Sequence[str], what: str) -> Iterable[Problem]:
+    for i, name in enumerate(names):
+        if names.count(name) > 1:
+            yield Problem(f"{path}[{i}].name", f"{name!r} is used by more than one {what}")
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "[" in part or "(" in part:  # pydantic's names for union members and validators
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+REMOVED_KEYS = {
+    "owner": "unknown key: a zone is owned by the one stack file that declares it under zones; declare it there "
+             "only, and refer to it by name (sites[].zone) from the other stages' files",
+    "other_stages": "unknown key: each stage declares its own hosts, cache, images and media in its own stack "
+                    "file, and the zone's owner composes them from there",
+}
+"""Keys of earlier versions, with where their facts live now."""
+
+
+def structure_problems(err: ValidationError) -> list[Problem]:
+    """pydantic's errors as problems, in our words."""
+    problems = []
+    for e in err.errors():
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = REMOVED_KEYS.get(str(e["loc"][-1]), "unknown key")
+        elif e["type"] == "literal_error" and msg.startswith("Input should be "):
+            msg = f"{e['input']!r} is not allowed; {msg[len('Input should be '):]}"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        problems.append(Problem(_loc_path(e["loc"]), msg))
+    return problems

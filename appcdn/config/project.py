@@ -1,0 +1,119 @@
+"""Every stack file of a project, read and checked together, so that each fact lives in exactly one file.
+
+A zone is declared once, in its owner's stack file; each stage declares its own sites (hosts, cache
+policy, images, media) in its own file. The zone's owner composes the edge rules of every stage's sites
+on the zone from their own files, so a change to ``Pulumi.test.yaml`` shows in the owner's plan, and no
+stage's facts are repeated anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from appcdn.config.fields import STAGES, Stage
+from appcdn.config.media import media_hosts
+from appcdn.config.problems import ConfigError, Problem
+from appcdn.config.stack import Site, StackConfig, parse_structure, stack_problems
+from appcdn.config.zones import ZoneConfig
+
+
+@dataclass(frozen=True)
+class StackSource:
+    """One stack's ``appcdn`` namespace as read (keys without the prefix), and where it came from."""
+
+    stack: str
+    namespace: Mapping[str, Any]
+    secret_keys: Collection[str] = ()
+    """The stack's secret config keys, full (``appcdn:sites``)."""
+    file: str | None = None
+    """The stack file, for messages (``stacks/Pulumi.test.yaml``)."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """The stack being deployed (``stage``) and every other stack of the project, validated together."""
+
+    stage: Stage
+    stacks: Mapping[Stage, StackConfig]
+    files: Mapping[Stage, str | None] = field(default_factory=dict)
+
+    @property
+    def config(self) -> StackConfig:
+        """The config of the stack being deployed."""
+        return self.stacks[self.stage]
+
+    def zone(self, name: str) -> ZoneConfig:
+        return self.stacks[self.zone_owner(name)].zones[name]
+
+    def zone_owner(self, name: str) -> Stage:
+        return next(stage for stage, config in self.stacks.items() if name in config.zones)
+
+    def owns(self, zone_name: str) -> bool:
+        return zone_name in self.config.zones
+
+    def zones_in_use(self) -> list[str]:
+        """The zones this stack owns or serves sites on, in a fixed order."""
+        return sorted(set(self.config.zones) | {s.zone for s in self.config.sites})
+
+    def sites_on(self, zone_name: str) -> list[tuple[Stage, Site]]:
+        """Every stage's sites on the zone, stages in a fixed order (test, live)."""
+        return [(stage, site) for stage in STAGES if stage in self.stacks
+                for site in self.stacks[stage].sites if site.zone == zone_name]
+
+
+def _host_problems(stacks: Mapping[Stage, StackConfig], files: Mapping[Stage, str | None]) -> Iterable[Problem]:
+    """A host is served by one site on one stage."""
+    seen: dict[str, str] = {}
+    for stage in STAGES:
+        if stage not in stacks:
+            continue
+        for i, site in enumerate(stacks[stage].sites):
+            for key, hosts in (("hosts", site.hosts), ("media.domain.host", media_hosts(site.media))):
+                for host in hosts:
+                    if host in seen:
+                        yield Problem(f"sites[{i}].{key}", f"{host!r} is already served by {seen[host]}", files[stage])
+                    seen[host] = f"site {site.name} ({stage})"
+
+
+def load_project(own: StackSource, peers: Sequence[StackSource] = ()) -> Project:
+    """Validate the stack being deployed together with the project's other stacks; every problem of every
+    file is reported at once (ConfigError), each with its file and key path."""
+    problems: list[Problem] = []
+    stacks: dict[Stage, StackConfig] = {}
+    files: dict[Stage, str | None] = {}
+    sources: dict[Stage, StackSource] = {}
+    own_stage: Stage | None = None
+    for source in (own, *peers):
+        try:
+            config = parse_structure(source.namespace, source.stack)
+        except ConfigError as err:
+            problems += [p.in_file(source.file) for p in err.problems]
+            continue
+        if config.stage in stacks:
+            problems.append(Problem("stage", f"{config.stage!r} is also the stage of {files[config.stage]}; "
+                                             "each stage has one stack file", source.file))
+            continue
+        stacks[config.stage], files[config.stage], sources[config.stage] = config, source.file, source
+        if source is own:
+            own_stage = config.stage
+    zones: dict[str, tuple[ZoneConfig, Stage, str | None]] = {}
+    for stage, config in stacks.items():
+        for name, zone in config.zones.items():
+            if name in zones:
+                problems.append(Problem(f"zones.{name}", f"also declared in {zones[name][2]}; a zone is declared "
+                                                         "in exactly one stack file, its owner's", files[stage]))
+            else:
+                zones[name] = (zone, stage, files[stage])
+    for stage, config in stacks.items():
+        problems += [p.in_file(files[stage]) for p in stack_problems(config, zones, sources[stage].secret_keys)]
+    problems += _host_problems(stacks, files)
+    if problems or own_stage is None:
+        raise ConfigError(problems)
+    return Project(own_stage, stacks, files)
+
+
+def parse_stack_config(raw: Mapping[str, Any], stack_name: str, secret_keys: Collection[str] = ()) -> StackConfig:
+    """One stack file on its own (a project of one stack): validated, or ConfigError."""
+    return load_project(StackSource(stack_name, raw, secret_keys)).config

@@ -1,0 +1,126 @@
+"""The appcdn program as a function: a validated project and its compiled zones → resources → outputs.
+
+``__main__.py`` (run by ``pulumi up``) calls ``load`` and then ``declare``; the offline plan, the tests and
+the benchmark call ``declare`` with what they have already parsed and compiled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from appcdn.component_args import (
+    app_hosts_args, azure_media_args, certificate_spec, media_domain_args, s3_media_args, zone_args,
+)
+from appcdn.components.app_hosts import AppHosts
+from appcdn.components.azure_media import AzureMedia
+from appcdn.components.certificates import SiteCertificates
+from appcdn.components.s3_media import S3Media
+from appcdn.components.zone import Zone
+from appcdn.config.fields import NAMESPACE, Stage
+from appcdn.config.problems import ConfigError
+from appcdn.config.project import Project, StackSource, load_project
+from appcdn.config.stack import Site
+from appcdn.config.stack_files import peer_sources, stack_file_path
+from appcdn.policy.media import django_settings, fixed_endpoint_host, media_url
+from appcdn.policy.rulesets import ZoneRules, compile_zones
+
+MediaStorage = S3Media | AzureMedia
+
+
+def _declare_media(site: Site, stage: Stage) -> MediaStorage | None:
+    media = site.media
+    if media is None:
+        return None
+    name = f"{site.name}-{stage}-media"
+    if media.backend == "aws":
+        return S3Media(name, s3_media_args(site, media, stage))
+    return AzureMedia(name, azure_media_args(site, media, stage))
+
+
+def _zone_id(project: Project, zone_name: str) -> pulumi.Output[str]:
+    """A zone another stack owns: its id from the owner's file, else looked up by name."""
+    zone = project.zone(zone_name)
+    if zone.id:
+        return pulumi.Output.from_input(zone.id)
+    return cloudflare.get_zone_output(filter={"name": zone_name}).id
+
+
+def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
+    """Declare the stack's resources; return its outputs (stage, zone ids, per-site exports)."""
+    stage, config = project.stage, project.config
+    storage = {site.name: _declare_media(site, stage) for site in config.sites}
+
+    zone_ids: dict[str, pulumi.Output[str]] = {}
+    for zone_name in project.zones_in_use():
+        if not project.owns(zone_name):
+            zone_ids[zone_name] = _zone_id(project, zone_name)
+            continue
+        rules = zones[zone_name]
+        endpoints: dict[tuple[str, Stage], pulumi.Input[str] | None] = {}
+        for ss in rules.media_domains:
+            own = storage.get(ss.site) if ss.stage == stage else None
+            endpoints[(ss.site, ss.stage)] = own.endpoint_host if own else (
+                fixed_endpoint_host(ss.media) if ss.media else None)
+        zone = Zone(zone_name.replace(".", "-"), zone_args(zone_name, project.zone(zone_name), rules, endpoints))
+        zone_ids[zone_name] = zone.zone_id
+
+    site_exports: dict[str, Any] = {}
+    for site in config.sites:
+        zone_id = zone_ids[site.zone]
+        hosts = app_hosts_args(site, zone_id)
+        if hosts is not None:
+            AppHosts(f"{site.name}-{stage}", hosts)
+        exports: dict[str, Any] = {"hosts": site.hosts, "zone": site.zone}
+        if site.certificates:
+            certificates = SiteCertificates(f"{site.name}-{stage}-certificates", {
+                "zone_id": zone_id, "certificates": [certificate_spec(c) for c in site.certificates]})
+            exports["origin_certificates"] = certificates.origin_certificates
+            exports["acm_certificate_arns"] = certificates.acm_certificate_arns
+        media, store = site.media, storage[site.name]
+        if media is not None and store is not None:
+            domain = media_domain_args(media, zone_id, store.endpoint_host)
+            if domain is not None:
+                AppHosts(f"{site.name}-{stage}-media-domain", domain)
+            exports["django"] = store.endpoint_host.apply(
+                lambda endpoint, m=media: django_settings(m, media_url(m, endpoint)))
+        site_exports[site.name] = exports
+    return {"stage": stage, "zone_ids": zone_ids, "sites": site_exports}
+
+
+def export(outputs: Mapping[str, Any]) -> None:
+    for key, value in outputs.items():
+        pulumi.export(key, value)
+
+
+def _own_source(project_dir: Path) -> StackSource:
+    """The stack's ``appcdn`` namespace as the engine gives it (secrets decrypted but marked), every key
+    read so that unknown ones are reported. Pulumi offers no public way to list config keys; its own
+    ``CONFIG`` context variable is read where ``set_all_config`` writes it."""
+    prefix = NAMESPACE + ":"
+    config_keys = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    keys = sorted(k for k in config_keys if k.startswith(prefix))
+    namespace: dict[str, Any] = {}
+    for key in keys:
+        raw = pulumi.runtime.get_config(key)
+        try:
+            namespace[key[len(prefix):]] = json.loads(raw)
+        except (TypeError, ValueError):
+            namespace[key[len(prefix):]] = raw
+    secret_keys = [k for k in keys if pulumi.runtime.is_config_secret(k)]
+    return StackSource(pulumi.get_stack(), namespace, secret_keys, stack_file_path(project_dir, pulumi.get_stack())[1])
+
+
+def load(project_dir: Path) -> tuple[Project, dict[str, ZoneRules]]:
+    """Under ``pulumi up``: this stack's config and the project's other stack files, validated and compiled
+    once. A config problem stops the run with every problem listed, no stack trace."""
+    try:
+        project = load_project(_own_source(project_dir), peer_sources(project_dir, pulumi.get_stack()))
+        return project, compile_zones(project)
+    except ConfigError as err:
+        raise pulumi.RunError(err.report()) from None
