@@ -179,7 +179,7 @@ def match_problems(path: str, match: Match, site_hosts: Sequence[str], plan: Pla
     for h in match.hosts:
         if h not in site_hosts:
             yield Problem(f"{path}.hosts", f"{h!r} is not one of the site's hosts on this stage ({', '.join(site_hosts)})")
-    message = needs(plan, "business", "regex matching ('matches' / '~')")
+    message = needs(plan, "regex")
     if message and match.expression is not None and \
             "matches" in octorules_wirefilter.parse_expression(match.expression)["operators"]:
         yield Problem(f"{path}.expression", f"{message}. Use path_prefixes or paths (wildcards)")
@@ -200,7 +200,7 @@ def image_problems(path: str, images: Sequence[ImageRule], hosts: Sequence[str],
     yield from duplicate_names(path, [r.name for r in images], "image rule")
     for j, rule in enumerate(images):
         ip = f"{path}[{j}]"
-        message = needs(plan, "pro", "Polish")
+        message = needs(plan, "polish")
         if rule.polish != "off" and message:
             yield Problem(f"{ip}.polish", message)
         yield from match_problems(f"{ip}.match", rule.match, hosts, plan)

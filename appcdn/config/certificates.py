@@ -57,7 +57,7 @@ def certificate_problems(path: str, certs: Sequence[CertificateConfig], own_host
         given = [k for k in SECRET_FIELDS if getattr(cert, k) is not None]
         if cert.mode == "uploaded":
             # https://developers.cloudflare.com/ssl/edge-certificates/custom-certificates/
-            message = needs(plan, "business", "an uploaded certificate (custom SSL)")
+            message = needs(plan, "custom_ssl")
             if message:
                 yield Problem(f"{cp}.mode", f"{message}. Use advanced or the default Universal SSL")
             for key in SECRET_FIELDS:

@@ -51,6 +51,7 @@ def _checked(pattern: re.Pattern[str], what: str,
             raise ValueError(f"{value!r} is not {what}")
         return value
 
+    check.__doc__ = what  # the value's kind, in words, for the generated config reference
     return AfterValidator(check)
 
 

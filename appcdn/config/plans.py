@@ -17,11 +17,22 @@ MIN_EDGE_TTL: dict[str, int] = {"free": 7200, "pro": 3600, "business": 1, "enter
 https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#edge-cache-ttl"""
 
 
+FEATURES: dict[str, tuple[PlanTier, str]] = {
+    "polish": ("pro", "Polish"),  # https://developers.cloudflare.com/images/polish/
+    "regex": ("business", "regex matching ('matches' / '~')"),
+    # https://developers.cloudflare.com/ruleset-engine/rules-language/operators/#comparison-operators
+    "custom_ssl": ("business", "an uploaded certificate (custom SSL)"),
+    # https://developers.cloudflare.com/ssl/edge-certificates/custom-certificates/
+}
+"""Features that need a minimum plan: feature → (lowest plan, what the messages call it)."""
+
+
 def plan_at_least(plan: PlanTier, tier: PlanTier) -> bool:
     """Whether a zone on ``plan`` has what ``tier`` offers."""
     return TIER_ORDER[plan] >= TIER_ORDER[tier]
 
 
-def needs(plan: PlanTier, tier: PlanTier, what: str) -> str | None:
-    """The message for ``what`` on a plan below ``tier``, or None when the plan has it."""
+def needs(plan: PlanTier, feature: str) -> str | None:
+    """The message for a ``FEATURES`` entry on a plan below its tier, or None when the plan has it."""
+    tier, what = FEATURES[feature]
     return None if plan_at_least(plan, tier) else f"{what} needs the {tier} plan or above; the zone is on {plan}"

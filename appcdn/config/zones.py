@@ -69,7 +69,7 @@ def _image_problems(path: str, images: ZoneImages, plan: PlanTier) -> Iterable[P
         yield Problem(f"{path}.mirage",
                       "Mirage was retired by Cloudflare (deprecated November 2025, API end of life January 2026);"
                       " use polish, or image transformations with loading=\"lazy\" and srcset")
-    message = needs(plan, "pro", "Polish")
+    message = needs(plan, "polish")
     if images.polish != "off" and message:
         # https://developers.cloudflare.com/images/polish/
         yield Problem(f"{path}.polish", message)
