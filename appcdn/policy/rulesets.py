@@ -1,7 +1,7 @@
 """Compile the neutral policies of every site on a zone into the zone's phase rulesets.
 
-Cloudflare semantics (FACTS.md): all matching rules of a phase apply, in order, and a later rule's
-setting overrides an earlier one's. Two rules with the same settings are merged into one
+Cloudflare semantics: all matching rules of a phase apply, in order, and a later rule's setting overrides
+an earlier one's (https://developers.cloudflare.com/cache/how-to/cache-rules/order/). Two rules with the same settings are merged into one
 (``(a) or (b)``) only when that cannot change the outcome of any request: the rule moved up past the
 rules in between must not conflict with any of them — they never match the same host, or they
 agree on every setting both make. That is how a stack fits its plan's rule limit without changing
