@@ -164,8 +164,8 @@ def check_baseline_modules() -> None:
 def check_program_location() -> None:
     """The subprocesses must run this checkout's program: with an editable install made from another
     checkout, they would silently measure that one unless PYTHONPATH points here."""
-    found = subprocess.run([PYTHON, "-c", "import appcdn, components; print(appcdn.__file__); print(components.__file__)"],
-                           capture_output=True, text=True, check=True, cwd="/").stdout.split()
+    code = "import appcdn, components; print(appcdn.__file__); print(components.__file__)"
+    found = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True, cwd="/").stdout.split()
     want = [str(ROOT / "appcdn" / "__init__.py"), str(ROOT / "components" / "__init__.py")]
     if [str(Path(f).resolve()) for f in found] != want:
         sys.exit(f"{PYTHON} imports {found}, not this checkout's {want}; run with PYTHONPATH={ROOT}")
