@@ -4,14 +4,14 @@ The config models take their defaults from here, the policy compilers their stag
 their security constants. The README's "Defaults" section describes the same values.
 """
 
-from typing import Any
+from typing import Any, Final
 
 # --- Edge: Cloudflare zones ----------------------------------------------------------------------------
 
-ZONE_PLAN = "free"
+ZONE_PLAN: Final = "free"
 """Cloudflare plan assumed when a zone does not say; the strictest limits apply."""
 
-ZONE_SETTINGS: dict[str, Any] = {
+ZONE_SETTINGS: Final[dict[str, Any]] = {
     "ssl": "strict",                   # Full (strict): the origin's certificate is verified
     "min_tls_version": "1.2",
     "tls_1_3": "on",
@@ -21,13 +21,13 @@ ZONE_SETTINGS: dict[str, Any] = {
 }
 """Baseline zone settings: TLS >= 1.2, HTTPS only, a verified origin."""
 
-STATIC_EDGE_TTL = 30 * 24 * 3600
+STATIC_EDGE_TTL: Final = 30 * 24 * 3600
 """Edge TTL of ``/static/*`` on Live: Django's collected static files are hashed, so they never go stale."""
 
-SESSION_COOKIES = ["sessionid"]
+SESSION_COOKIES: Final = ["sessionid"]
 """Cookies whose presence bypasses the cache on every stage (Django's default SESSION_COOKIE_NAME)."""
 
-STAGE_CACHE_RULES: dict[str, list[dict[str, Any]]] = {
+STAGE_CACHE_RULES: Final[dict[str, list[dict[str, Any]]]] = {
     # Test: development-friendly, nothing on an app host is cached at the edge.
     "test": [
         {"name": "app", "action": "bypass"},
@@ -45,52 +45,52 @@ STAGE_CACHE_RULES: dict[str, list[dict[str, Any]]] = {
 }
 """The neutral cache rules each stage starts from, in order; a user rule of the same name replaces one."""
 
-SAFETY_RULE_NAMES = ("session", "authorization")
+SAFETY_RULE_NAMES: Final = ("session", "authorization")
 """Names of the bypasses appended after every other rule of a site; reserved."""
 
 # --- Media storage ---------------------------------------------------------------------------------------
 
-PUBLIC_PREFIXES = ["filer_public/", "filer_public_thumbnails/"]
+PUBLIC_PREFIXES: Final = ["filer_public/", "filer_public_thumbnails/"]
 """Object-key prefixes anyone may read (django-filer's public files and thumbnails)."""
 
-MEDIA_HEADERS: list[dict[str, str]] = [
+MEDIA_HEADERS: Final[list[dict[str, str]]] = [
     {"match": "filer_public_thumbnails/*", "cache_control": "public, max-age=31536000"},
     {"match": "*", "cache_control": "public, max-age=3600"},
 ]
 """Header rules, first match wins: one year for public thumbnails, one hour for everything else."""
 
-AWS_REGION = "eu-central-1"
-AZURE_LOCATION = "westeurope"
-NONCURRENT_VERSION_DAYS = 30
+AWS_REGION: Final = "eu-central-1"
+AZURE_LOCATION: Final = "westeurope"
+NONCURRENT_VERSION_DAYS: Final = 30
 """Live S3: how long replaced or deleted object versions are kept."""
-SOFT_DELETE_DAYS = 30
+SOFT_DELETE_DAYS: Final = 30
 """Live Azure: blob and container soft-delete retention."""
 
-STORAGE_POSTURE: dict[str, dict[str, bool]] = {
+STORAGE_POSTURE: Final[dict[str, dict[str, bool]]] = {
     "live": {"protect": True, "versioning": True},
     "test": {"protect": False, "versioning": False},
 }
 """Per stage: whether media storage is protected and retained on destroy, and keeps old versions."""
 
-S3_ENCRYPTION = "AES256"
-AZURE_MIN_TLS = "TLS1_2"
-CORS_METHODS = ["GET", "HEAD"]
-CORS_MAX_AGE = 3600
-AZURE_PUBLIC_CONTAINER = "public"
-AZURE_PRIVATE_CONTAINER = "private"
-MULTIPART_UPLOAD_ABORT_DAYS = 7
+S3_ENCRYPTION: Final = "AES256"
+AZURE_MIN_TLS: Final = "TLS1_2"
+CORS_METHODS: Final = ["GET", "HEAD"]
+CORS_MAX_AGE: Final = 3600
+AZURE_PUBLIC_CONTAINER: Final = "public"
+AZURE_PRIVATE_CONTAINER: Final = "private"
+MULTIPART_UPLOAD_ABORT_DAYS: Final = 7
 
 # --- Certificates ----------------------------------------------------------------------------------------
 
-CERTIFICATE_AUTHORITY = "lets_encrypt"
-VALIDATION_METHOD = "txt"
-ADVANCED_VALIDITY_DAYS = 90
+CERTIFICATE_AUTHORITY: Final = "lets_encrypt"
+VALIDATION_METHOD: Final = "txt"
+ADVANCED_VALIDITY_DAYS: Final = 90
 """Validity of an advanced pack when none is configured; every certificate authority issues for it."""
-ORIGIN_CA_VALIDITY_DAYS = 5475
+ORIGIN_CA_VALIDITY_DAYS: Final = 5475
 """Validity of an Origin CA certificate when none is configured (15 years, Cloudflare's default)."""
-CUSTOM_SSL_TYPE = "legacy_custom"
+CUSTOM_SSL_TYPE: Final = "legacy_custom"
 """Cloudflare's default for uploads: also serves clients without SNI (not compatible with BYOIP)."""
-CUSTOM_SSL_BUNDLE = "ubiquitous"
-ACM_REGION = "us-east-1"
+CUSTOM_SSL_BUNDLE: Final = "ubiquitous"
+ACM_REGION: Final = "us-east-1"
 """ACM region: CloudFront only takes certificates from us-east-1."""
-ACM_VALIDATION_TTL = 60
+ACM_VALIDATION_TTL: Final = 60

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from appcdn.config.stack_files import SECRET_PLACEHOLDER
 
@@ -57,7 +57,8 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
     """
     import pulumi
     from google.protobuf import json_format
-    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+    from pulumi.runtime.proto import resource_pb2
     from pulumi.runtime.settings import SETTINGS
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
@@ -66,7 +67,7 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
     names_by_urn: dict[str, str] = {}
 
     class PlanMocks(pulumi.runtime.Mocks):
-        def new_resource(self, args):
+        def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
             state = dict(args.inputs)
             if args.typ == "aws:s3/bucket:Bucket":  # computed by AWS; the plan needs them for the bucket policy
                 state["bucket"] = state.get("bucket") or args.name
@@ -77,15 +78,20 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
                 state["name"] = state["accountName"]
             return f"{args.name}-id", state
 
-        def call(self, args):
+        def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            """The call's result and no check failures."""
             if args.token == "cloudflare:index/getZone:getZone":
                 name = (args.args.get("filter") or {}).get("name", "zone")
-                return {"id": f"{name}-zone-id", "name": name}
-            return {}
+                return {"id": f"{name}-zone-id", "name": name}, []
+            return {}, []
 
     class RecordingMonitor(MockMonitor):
-        def RegisterResource(self, request):
-            response = super().RegisterResource(request)
+        def RegisterResource(self, request: resource_pb2.RegisterResourceRequest,
+                             ) -> resource_pb2.RegisterResourceResponse:
+            # MockMonitor is not annotated; its RegisterResource answers a request with a response.
+            register = cast(Callable[[resource_pb2.RegisterResourceRequest], resource_pb2.RegisterResourceResponse],
+                            super().RegisterResource)
+            response = register(request)
             if request.type != "pulumi:pulumi:Stack":  # children of the stack are top level
                 names_by_urn[response.urn] = request.name
                 declared.append(DeclaredResource(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from appcdn.components.certificates import SiteCertificates
 from appcdn.components.s3_media import S3Media
 from appcdn.components.zone import Zone
 from appcdn.config.fields import NAMESPACE, Stage
+from appcdn.config.media import MediaConfig
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
 from appcdn.config.stack import Site
@@ -43,12 +45,17 @@ def _declare_media(site: Site, stage: Stage) -> MediaStorage | None:
     return AzureMedia(name, azure_media_args(site, media, stage))
 
 
+def _django_exports(media: MediaConfig, endpoint_host: str) -> dict[str, Any]:
+    """The app's media settings once the storage's endpoint host is known."""
+    return django_settings(media, media_url(media, endpoint_host))
+
+
 def _zone_id(project: Project, zone_name: str) -> pulumi.Output[str]:
     """A zone another stack owns: its id from the owner's file, else looked up by name."""
     zone = project.zone(zone_name)
     if zone.id:
         return pulumi.Output.from_input(zone.id)
-    return cloudflare.get_zone_output(filter={"name": zone_name}).id
+    return cloudflare.get_zone_output(filter={"name": zone_name, "match": "all"}).id
 
 
 def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
@@ -87,8 +94,7 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
             domain = media_domain_args(media, zone_id, store.endpoint_host)
             if domain is not None:
                 AppHosts(f"{site.name}-{stage}-media-domain", domain)
-            exports["django"] = store.endpoint_host.apply(
-                lambda endpoint, m=media: django_settings(m, media_url(m, endpoint)))
+            exports["django"] = store.endpoint_host.apply(partial(_django_exports, media))
         site_exports[site.name] = exports
     return {"stage": stage, "zone_ids": zone_ids, "sites": site_exports}
 

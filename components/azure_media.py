@@ -70,7 +70,8 @@ class AzureMedia(pulumi.ComponentResource):
         self.endpoint_host = account.name.apply(azure_endpoint_host)
 
         soft_delete = args.get("soft_delete_days")
-        retention = {"enabled": True, "days": soft_delete} if soft_delete else {"enabled": False}
+        retention: storage.DeleteRetentionPolicyArgsDict = (
+            {"enabled": True, "days": soft_delete} if soft_delete else {"enabled": False})
         storage.BlobServiceProperties(
             f"{name}-blob-service", account_name=account.name, resource_group_name=group_name,
             blob_services_name="default", is_versioning_enabled=bool(soft_delete),
@@ -79,9 +80,9 @@ class AzureMedia(pulumi.ComponentResource):
                                   "allowed_origins": cors_origins(args["cors_hosts"]), "allowed_headers": ["*"],
                                   "exposed_headers": ["*"], "max_age_in_seconds": defaults.CORS_MAX_AGE}]},
             opts=child)
-        containers = [(defaults.AZURE_PRIVATE_CONTAINER, "None")]
+        containers = [(defaults.AZURE_PRIVATE_CONTAINER, storage.PublicAccess.NONE)]
         if args["public"]:
-            containers.append((defaults.AZURE_PUBLIC_CONTAINER, "Blob"))
+            containers.append((defaults.AZURE_PUBLIC_CONTAINER, storage.PublicAccess.BLOB))
         for container, access in containers:
             storage.BlobContainer(f"{name}-{container}", account_name=account.name, resource_group_name=group_name,
                                   container_name=container, public_access=access, opts=keep)

@@ -12,7 +12,8 @@ Host lists are sorted wherever they reach a provider, so reordering them in conf
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from functools import partial
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -54,7 +55,11 @@ class SiteCertificatesArgs(TypedDict):
     """Protect every child from ``destroy`` and retain it if it is ever deleted. Default: false."""
 
 
-def acm_validation_field(options: Sequence[Any] | None, host: str, field: str) -> str | None:
+ValidationField = Literal["resource_record_name", "resource_record_value"]
+
+
+def acm_validation_field(options: Sequence[aws.acm.outputs.CertificateDomainValidationOption] | None, host: str,
+                         field: ValidationField) -> str | None:
     """``field`` of the ACM validation option for ``host``, without the trailing dot.
 
     Cloudflare stores DNS names without the final dot and would report a diff on every preview.
@@ -62,23 +67,24 @@ def acm_validation_field(options: Sequence[Any] | None, host: str, field: str) -
     """
     for option in options or ():
         if option.domain_name == host:
-            return getattr(option, field).removesuffix(".")
+            value = option.resource_record_name if field == "resource_record_name" else option.resource_record_value
+            return None if value is None else value.removesuffix(".")
     return None
 
 
 class SiteCertificates(pulumi.ComponentResource):
     """Declares each certificate of a site with the resources its mode needs."""
 
-    origin_certificates: pulumi.Output[dict]
+    origin_certificates: pulumi.Output[dict[str, dict[str, str]]]
     """origin_ca: certificate name → ``{"certificate": PEM, "private_key": PEM}``; secret."""
-    acm_certificate_arns: pulumi.Output[dict]
+    acm_certificate_arns: pulumi.Output[dict[str, str]]
     """acm: certificate name → ARN, known once the certificate is validated."""
 
     def __init__(self, name: str, args: SiteCertificatesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcdn:index:SiteCertificates", name, {}, opts)
         self._zone_id = args["zone_id"]
         self._protect = args.get("protect", False)
-        origin: dict[str, Any] = {}
+        origin: dict[str, dict[str, pulumi.Output[str]]] = {}
         acm: dict[str, pulumi.Output[str]] = {}
         for cert in args["certificates"]:
             prefix = f"{name}-{cert['name']}"
@@ -91,8 +97,9 @@ class SiteCertificates(pulumi.ComponentResource):
                 origin[cert["name"]] = self._origin_ca(prefix, hosts, cert)
             else:
                 acm[cert["name"]] = self._acm(prefix, hosts, cert)
-        self.origin_certificates = pulumi.Output.secret(origin)
-        self.acm_certificate_arns = pulumi.Output.from_input(acm)
+        # Both unwrap the nested Outputs at run time, which their static types cannot express.
+        self.origin_certificates = cast(pulumi.Output[dict[str, dict[str, str]]], pulumi.Output.secret(origin))
+        self.acm_certificate_arns = cast(pulumi.Output[dict[str, str]], pulumi.Output.from_input(acm))
         self.register_outputs({"origin_certificates": self.origin_certificates,
                                "acm_certificate_arns": self.acm_certificate_arns})
 
@@ -133,8 +140,8 @@ class SiteCertificates(pulumi.ComponentResource):
             cloudflare.DnsRecord(
                 f"{prefix}-{host}-validation", zone_id=self._zone_id, type="CNAME", proxied=False,
                 ttl=defaults.ACM_VALIDATION_TTL, comment=f"appcdn: ACM validation of {host}",
-                name=options.apply(lambda dvo, h=host: acm_validation_field(dvo, h, "resource_record_name")),
-                content=options.apply(lambda dvo, h=host: acm_validation_field(dvo, h, "resource_record_value")),
+                name=options.apply(partial(acm_validation_field, host=host, field="resource_record_name")),
+                content=options.apply(partial(acm_validation_field, host=host, field="resource_record_value")),
                 opts=self._child())
             for host in hosts
         ]

@@ -12,8 +12,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 NAMESPACE = "appcdn"
 """The Pulumi config namespace of every key appcdn reads (``appcdn:sites``)."""
 
-STAGES = ("test", "live")
 Stage = Literal["test", "live"]
+STAGES: tuple[Stage, ...] = ("test", "live")
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 

@@ -70,7 +70,7 @@ class MediaConfig(Strict):
     azure: AzureMedia = Field(default=AzureMedia(), description="backend azure")
     public_prefixes: list[ObjectPrefix] = Field(default=list(defaults.PUBLIC_PREFIXES),
                                                 description="the only keys anyone may read")
-    headers: list[HeaderRule] = Field(default=[HeaderRule(**h) for h in defaults.MEDIA_HEADERS], min_length=1,
+    headers: list[HeaderRule] = Field(default=[HeaderRule.model_validate(h) for h in defaults.MEDIA_HEADERS], min_length=1,
                                       description="ordered; the first match wins")
     domain: MediaDomain | None = Field(default=None, description="default: the provider's endpoint")
 

@@ -210,7 +210,8 @@ def _limit_problems(project: Project, zone_name: str, phase: str, count: int, ke
 def compile_zones(project: Project) -> dict[str, ZoneRules]:
     """The phase rules of every zone the stack owns or serves sites on, composed from every stage's stack.
     Raises ConfigError when a zone's plan is too small."""
-    compiled, problems = {}, []
+    compiled: dict[str, ZoneRules] = {}
+    problems: list[Problem] = []
     for zone_name in project.zones_in_use():
         rules = ZoneRules(zone_name, zone_cache_rules(project, zone_name), zone_config_rules(project, zone_name),
                           [ss for ss in site_stages(project, zone_name) if media_hosts(ss.media)])
