@@ -12,7 +12,7 @@ from appcdn.config.stack_files import SECRET_PLACEHOLDER, peer_sources, read_sta
 from appcdn.offline import DeclaredResource, run_under_mocks
 from appcdn.policy.rulesets import compile_zones
 from appcdn.program import declare, export
-from tests.conftest import ROOT, appcdn, project_dir
+from tests.conftest import ROOT, appcdn, project_dir, project_of, raw_config, test_stage
 
 
 def planned(stack: str) -> dict[str, DeclaredResource]:
@@ -58,6 +58,17 @@ def test_test_stack_only_adds_its_host_names_and_its_own_media(test_stack):
     assert {r.inputs["zoneId"] for r in test_stack.values() if "dnsRecord" in r.type} == {
         "023e105f4ecef8ad9ca31a8372d0c353"}  # the id from the live stack file, its one home
     assert {"appcdn:index:S3Media", "appcdn:index:AzureMedia"} <= {r.type for r in test_stack.values()}
+
+
+def test_a_zone_its_owner_creates_is_looked_up_by_name_from_the_other_stages():
+    """The owner's file gives no id for a zone it creates (account_id): Test finds the zone by its name."""
+    live = raw_config()
+    live["zones"]["example.com"] = {"account_id": "acc", "plan": "pro"}
+    project = project_of(test_stage(origin="shop-test.eu.aldryn.io"), live)
+    resources = run_under_mocks(lambda: export(declare(project, compile_zones(project))), "appcdn", "test", {}, [])
+    [record] = [r for r in resources if r.type == "cloudflare:index/dnsRecord:DnsRecord"]
+    assert record.inputs["zoneId"] == "example.com-zone-id"  # the mock engine's getZone answer for that name
+    assert not [r for r in resources if r.type.startswith("cloudflare:index/zone")]
 
 
 def test_one_owner_per_zone_phase_across_the_shipped_stacks(live, test_stack):
