@@ -45,9 +45,6 @@ class StackConfig(Strict):
     zones: dict[str, ZoneConfig] = Field(default={}, description="the zones this stack owns, by apex domain")
     sites: list[Site] = Field(min_length=1, description="the apps this stack serves")
 
-    def site_named(self, name: str) -> Site | None:
-        return next((s for s in self.sites if s.name == name), None)
-
 
 def parse_structure(raw: Mapping[str, Any], stack_name: str) -> StackConfig:
     """The namespace's keys (without ``appcdn:``) as a model; unknown keys and wrong types are problems."""

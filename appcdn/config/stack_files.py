@@ -104,8 +104,3 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
 def peer_sources(project_dir: Path, own_stack: str) -> list[StackSource]:
     """Every other stack file of the project, read without decrypting anything."""
     return [read_stack_file(project_dir, name).source() for name in stack_names(project_dir) if name != own_stack]
-
-
-def project_sources(project_dir: Path, stack: str) -> tuple[StackSource, list[StackSource]]:
-    """The stack's own file and its peers, as the offline plan reads them."""
-    return read_stack_file(project_dir, stack).source(), peer_sources(project_dir, stack)

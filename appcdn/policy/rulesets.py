@@ -43,9 +43,6 @@ class Scope:
     def effective_hosts(self) -> frozenset[str]:
         return frozenset(self.match.hosts or self.hosts)
 
-    def expression(self) -> str:
-        return match_expression(self.hosts, self.match)
-
     def matches(self, request: Request) -> bool:
         return request_matches(request, self.hosts, self.match)
 
