@@ -157,6 +157,15 @@ def test_api_form_sorts_lists_and_omits_unset_settings():
     }
 
 
+def test_stale_content_error_pages_and_strong_etags_in_the_api_form():
+    raw = raw_config(cache={"rules": [{"name": "pages", "action": "cache", "serve_stale": False,
+                                       "origin_error_passthrough": True, "respect_strong_etags": True}]})
+    rule = next(r for r in zone_rules(raw).cache if r.ref == "shop-live-pages")
+    assert rule.to_rule()["action_parameters"] == {
+        "cache": True, "serve_stale": {"disable_stale_while_updating": True}, "origin_error_page_passthru": True,
+        "respect_strong_etags": True}
+
+
 def test_including_no_query_string_is_written_as_excluding_all():
     raw = raw_config(cache={"rules": [{"name": "q", "action": "cache", "cache_key": {"query_string": {"include": []}}}]})
     rule = next(r for r in zone_rules(raw).cache if r.ref == "shop-live-q")
