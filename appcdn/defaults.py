@@ -27,26 +27,56 @@ STATIC_EDGE_TTL: Final = 30 * 24 * 3600
 SESSION_COOKIES: Final = ["sessionid"]
 """Cookies whose presence bypasses the cache on every stage (Django's default SESSION_COOKIE_NAME)."""
 
+STATIC_PREFIX: Final = "/static/"
+"""Where Django serves its collected static files (STATIC_URL)."""
+
 STAGE_CACHE_RULES: Final[dict[str, list[dict[str, Any]]]] = {
-    # Test: development-friendly, nothing on an app host is cached at the edge.
-    "test": [
-        {"name": "app", "action": "bypass"},
-    ],
-    # Live: Django decides per response (cached only when it sends Cache-Control), static files are
-    # cached for 30 days, the admin never.
+    # Test: development-friendly; its final safety bypass (below) keeps every app request off the cache.
+    "test": [],
+    # Live: Django decides per response (cached only when it sends Cache-Control), hashed static files
+    # (collected under /static/, served without cookies) are cached for 30 days.
     "live": [
         {"name": "app", "action": "cache", "edge_ttl": {"mode": "bypass_by_default"},
          "browser_ttl": {"mode": "respect_origin"}, "cache_key": {"deception_armor": True}},
-        {"name": "static", "match": {"path_prefixes": ["/static/"]}, "action": "cache",
+        {"name": "static", "match": {"path_prefixes": [STATIC_PREFIX]}, "action": "cache",
          "edge_ttl": {"mode": "override_origin", "default": STATIC_EDGE_TTL},
          "browser_ttl": {"mode": "respect_origin"}},
-        {"name": "admin", "match": {"path_prefixes": ["/admin/"]}, "action": "bypass"},
     ],
 }
 """The neutral cache rules each stage starts from, in order; a user rule of the same name replaces one."""
 
-SAFETY_RULE_NAMES: Final = ("session", "authorization")
-"""Names of the bypasses appended after every other rule of a site; reserved."""
+ADMIN_SEGMENTS: Final = ["admin"]
+"""Path segments under which the Django admin is served: /admin, /en/admin/, /ADMIN/ alike."""
+
+CMS_EDIT_QUERY_ARGS: Final = ["edit", "preview", "structure", "toolbar_off"]
+"""django CMS edit, preview and toolbar requests (``?edit``, ``?toolbar_off``, …)."""
+
+CMS_EDIT_SEGMENTS: Final = ["cms_wizard"]
+"""django CMS paths that are only ever used by editors."""
+
+CACHEABLE_METHODS: Final = ["GET", "HEAD"]
+"""Methods the edge may cache; every other method is bypassed explicitly."""
+
+STATIC_EXTENSIONS: Final = ["avif", "css", "eot", "gif", "ico", "jpeg", "jpg", "js", "map", "mjs", "otf", "png",
+                            "svg", "ttf", "webp", "woff", "woff2"]
+"""File types a Django app serves as static files, which never set cookies."""
+
+SAFETY_RULES: Final[list[dict[str, Any]]] = [
+    {"name": "admin", "match": {"path_segments": ADMIN_SEGMENTS}, "action": "bypass"},
+    {"name": "cms-edit", "match": {"query_args": CMS_EDIT_QUERY_ARGS}, "action": "bypass"},
+    {"name": "cms-wizard", "match": {"path_segments": CMS_EDIT_SEGMENTS}, "action": "bypass"},
+    {"name": "methods", "match": {"methods": ["DELETE", "OPTIONS", "PATCH", "POST", "PUT"]}, "action": "bypass"},
+    # "session": the site's session_cookies, added by the policy compiler
+    {"name": "authorization", "match": {"headers": ["authorization"]}, "action": "bypass"},
+]
+"""Bypasses emitted after every user rule of every site, so that no rule can override them (Cloudflare applies
+every matching rule in order and the last one wins)."""
+
+TEST_STAGE_BYPASS: Final[dict[str, Any]] = {"name": "test-stage", "action": "bypass"}
+"""Test's last rule: nothing on a Test app host is cached at the edge, whatever the rules above say."""
+
+SAFETY_RULE_NAMES: Final = ("admin", "cms-edit", "cms-wizard", "methods", "session", "authorization", "test-stage")
+"""Names of the rules appended after every user rule of a site; reserved."""
 
 # --- Media storage ---------------------------------------------------------------------------------------
 

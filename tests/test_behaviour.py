@@ -38,7 +38,8 @@ def test_live_rows_show_the_stage_defaults_and_the_session_bypass():
     rows = rows_of(raw_config())
     assert rows[("live", "www.example.com", "any path")] == ("cached", "origin, else bypass", "origin", "off")
     assert rows[("live", "www.example.com", "/static/*")] == ("cached", "30d", "origin", "off")
-    assert rows[("live", "www.example.com", "/admin/*")] == ("bypassed", "-", "-", "off")
+    assert rows[("live", "www.example.com", "*/admin[/*] (any case)")] == ("bypassed", "-", "-", "off")
+    assert rows[("live", "www.example.com", "query ?edit|?preview|?structure|?toolbar_off")] == ("bypassed", "-", "-", "off")
     assert rows[("live", "www.example.com", "cookie sessionid")] == ("bypassed", "-", "-", "off")
 
 

@@ -120,7 +120,7 @@ def test_two_stack_files_of_one_stage_are_an_error():
 
 def test_each_stage_is_checked_against_the_zone_its_owner_declares():
     test = test_stage(images=[{"name": "p", "match": {}, "polish": "lossy"}],
-                      cache={"rules": [{"name": "r", "action": "cache",
+                      cache={"rules": [{"name": "r", "action": "cache", "responses_set_no_cookies": True,
                                         "edge_ttl": {"mode": "override_origin", "default": 60}}]})
     assert problems_of(raw_config(plan="free"), test) == [
         "Pulumi.test.yaml: sites[0].cache.rules[0].edge_ttl.default: 60 s is below the free plan's minimum edge "
@@ -191,7 +191,7 @@ def test_tls_below_1_2_is_not_offered():
 
 
 def _rule(**kw):
-    return {"name": "r", "action": "cache", **kw}
+    return {"name": "r", "action": "cache", "responses_set_no_cookies": True, **kw}
 
 
 @pytest.mark.parametrize("plan,minimum", [("free", 7200), ("pro", 3600)])
@@ -287,7 +287,7 @@ def test_invalid_methods_headers_and_names():
 def test_session_rule_names_are_reserved():
     raw = raw_config(cache={"rules": [{"name": "session", "action": "bypass"}]})
     assert problems_of(raw) == [
-        "sites[0].cache.rules[0].name: 'session' is reserved for the session bypass, which always comes last"]
+        "sites[0].cache.rules[0].name: 'session' is reserved for a safety bypass, which always comes last"]
 
 
 def test_duplicate_rule_names():

@@ -16,28 +16,54 @@ def parses(expression: str) -> dict:
 
 
 @pytest.mark.parametrize("match,operators,functions", [
-    (Match(), ["in"], []),
-    (Match(path_prefixes=["/static/", "/assets/"]), ["and", "in", "or"], ["starts_with"]),
-    (Match(paths=["/media/*.jpg"]), ["and", "in", "strict_wildcard"], []),
-    (Match(extensions=["css", "js"]), ["and", "in"], []),
-    (Match(methods=["GET"]), ["and", "eq", "in"], []),
-    (Match(cookies=["sessionid"]), ["and", "contains", "in"], []),
-    (Match(headers=["authorization"]), ["and", "eq", "in"], ["any", "lower"]),
-    (Match(expression='http.request.uri.query contains "preview"'), ["and", "contains", "in"], []),
+    (Match(), ["in"], ["lower"]),
+    (Match(path_prefixes=["/static/", "/assets/"]), ["and", "in", "or"], ["lower", "starts_with"]),
+    (Match(paths=["/media/*.jpg"]), ["and", "in", "strict_wildcard"], ["lower"]),
+    (Match(path_segments=["admin"]), ["and", "contains", "in", "or"], ["ends_with", "lower"]),
+    (Match(extensions=["css", "js"]), ["and", "in"], ["lower"]),
+    (Match(methods=["GET"]), ["and", "eq", "in"], ["lower"]),
+    (Match(cookies=["sessionid"]), ["and", "contains", "in"], ["lower"]),
+    (Match(headers=["authorization"]), ["and", "eq", "in", "or"], ["any", "lower"]),
+    (Match(query_args=["edit", "toolbar_off"]), ["and", "in"], ["any", "lower"]),
+    (Match(expression='http.request.uri.query contains "preview"'), ["and", "contains", "in"], ["lower"]),
 ])
 def test_each_criterion_parses_with_wirefilter(match, operators, functions):
     result = parses(match_expression(HOSTS, match))
-    assert sorted(result["operators"]) == sorted(operators)
-    assert sorted(result["functions"]) == sorted(functions)
+    assert sorted(set(result["operators"])) == sorted(operators)
+    assert sorted(set(result["functions"])) == sorted(functions)
 
 
 def test_values_are_sorted_and_deduplicated():
     assert match_expression(["b.example.com", "a.example.com", "a.example.com"], Match()) == \
-        'http.host in {"a.example.com" "b.example.com"}'
+        'lower(http.host) in {"a.example.com" "b.example.com"}'
 
 
 def test_rule_hosts_narrow_the_site_hosts():
-    assert match_expression(HOSTS, Match(hosts=["example.com"])) == 'http.host eq "example.com"'
+    assert match_expression(HOSTS, Match(hosts=["example.com"])) == 'lower(http.host) eq "example.com"'
+
+
+def test_hosts_match_whatever_case_the_client_sends():
+    assert request_matches(Request("WWW.Example.COM"), HOSTS, Match())
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/", "/en/admin/", "/ADMIN/", "//admin/", "/de/Admin/login/"])
+def test_a_path_segment_matches_anywhere_in_any_case(path):
+    assert request_matches(Request("example.com", path), HOSTS, Match(path_segments=["admin"]))
+
+
+@pytest.mark.parametrize("path", ["/administrator/", "/admins", "/x-admin/", "/"])
+def test_a_path_segment_is_a_whole_segment(path):
+    assert not request_matches(Request("example.com", path), HOSTS, Match(path_segments=["admin"]))
+
+
+def test_query_arguments_match_by_name():
+    match = Match(query_args=["edit"])
+    assert request_matches(Request("example.com", query_args=frozenset(["edit"])), HOSTS, match)
+    assert not request_matches(Request("example.com", query_args=frozenset(["editor"])), HOSTS, match)
+
+
+def test_a_truncated_header_list_may_hold_any_header():
+    assert request_matches(Request("example.com", headers_truncated=True), HOSTS, Match(headers=["authorization"]))
 
 
 def test_string_literals_are_escaped():
@@ -77,6 +103,7 @@ def test_header_names_match_in_any_case():
 def test_cookie_presence_over_matches_safely():
     match = Match(cookies=["sessionid"])
     assert request_matches(Request("example.com", cookies=frozenset(["sessionid"])), HOSTS, match)
+    assert request_matches(Request("example.com", cookies=frozenset(["sessionid "])), HOSTS, match)  # Django strips it
     assert request_matches(Request("example.com", cookies=frozenset(["admin_sessionid"])), HOSTS, match)
     assert not request_matches(Request("example.com", cookies=frozenset(["csrftoken"])), HOSTS, match)
 

@@ -85,7 +85,13 @@ def test_the_edge_gives_every_key_its_first_matching_rule(pairs, key, backend):
     if expected is None:
         assert "edge_ttl" not in got
     else:
-        assert {k: got[k] for k in ("cache", "edge_ttl", "browser_ttl")} == edge_settings(expected, "business")
+        settings = edge_settings(expected, "business")
+        assert {k: got.get(k) for k in settings} == settings
+
+
+@pytest.mark.parametrize("cache_control", ["no-store", "private, no-store", "private", "Private, max-age=60"])
+def test_objects_no_shared_cache_may_keep_are_bypassed_at_the_edge(cache_control):
+    assert edge_settings(HeaderRule(match="*", cache_control=cache_control), "business") == {"cache": False}
 
 
 def test_edge_overrides_only_where_the_plan_allows_the_ttl():
@@ -107,7 +113,8 @@ def test_media_edge_rules_parse_and_count_with_the_apps():
         assert "error" not in octorules_wirefilter.parse_expression(rule.expression)
     assert any(r.ref == "shop-live-media-1" for r in zone.cache)
     rules = [{"name": f"r{i}", "action": "cache", "match": {"path_prefixes": [f"/p{i}/"]},
-              "edge_ttl": {"mode": "override_origin", "default": 7200 + i}} for i in range(5)]
+              "responses_set_no_cookies": True, "edge_ttl": {"mode": "override_origin", "default": 7200 + i}}
+             for i in range(6)]
     raw = raw_config(plan="free", media={"backend": "aws", "domain": {"host": MEDIA_HOST},
                                          "headers": [{"match": "a/*", "cache_control": "public, max-age=86400"},
                                                      {"match": "*", "cache_control": "public, max-age=90000"}]},
@@ -280,7 +287,7 @@ def test_the_owner_compiles_the_test_stages_media_rules_from_the_test_stack_file
     after = compiled(raw_config(), test_stage(media={**media, "headers": [{"match": "*", "cache_control": "no-store"}]}))
     request = Request("media-test.example.com", "/filer_public_thumbnails/a.jpg")
     assert apply_rules(before.cache, request)["edge_ttl"] == {"mode": "override_origin", "default": 31536000}
-    assert apply_rules(after["example.com"].cache, request)["edge_ttl"] == {"mode": "respect_origin"}
+    assert apply_rules(after["example.com"].cache, request)["cache"] is False  # no-store: never at the edge
 
 
 def test_azure_needs_an_account_name():

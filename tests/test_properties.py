@@ -4,7 +4,9 @@ sometimes, a Test stack; sites with cache policies, per-path image rules and med
 - every emitted expression parses with Cloudflare's wirefilter;
 - a zone never gets more rules than its plan allows: compilation either fits or fails naming the plan;
 - merging never changes what happens to a request, for cache rules (app and media) and configuration rules;
-- on app hosts, a request with a session cookie or an Authorization header is never cacheable.
+- on app hosts, a request with a session cookie or an Authorization header (or a truncated header list), to the
+  admin, for django CMS editing or with a method other than GET and HEAD is never cacheable, whatever the
+  user's rules and whatever the case of the Host header.
 """
 
 import octorules_wirefilter
@@ -64,7 +66,8 @@ cache_settings = st.fixed_dictionaries({}, optional={
 })
 rule_bodies = st.one_of(
     st.builds(lambda m: {"action": "bypass", "match": m}, matches),
-    st.builds(lambda m, s: {"action": "cache", "match": m, **s}, matches, cache_settings),
+    st.builds(lambda m, s, vouch: {"action": "cache", "match": m, "responses_set_no_cookies": vouch, **s},
+              matches, cache_settings, st.booleans()),
 )
 policies = st.builds(
     lambda defaults, cookies, bodies: {"stage_defaults": defaults, "session_cookies": cookies,
@@ -154,15 +157,34 @@ def test_merging_never_changes_a_requests_outcome(config, reqs):
             assert apply_rules(merged, request) == apply_rules(rules, request)
 
 
+SAFETY_CARRIERS = ["cookie", "cookie-with-space", "authorization", "truncated-headers", "admin", "cms-edit",
+                   "cms-wizard", "method"]
+
+
 @SETTINGS
-@given(projects(), requests, st.sampled_from(["cookie", "header"]), st.data())
-def test_sessions_and_authorization_are_never_cached(config, request, carrier, data):
+@given(projects(), requests, st.sampled_from(SAFETY_CARRIERS), st.booleans(), st.data())
+def test_safety_bypasses_hold_whatever_user_rules_come_before(config, request, carrier, shout, data):
+    """Sessions, Authorization, the admin, django CMS editing and unsafe methods are never cached on app hosts,
+    whatever random user rules say, and whatever case the Host header has."""
     policies = {h: site.cache for _, site in config.sites_on("example.com") for h in site.hosts}
     host = data.draw(st.sampled_from(sorted(policies)))
-    if carrier == "cookie":
+    cookies, headers, path, method, args = request.cookies, request.headers, request.path, request.method, frozenset()
+    truncated = False
+    if carrier.startswith("cookie"):
         cookie = data.draw(st.sampled_from(policies[host].session_cookies))
-        request = Request(host, request.path, request.method, request.cookies | {cookie}, request.headers)
+        cookies = cookies | {cookie + (" " if carrier == "cookie-with-space" else "")}
+    elif carrier == "authorization":
+        headers = headers | {"Authorization"}
+    elif carrier == "truncated-headers":
+        truncated = True
+    elif carrier == "admin":
+        path = data.draw(st.sampled_from(["/admin", "/admin/", "/en/admin/blog/feed/", "/ADMIN/x.css", "//admin/"]))
+    elif carrier == "cms-edit":
+        args = frozenset([data.draw(st.sampled_from(["edit", "toolbar_off", "structure", "preview"]))])
+    elif carrier == "cms-wizard":
+        path = "/de/cms_wizard/create/"
     else:
-        request = Request(host, request.path, request.method, request.cookies, request.headers | {"Authorization"})
+        method = data.draw(st.sampled_from(["POST", "PUT", "PATCH", "DELETE", "OPTIONS"]))
+    request = Request(host.upper() if shout else host, path, method, cookies, headers, truncated, args)
     merged = merge_rules(scoped_cache_rules(config, "example.com"))
     assert apply_rules(merged, request).get("cache") is False

@@ -54,28 +54,42 @@ def test_test_stage_default_caches_nothing_on_app_hosts():
     Request(WWW, "/en/", headers=frozenset(["Authorization"])),
 ])
 def test_session_bypass_comes_last_on_every_stage(request_):
-    raw = raw_config(cache={"rules": [{"name": "all", "action": "cache",
+    raw = raw_config(cache={"rules": [{"name": "all", "action": "cache", "responses_set_no_cookies": True,
                                        "edge_ttl": {"mode": "override_origin", "default": 86400}}]})
     assert outcome(raw, request_)["cache"] is False
-    assert [r.ref for r in zone_rules(raw).cache][-1] == "shop-live-session"
+    assert {"shop/live/session", "shop/live/authorization"} <= set(zone_rules(raw).cache[-1].names)
+
+
+@pytest.mark.parametrize("request_", [
+    Request(WWW, "/admin"), Request(WWW, "/en/admin/blog/feed/"), Request(WWW, "/ADMIN/"), Request(WWW, "//admin/"),
+    Request(WWW, "/en/", query_args=frozenset(["edit"])), Request(WWW, "/en/", query_args=frozenset(["toolbar_off"])),
+    Request(WWW, "/en/cms_wizard/create/"), Request(WWW, "/en/", method="POST"),
+    Request(WWW, "/en/", cookies=frozenset(["a", "sessionid "])),
+    Request(WWW, "/en/", headers_truncated=True), Request("WWW.EXAMPLE.COM", "/static/a.css", cookies=frozenset(["sessionid"])),
+])
+def test_safety_bypasses_win_over_any_user_rule(request_):
+    raw = raw_config(cache={"rules": [{"name": "feeds", "action": "cache", "match": {"paths": ["/*/feed/*", "/*"]},
+                                       "responses_set_no_cookies": True,
+                                       "edge_ttl": {"mode": "override_origin", "default": 86400}}]})
+    assert outcome(raw, request_)["cache"] is False
 
 
 def test_user_rule_of_a_default_name_replaces_the_default_in_place():
     raw = raw_config(cache={"rules": [{"name": "static", "action": "cache", "match": {"path_prefixes": ["/static/"]},
                                        "edge_ttl": {"mode": "override_origin", "default": 31536000}}]})
     assert outcome(raw, Request(WWW, "/static/a.css"))["edge_ttl"]["default"] == 31536000
-    assert [r.ref for r in zone_rules(raw).cache][:3] == ["shop-live-app", "shop-live-static", "shop-live-admin"]
+    assert [r.ref for r in zone_rules(raw).cache] == ["shop-live-app", "shop-live-static", "shop-live-admin"]
 
 
 def test_stage_defaults_can_be_switched_off():
     raw = raw_config(cache={"stage_defaults": False})
     assert outcome(raw, Request(WWW, "/")) == {}
-    assert [r.ref for r in zone_rules(raw).cache] == ["shop-live-session"]
+    assert [r.ref for r in zone_rules(raw).cache] == ["shop-live-admin"]  # the safety bypasses, merged
 
 
 def test_later_rules_override_earlier_ones():
     raw = raw_config(cache={"rules": [
-        {"name": "media", "action": "cache", "match": {"path_prefixes": ["/media/"]},
+        {"name": "media", "action": "cache", "match": {"path_prefixes": ["/media/"]}, "responses_set_no_cookies": True,
          "edge_ttl": {"mode": "override_origin", "default": 86400}},
         {"name": "private", "action": "bypass", "match": {"path_prefixes": ["/media/private/"]}},
     ]})
@@ -86,14 +100,22 @@ def test_later_rules_override_earlier_ones():
 def test_rules_with_the_same_settings_are_merged():
     raw = raw_config(cache={"rules": [{"name": "api", "action": "bypass", "match": {"path_prefixes": ["/api/"]}}]})
     refs = [r.ref for r in zone_rules(raw).cache]
-    assert refs == ["shop-live-app", "shop-live-static", "shop-live-admin"]
+    assert refs == ["shop-live-app", "shop-live-static", "shop-live-api"]
     admin = zone_rules(raw).cache[2]
-    assert admin.names == ("shop/live/admin", "shop/live/api", "shop/live/session", "shop/live/authorization")
+    assert admin.names == ("shop/live/api", "shop/live/admin", "shop/live/cms-edit", "shop/live/cms-wizard",
+                           "shop/live/methods", "shop/live/session", "shop/live/authorization")
+    host = 'lower(http.host) eq "www.example.com"'
     assert admin.expression == (
-        '(http.host eq "www.example.com" and starts_with(http.request.uri.path, "/admin/")) or '
-        '(http.host eq "www.example.com" and starts_with(http.request.uri.path, "/api/")) or '
-        '(http.host eq "www.example.com" and http.cookie contains "sessionid=") or '
-        '(http.host eq "www.example.com" and any(lower(http.request.headers.names[*])[*] eq "authorization"))')
+        f'({host} and starts_with(http.request.uri.path, "/api/")) or '
+        f'({host} and (lower(http.request.uri.path) contains "/admin/" or '
+        'ends_with(lower(http.request.uri.path), "/admin"))) or '
+        f'({host} and any(http.request.uri.args.names[*] in {{"edit" "preview" "structure" "toolbar_off"}})) or '
+        f'({host} and (lower(http.request.uri.path) contains "/cms_wizard/" or '
+        'ends_with(lower(http.request.uri.path), "/cms_wizard"))) or '
+        f'({host} and http.request.method in {{"DELETE" "OPTIONS" "PATCH" "POST" "PUT"}}) or '
+        f'({host} and http.cookie contains "sessionid") or '
+        f'({host} and (any(lower(http.request.headers.names[*])[*] eq "authorization") or '
+        'http.request.headers.truncated))')
 
 
 def test_a_rule_is_not_moved_past_a_rule_it_conflicts_with():
@@ -128,13 +150,13 @@ def test_scopes_that_differ_only_in_hosts_share_one_host_test():
     test = test_stage()
     test["sites"].append({"name": "blog", "zone": "example.com", "hosts": ["blog-test.example.com"]})
     first = zone_rules(raw, test).cache[0]
-    assert first.ref == "shop-test-app"
-    assert first.expression == 'http.host in {"blog-test.example.com" "test.example.com"}'
+    assert first.ref == "shop-test-admin"  # Test's safety bypasses and its final bypass of everything, merged
+    assert first.expression == 'lower(http.host) in {"blog-test.example.com" "test.example.com"}'
 
 
 def test_api_form_sorts_lists_and_omits_unset_settings():
     raw = raw_config(cache={"rules": [{
-        "name": "feeds", "action": "cache", "match": {"paths": ["/feed/*"]},
+        "name": "feeds", "action": "cache", "match": {"paths": ["/feed/*"]}, "responses_set_no_cookies": True,
         "edge_ttl": {"mode": "override_origin", "default": 3600, "status_codes": [
             {"from": 500, "to": 599, "ttl": -1}, {"code": 404, "ttl": 0}]},
         "cache_key": {"query_string": {"include": ["page", "lang", "page"]}, "ignore_query_order": True},
@@ -143,7 +165,7 @@ def test_api_form_sorts_lists_and_omits_unset_settings():
     assert rule == {
         "ref": "shop-live-feeds",
         "description": "appcdn: shop/live/feeds",
-        "expression": 'http.host eq "www.example.com" and http.request.uri.path strict wildcard "/feed/*"',
+        "expression": 'lower(http.host) eq "www.example.com" and http.request.uri.path strict wildcard "/feed/*"',
         "action": "set_cache_settings",
         "action_parameters": {
             "cache": True,
@@ -188,13 +210,14 @@ def test_image_rules_become_configuration_rules():
 
 def test_too_many_rules_for_the_plan_fail_naming_the_zone_and_limit():
     rules = [{"name": f"r{i}", "action": "cache", "match": {"path_prefixes": [f"/p{i}/"]},
-              "edge_ttl": {"mode": "override_origin", "default": 7200 + i}} for i in range(8)]
+              "responses_set_no_cookies": True, "edge_ttl": {"mode": "override_origin", "default": 7200 + i}}
+             for i in range(8)]
     raw = raw_config(plan="free", cache={"rules": rules})
     with pytest.raises(ConfigError) as err:
         zone_rules(raw)
     [problem] = err.value.problems
     assert problem.path == "zones.example.com.plan"
-    assert "compile to 12 rules after merging; the free plan allows 10" in problem.message
+    assert "compile to 11 rules after merging; the free plan allows 10" in problem.message
     assert "cache and media of every stage's sites on it" in problem.message
 
 
@@ -223,5 +246,6 @@ def test_zone_settings_baseline_and_polish_only_on_paid_plans():
 def test_zone_cache_rules_compose_every_stage_from_its_own_stack_file():
     project = project_of(raw_config(), test_stage())
     names = [n for r in zone_cache_rules(project, "example.com") for n in r.names]
-    assert names[:3] == ["shop/test/app", "shop/test/session", "shop/test/authorization"]
+    assert names[:7] == ["shop/test/admin", "shop/test/cms-edit", "shop/test/cms-wizard", "shop/test/methods",
+                         "shop/test/session", "shop/test/authorization", "shop/test/test-stage"]
     assert "shop/live/static" in names

@@ -43,9 +43,10 @@ def test_live_owns_the_zone_settings_with_secure_baseline(live):
 
 def test_live_composes_the_test_hosts_rules_from_the_test_stack_file(live):
     rules = live["example-com-cache-rules"].inputs["rules"]
-    assert rules[0]["ref"] == "shop-test-app"
-    # Test's app hosts bypass; the uncached media domain files.example.com shares the rule (same settings).
-    assert rules[0]["expression"] == 'http.host in {"blog-test.example.com" "files.example.com" "test.example.com"}'
+    assert rules[0]["ref"] == "shop-test-admin"
+    # Test's app hosts bypass everything; the uncached media domain files.example.com shares the rule.
+    assert rules[0]["expression"] == \
+        'lower(http.host) in {"blog-test.example.com" "files.example.com" "test.example.com"}'
     assert rules[0]["actionParameters"] == {"cache": False}
     assert len(rules) <= 25  # pro
 
@@ -128,7 +129,7 @@ def test_a_pr_that_changes_only_the_test_stack_file_shows_in_the_live_plan(tmp_p
     code, out, err = appcdn(capsys, "plan", "--stack", "live", cwd=project)
     assert code == 0, err
     [row] = [line for line in out.splitlines() if "media-test.example.com" in line]
-    assert row.split()[-7:] == ["cached", "origin,", "else", "Cloudflare", "defaults", "origin", "lossless"]
+    assert row.split()[-4:] == ["bypassed", "-", "-", "lossless"]
     # the shipped test stack file gives 1h at the edge and in the browser
 
 

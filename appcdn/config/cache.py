@@ -13,7 +13,8 @@ from pydantic import ConfigDict, Field
 
 from appcdn import defaults
 from appcdn.config.fields import (
-    CookieName, Expression, Extension, HeaderName, Host, Method, Name, PathGlob, PathPrefix, Strict,
+    CookieName, Expression, Extension, HeaderName, Host, Method, Name, PathGlob, PathPrefix, PathSegment, QueryArg,
+    Strict,
 )
 from appcdn.config.plans import MIN_EDGE_TTL, PlanTier, needs
 from appcdn.config.problems import Problem, duplicate_names
@@ -29,10 +30,15 @@ class Match(Strict):
     path_prefixes: list[PathPrefix] = Field(default=[], description="e.g. /static/")
     paths: list[PathGlob] = Field(default=[], description="globs; '*' matches any characters, '/' included; "
                                                           "case-sensitive")
+    path_segments: list[PathSegment] = Field(default=[], description="any segment of the path equals one, in any "
+                                                                     "case: admin matches /admin, /en/Admin/x, //admin/")
     extensions: list[Extension] = Field(default=[], description="file extensions, e.g. css")
     methods: list[Method] = Field(default=[], description="HTTP methods")
     cookies: list[CookieName] = Field(default=[], description="cookie names; matches when any is present")
-    headers: list[HeaderName] = Field(default=[], description="header names; matches when any is present")
+    headers: list[HeaderName] = Field(default=[], description="header names; matches when any is present, or may "
+                                                              "be (Cloudflare truncated the request's header list)")
+    query_args: list[QueryArg] = Field(default=[], description="query argument names; matches when any is present "
+                                                               "(?edit, ?edit=1)")
     expression: Expression | None = Field(default=None, description="raw Cloudflare expression, ANDed; parsed "
                                                                      "by Cloudflare's wirefilter")
 
@@ -95,10 +101,14 @@ class CacheRule(Strict):
     serve_stale: bool | None = Field(default=None, description="serve stale content while revalidating")
     origin_error_passthrough: bool | None = Field(default=None, description="show the origin's error pages")
     respect_strong_etags: bool | None = Field(default=None, description="keep the origin's strong ETags")
+    responses_set_no_cookies: bool = Field(
+        default=False, description="you vouch that the matched responses never set cookies; required to override "
+                                   "the edge TTL on app paths, since Cloudflare then caches the response and drops "
+                                   "its Set-Cookie")
 
 
 class CachePolicy(Strict):
-    """A site's cache policy on one stage: the stage defaults, then ``rules``, then the session bypass."""
+    """A site's cache policy on one stage: the stage defaults, then ``rules``, then the safety bypasses."""
 
     stage_defaults: bool = Field(default=True, description="start from the stage's default rules (see Defaults)")
     session_cookies: list[CookieName] = Field(default=list(defaults.SESSION_COOKIES),
@@ -115,12 +125,12 @@ class ImageRule(Strict):
 
 
 BYPASS_FREE_KEYS = ("edge_ttl", "browser_ttl", "cache_key", "serve_stale", "origin_error_passthrough",
-                    "respect_strong_etags")
+                    "respect_strong_etags", "responses_set_no_cookies")
 
 
 def _bypass_problems(path: str, rule: CacheRule) -> Iterable[Problem]:
     """A bypass rule sets cache off and nothing else (Cloudflare ignores the rest)."""
-    set_keys = [k for k in BYPASS_FREE_KEYS if getattr(rule, k) is not None]
+    set_keys = [k for k in BYPASS_FREE_KEYS if getattr(rule, k) not in (None, False)]
     if set_keys:
         yield Problem(path, f"a bypass rule takes no cache settings; remove {', '.join(set_keys)}")
 
@@ -161,10 +171,30 @@ def _cache_key_problems(path: str, key: CacheKey) -> Iterable[Problem]:
         yield Problem(f"{path}.query_string", "give exactly one of include or exclude")
 
 
+def _only_static_files(match: Match) -> bool:
+    """Whether a match selects only static files, which a Django app serves without cookies."""
+    return bool(match.path_prefixes and all(p.startswith(defaults.STATIC_PREFIX) for p in match.path_prefixes)) or \
+        bool(match.extensions and set(match.extensions) <= set(defaults.STATIC_EXTENSIONS))
+
+
+def _set_cookie_problems(path: str, rule: CacheRule) -> Iterable[Problem]:
+    """When a rule overrides the edge TTL, Cloudflare caches the response and strips its Set-Cookie, so a page
+    that sets csrftoken or a login response would be served to everyone without its cookie.
+    https://developers.cloudflare.com/cache/concepts/cache-behavior/#interaction-of-set-cookie-response-header-with-cache"""
+    edge = rule.edge_ttl
+    overrides = edge is not None and (edge.mode == "override_origin" or any(sc.ttl > 0 for sc in edge.status_codes))
+    if overrides and not rule.responses_set_no_cookies and not _only_static_files(rule.match):
+        yield Problem(f"{path}.edge_ttl", "overriding the edge TTL on app paths makes Cloudflare cache responses that "
+                                          "set cookies (csrftoken, session, messages) and strip their Set-Cookie; "
+                                          "set responses_set_no_cookies: true if these responses never set cookies, "
+                                          "or use mode bypass_by_default and let Django send Cache-Control")
+
+
 def rule_problems(path: str, rule: CacheRule, plan: PlanTier) -> Iterable[Problem]:
     if rule.action == "bypass":
         yield from _bypass_problems(path, rule)
         return
+    yield from _set_cookie_problems(path, rule)
     if rule.edge_ttl is not None:
         yield from _edge_ttl_problems(f"{path}.edge_ttl", rule.edge_ttl, plan)
     if rule.browser_ttl is not None:
@@ -190,7 +220,7 @@ def policy_problems(path: str, policy: CachePolicy, hosts: Sequence[str], plan: 
     for i, rule in enumerate(policy.rules):
         rp = f"{path}.rules[{i}]"
         if rule.name in defaults.SAFETY_RULE_NAMES:
-            yield Problem(f"{rp}.name", f"{rule.name!r} is reserved for the session bypass, which always comes last")
+            yield Problem(f"{rp}.name", f"{rule.name!r} is reserved for a safety bypass, which always comes last")
         yield from rule_problems(rp, rule, plan)
         yield from match_problems(f"{rp}.match", rule.match, hosts, plan)
 

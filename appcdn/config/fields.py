@@ -25,6 +25,9 @@ HEADER_NAME_RE = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
 # RFC 6265 cookie-name (a token); https://www.rfc-editor.org/rfc/rfc6265#section-4.1.1
 COOKIE_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 EXTENSION_RE = re.compile(r"^[a-z0-9]{1,16}$")
+SEGMENT_RE = re.compile(r"^[a-z0-9._~!$&'()+,;=:@%-]+$")
+# https://url.spec.whatwg.org/#application/x-www-form-urlencoded: a name is any run of characters but '&' and '='
+QUERY_ARG_RE = re.compile(r"^[A-Za-z0-9._~!$'()*+,;:@%/?-]+$")
 # An RFC 3986 path, with '*' as the only wildcard; https://www.rfc-editor.org/rfc/rfc3986#section-3.3
 PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@%/-]*$")
 GLOB_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@%/*-]*$")
@@ -71,6 +74,8 @@ PathGlob = Annotated[str, _checked(
     GLOB_RE, "a valid path glob: it must start with '/'; '*' is the only wildcard ('?', '[' and quotes are not allowed)")]
 Extension = Annotated[str, _checked(EXTENSION_RE, "a file extension (letters and digits, e.g. 'css')",
                                     lambda v: v.lower().lstrip("."))]
+PathSegment = Annotated[str, _checked(SEGMENT_RE, "a path segment (no '/'), compared in lower case", str.lower)]
+QueryArg = Annotated[str, _checked(QUERY_ARG_RE, "a query argument name (no '&', '=' or spaces)")]
 Method = Annotated[str, _checked(METHOD_RE, f"an HTTP method; allowed: {', '.join(METHODS)}", str.upper)]
 CookieName = Annotated[str, _checked(COOKIE_NAME_RE, "a cookie name")]
 HeaderName = Annotated[str, _checked(HEADER_NAME_RE, "a header name", str.lower)]

@@ -31,6 +31,11 @@ class HeaderRule(Strict):
         default="auto", description="override: the edge uses max-age even for objects stored without the "
                                     "header; auto: override where the plan's minimum edge TTL allows it")
 
+    def forbids_shared_caching(self) -> bool:
+        """``no-store`` or ``private``: no shared cache may keep these objects (RFC 9111, section 5.2.2)."""
+        directives = {d.strip().split("=", 1)[0] for d in self.cache_control.lower().split(",")}
+        return bool(directives & {"no-store", "private"})
+
     def max_age(self) -> int | None:
         found = MAX_AGE_RE.search(self.cache_control.lower())
         return int(found.group(1)) if found else None

@@ -45,6 +45,7 @@ def describe(match: Match) -> str:
     if match.hosts:
         parts.append("host " + "|".join(match.hosts))
     parts += [p + "*" for p in match.path_prefixes] + list(match.paths)
+    parts += [f"*/{segment}[/*] (any case)" for segment in match.path_segments]
     if match.extensions:
         parts.append("*." + "|".join(match.extensions))
     if match.methods:
@@ -53,6 +54,8 @@ def describe(match: Match) -> str:
         parts.append("cookie " + "|".join(match.cookies))
     if match.headers:
         parts.append("header " + "|".join(match.headers))
+    if match.query_args:
+        parts.append("query " + "|".join(f"?{arg}" for arg in match.query_args))
     if match.expression:
         parts.append(f"expr {match.expression}")
     return " ".join(parts) or "any path"
@@ -64,6 +67,8 @@ def representative(match: Match, hosts: list[str]) -> Request:
         path = match.paths[0].replace("*", "x")
     elif match.path_prefixes:
         path = match.path_prefixes[0] + "x"
+    elif match.path_segments:
+        path = f"/en/{match.path_segments[0]}/"
     else:
         path = "/page/"
     if match.extensions and not path.endswith("." + match.extensions[0]):
@@ -71,6 +76,7 @@ def representative(match: Match, hosts: list[str]) -> Request:
     return Request(
         host=(match.hosts or hosts)[0], path=path, method=(match.methods or ["GET"])[0],
         cookies=frozenset(match.cookies[:1]), headers=frozenset(match.headers[:1]),
+        query_args=frozenset(match.query_args[:1]),
         true_expressions=frozenset([match.expression] if match.expression else []),
     )
 

@@ -2,7 +2,7 @@
 
 The order is Cloudflare's stacking order (every matching rule applies, the last one wins per setting;
 https://developers.cloudflare.com/cache/how-to/cache-rules/order/): the stage defaults, then the user's
-rules, then the safety bypasses, which therefore win over everything.
+rules, then the safety bypasses (``appcdn.defaults.SAFETY_RULES``), which therefore win over everything.
 """
 
 from __future__ import annotations
@@ -16,24 +16,35 @@ from appcdn.config.fields import Stage
 STAGE_RULES: dict[str, tuple[CacheRule, ...]] = {
     stage: tuple(CacheRule.model_validate(rule) for rule in rules) for stage, rules in defaults.STAGE_CACHE_RULES.items()
 }
+SAFETY_RULES = tuple(CacheRule.model_validate(rule) for rule in defaults.SAFETY_RULES)
+TEST_STAGE_BYPASS = CacheRule.model_validate(defaults.TEST_STAGE_BYPASS)
+
+
+def safety_rules(policy: CachePolicy, stage: Stage) -> list[CacheRule]:
+    """The bypasses that come after every user rule: admin, django CMS editing, methods other than GET and
+    HEAD, the session cookies, ``Authorization``; on Test, every app request."""
+    rules = []
+    for rule in SAFETY_RULES:
+        if rule.name == "authorization" and policy.session_cookies:
+            rules.append(CacheRule(name="session", match=Match(cookies=policy.session_cookies), action="bypass"))
+        rules.append(rule)
+    if stage == "test":
+        rules.append(TEST_STAGE_BYPASS)
+    return rules
 
 
 def stage_cache_rules(policy: CachePolicy, stage: Stage) -> list[CacheRule]:
     """The ordered neutral rules of one site on one stage.
 
     Stage defaults first (a user rule of the same name replaces a default in place), then the user's
-    other rules in their order, then the session and ``Authorization`` bypasses.
+    other rules in their order, then the safety bypasses.
     """
     user = {r.name: r for r in policy.rules}
     rules = []
     if policy.stage_defaults:
         rules = [user.pop(d.name, d) for d in STAGE_RULES[stage]]
     rules += [r for r in policy.rules if r.name in user]
-    session, authorization = defaults.SAFETY_RULE_NAMES
-    if policy.session_cookies:
-        rules.append(CacheRule(name=session, match=Match(cookies=policy.session_cookies), action="bypass"))
-    rules.append(CacheRule(name=authorization, match=Match(headers=["authorization"]), action="bypass"))
-    return rules
+    return rules + safety_rules(policy, stage)
 
 
 def cache_settings(rule: CacheRule) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from appcdn.config.fields import Stage
 from appcdn.config.media import HeaderRule, MediaConfig, media_hosts
 from appcdn.config.plans import MIN_EDGE_TTL, PlanTier
 from appcdn.defaults import AZURE_PRIVATE_CONTAINER, AZURE_PUBLIC_CONTAINER
-from appcdn.policy.expressions import glob_matches, match_expression
+from appcdn.policy.expressions import any_of, glob_matches
 
 CONNECTOR_PROVIDERS = {"aws": "aws_s3", "azure": "azure_storage"}
 
@@ -96,7 +96,10 @@ def edge_overrides(rule: HeaderRule, plan: PlanTier) -> bool:
 
 
 def edge_settings(rule: HeaderRule, plan: PlanTier) -> dict[str, Any]:
-    """``set_cache_settings`` parameters for the objects of one header rule."""
+    """``set_cache_settings`` parameters for the objects of one header rule. ``no-store`` and ``private``
+    objects are bypassed at the edge: one stored without the header must not be cached either."""
+    if rule.forbids_shared_caching():
+        return {"cache": False}
     if not edge_overrides(rule, plan):
         return {"cache": True, "edge_ttl": {"mode": "respect_origin"}, "browser_ttl": {"mode": "respect_origin"}}
     max_age = rule.max_age()
@@ -165,6 +168,6 @@ def connector_rule(media: MediaConfig, site: str, stage: Stage, endpoint_host: A
         "cloud_connector_rules_provider": CONNECTOR_PROVIDERS[media.backend],
         "description": f"appcdn: {site}/{stage}/media",
         "enabled": True,
-        "expression": match_expression(media_hosts(media), Match()),
+        "expression": any_of("http.host", media_hosts(media)),
         "parameters": {"host": endpoint_host},
     }
