@@ -14,8 +14,9 @@ from pathlib import Path
 
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, load_project
-from appcdn.config.stack_files import peer_sources, read_stack_file
+from appcdn.config.stack_files import SECRET_PLACEHOLDER, peer_sources, read_stack_file
 from appcdn.offline import DeclaredResource, run_under_mocks
+from appcdn.policy.app_env import app_env
 from appcdn.policy.behaviour import BehaviourRow, behaviour_rows
 from appcdn.policy.rulesets import compile_zones
 
@@ -58,6 +59,12 @@ def _ownership(project: Project) -> list[str]:
     return lines
 
 
+def _app_envs(project: Project) -> dict[str, dict[str, str]]:
+    """Each site's exported app environment, secrets shown as the placeholder."""
+    return {site.name: {**app_env(site.app, project.stage), "CACHE_URL": SECRET_PLACEHOLDER}
+            for site in project.config.sites}
+
+
 def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     try:
         own = read_stack_file(project_dir, stack)
@@ -79,13 +86,17 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     rows = behaviour_rows(project, compiled)
     if as_json:
         print(json.dumps({"stack": stack, "resources": [r.as_json() for r in resources],
-                          "cache_behaviour": [r.as_json() for r in rows]}, indent=2, sort_keys=True))
+                          "cache_behaviour": [r.as_json() for r in rows], "app_env": _app_envs(project)},
+                         indent=2, sort_keys=True))
         return 0
     print(f"Stack {stack} (stage {project.stage}) declares {len(resources)} resources:")
     print("\n".join(_tree(resources)))
     print("\nEffective cache behaviour (compiled rules applied in order):")
     print("\n".join(_ownership(project)))
     print("\n".join(_table(rows)))
+    print("\nApp environment (stack output sites.<name>.app_env; read by appcdn.django_settings):")
+    for site, env in _app_envs(project).items():
+        print(f"  {site}: " + "  ".join(f"{key}={value}" for key, value in sorted(env.items())))
     return 0
 
 

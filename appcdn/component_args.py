@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from appcdn import defaults
 from appcdn.components.app_hosts import AppHostsArgs
 from appcdn.components.azure_media import AzureMediaArgs
+from appcdn.components.cache_store import CacheStoreArgs
 from appcdn.components.certificates import CertificateSpec
 from appcdn.components.s3_media import S3MediaArgs
 from appcdn.components.zone import ZoneArgs
@@ -58,7 +59,7 @@ def media_domain_args(media: MediaConfig, zone_id: pulumi.Input[str],
     return AppHostsArgs(zone_id=zone_id, hosts=media_hosts(media), origin=endpoint_host, purpose="media")
 
 
-def _media_tags(site: Site, stage: Stage) -> dict[str, str]:
+def _tags(site: Site, stage: Stage) -> dict[str, str]:
     return {"appcdn-site": site.name, "appcdn-stage": stage}
 
 
@@ -67,7 +68,7 @@ def s3_media_args(site: Site, media: MediaConfig, stage: Stage) -> S3MediaArgs:
     return S3MediaArgs(
         region=media.aws.region, bucket_name=media.aws.bucket_name, public_prefixes=list(media.public_prefixes),
         cors_hosts=list(site.hosts) + media_hosts(media), versioning=posture["versioning"],
-        noncurrent_version_days=media.aws.noncurrent_version_days, tags=_media_tags(site, stage),
+        noncurrent_version_days=media.aws.noncurrent_version_days, tags=_tags(site, stage),
         protect=posture["protect"])
 
 
@@ -80,7 +81,16 @@ def azure_media_args(site: Site, media: MediaConfig, stage: Stage) -> AzureMedia
         account_name=media.azure.account_name, public=bool(media.public_prefixes),
         cors_hosts=list(site.hosts) + media_hosts(media),
         soft_delete_days=media.azure.soft_delete_days if posture["versioning"] else None,
-        tags=_media_tags(site, stage), protect=posture["protect"])
+        tags=_tags(site, stage), protect=posture["protect"])
+
+
+def cache_store_args(site: Site, stage: Stage) -> CacheStoreArgs | None:
+    """A managed Redis for the site's Django cache; None when the store needs nothing provisioned."""
+    redis = site.app.cache.redis
+    if site.app.cache.backend != "redis" or redis is None or redis.managed is None:
+        return None
+    return CacheStoreArgs(cloud=redis.managed, region=redis.region, location=redis.location,
+                          resource_group=redis.resource_group, tags=_tags(site, stage))
 
 
 def _secret(value: SecretStr | None) -> pulumi.Output[str] | None:

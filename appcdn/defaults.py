@@ -124,3 +124,25 @@ CUSTOM_SSL_BUNDLE: Final = "ubiquitous"
 ACM_REGION: Final = "us-east-1"
 """ACM region: CloudFront only takes certificates from us-east-1."""
 ACM_VALIDATION_TTL: Final = 60
+
+# --- The application's own cache -------------------------------------------------------------------------
+
+CACHE_BACKEND: Final = "database"
+"""Django's database cache: shared by every container, nothing to provision (``createcachetable``)."""
+CACHE_TABLE: Final = "appcdn_cache"
+LOCAL_CACHE_BACKENDS: Final = ("locmem", "file", "django.core.cache.backends.locmem.LocMemCache",
+                               "django.core.cache.backends.filebased.FileBasedCache")
+"""Per-container caches, refused: containers run in parallel, each would keep its own copy."""
+
+CMS_CACHE_DURATIONS: Final[dict[str, dict[str, int]]] = {
+    "test": {"content": 0, "menus": 0, "permissions": 0},
+    "live": {"content": 60, "menus": 3600, "permissions": 3600},
+}
+"""django CMS ``CMS_CACHE_DURATIONS`` per stage, in seconds (0 turns a cache off); local development uses Test's."""
+
+REDIS_AZURE_SKU: Final = ("Basic", "C", 0)
+"""Azure Cache for Redis: SKU name, family and capacity (Basic C0, the smallest)."""
+REDIS_PORT_TLS: Final = 6380
+"""Azure Cache for Redis: the TLS port (the plain port stays closed)."""
+VALKEY_MAJOR_VERSION: Final = "8"
+"""AWS ElastiCache Serverless engine version (Valkey)."""

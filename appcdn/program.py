@@ -16,10 +16,11 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from appcdn.component_args import (
-    app_hosts_args, azure_media_args, certificate_spec, media_domain_args, s3_media_args, zone_args,
+    app_hosts_args, azure_media_args, cache_store_args, certificate_spec, media_domain_args, s3_media_args, zone_args,
 )
 from appcdn.components.app_hosts import AppHosts
 from appcdn.components.azure_media import AzureMedia
+from appcdn.components.cache_store import CacheStore
 from appcdn.components.certificates import SiteCertificates
 from appcdn.components.s3_media import S3Media
 from appcdn.components.zone import Zone
@@ -29,6 +30,7 @@ from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
 from appcdn.config.stack import Site
 from appcdn.config.stack_files import peer_sources, stack_file_path
+from appcdn.policy.app_env import app_env, fixed_cache_url
 from appcdn.policy.media import django_settings, fixed_endpoint_host, media_url
 from appcdn.policy.rulesets import ZoneRules, compile_zones
 
@@ -56,6 +58,14 @@ def _zone_id(project: Project, zone_name: str) -> pulumi.Output[str]:
     if zone.id:
         return pulumi.Output.from_input(zone.id)
     return cloudflare.get_zone_output(filter={"name": zone_name, "match": "all"}).id
+
+
+def _cache_url(site: Site, stage: Stage) -> pulumi.Output[str]:
+    """The site's ``CACHE_URL``, a secret: a managed Redis's, or the one config gives."""
+    args = cache_store_args(site, stage)
+    if args is not None:
+        return CacheStore(f"{site.name}-{stage}-cache", args).cache_url
+    return pulumi.Output.secret(fixed_cache_url(site.app.cache) or "")
 
 
 def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
@@ -95,6 +105,7 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
             if domain is not None:
                 AppHosts(f"{site.name}-{stage}-media-domain", domain)
             exports["django"] = store.endpoint_host.apply(partial(_django_exports, media))
+        exports["app_env"] = {**app_env(site.app, stage), "CACHE_URL": _cache_url(site, stage)}
         site_exports[site.name] = exports
     return {"stage": stage, "zone_ids": zone_ids, "sites": site_exports}
 

@@ -3,18 +3,21 @@
 - ``s3_endpoint``: moto's S3 server (``python -m moto.server``), real HTTP; yields its endpoint URL.
 - ``azurite_blob``: Microsoft's Azurite blob server (npm package ``azurite``, installed by ``make test``);
   yields a connection string for Azurite's well-known development account ``devstoreaccount1``.
+- ``redis_server``, ``postgres_server``: Debian's redis-server and PostgreSQL (installed by ``.ci/run``).
 
 Each server runs on a free port of 127.0.0.1, with its log in a temporary folder (shown if it fails to start),
 and is stopped when the session ends. Azurite runs with telemetry off, so the tests send nothing off this machine.
-Use them from a test module with ``from tests.emulators import s3_endpoint, azurite_blob  # noqa: F401``.
+``tests/conftest.py`` registers this module as a plugin, so tests ask for these fixtures by name.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -70,16 +73,28 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
+def _listens(port: int) -> bool:
+    """Whether a TCP server accepts connections on loopback ``port``."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 @contextmanager
 def _serve(name: str, command: list[str], probe_url: str, log: Path,
-           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
-    """Start ``command``, wait until ``probe_url`` answers, yield the process, stop it on leaving."""
+           env: dict[str, str] | None = None, user: str | None = None) -> Iterator[subprocess.Popen]:
+    """Start ``command`` (as ``user``, if given), wait until ``probe_url`` answers (``tcp://127.0.0.1:PORT``:
+    accepts connections), yield the process, stop it on leaving."""
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=PROJECT_ROOT, env={**os.environ, **(env or {})})
+                                   cwd=log.parent, env={**os.environ, **(env or {})}, user=user)
+    probe = (lambda: _listens(int(probe_url.rsplit(":", 1)[1]))) if probe_url.startswith("tcp://") else (
+        lambda: _answers(probe_url))
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
-        while not _answers(probe_url):
+        while not probe():
             if process.poll() is not None:
                 pytest.fail(f"{name} exited with code {process.returncode} before answering; its log:\n"
                             f"{_log_tail(log)}", pytrace=False)
@@ -118,3 +133,48 @@ def azurite_blob(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                          f"BlobEndpoint={blob_endpoint};")
     with _serve("azurite-blob", command, blob_endpoint, data / "azurite.log"):
         yield connection_string
+
+
+def _debian_binary(name: str) -> str:
+    """A server binary from Debian's packages (``.ci/run`` installs redis-server and postgresql)."""
+    found = shutil.which(name) or next(iter(sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None)
+    if not found:
+        pytest.fail(f"{name} is not installed: .ci/run installs it (apt-get install redis-server postgresql)",
+                    pytrace=False)
+    return str(found)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a Redis server (Debian's redis-server) on loopback, persisting nothing."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("redis")
+    command = [_debian_binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", str(data)]
+    with _serve("redis-server", command, f"tcp://127.0.0.1:{port}", data / "redis.log"):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A PostgreSQL server (Debian's postgresql) on loopback with a database ``app``: Django connection settings.
+    PostgreSQL refuses to run as root, so as root it runs as the ``postgres`` system user."""
+    user = "postgres" if os.geteuid() == 0 else None
+    with tempfile.TemporaryDirectory(prefix="appcdn-postgres-") as directory:  # pytest's own is private to root
+        data = Path(directory)
+        os.chmod(data, 0o777)
+        yield from _postgres(data, user)
+
+
+def _postgres(data: Path, user: str | None) -> Iterator[dict[str, str]]:
+    cluster = data / "cluster"
+    subprocess.run([_debian_binary("initdb"), "-D", str(cluster), "-U", "app", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True, user=user, cwd=data)
+    port = free_port()
+    command = [_debian_binary("postgres"), "-D", str(cluster), "-p", str(port), "-h", "127.0.0.1",
+               "-k", str(data), "-c", "fsync=off"]
+    with _serve("postgres", command, f"tcp://127.0.0.1:{port}", data / "postgres.log", user=user):
+        subprocess.run([_debian_binary("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "app", "app"],
+                       check=True, capture_output=True)
+        yield {"ENGINE": "django.db.backends.postgresql", "NAME": "app", "USER": "app", "HOST": "127.0.0.1",
+               "PORT": str(port)}

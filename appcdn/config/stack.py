@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from appcdn.config.app import AppConfig, app_problems
 from appcdn.config.cache import CachePolicy, ImageRule, image_problems, policy_problems
 from appcdn.config.certificates import CertificateConfig, certificate_problems, secret_problems
 from appcdn.config.fields import NAMESPACE, STAGES, Host, Name, Stage, Strict, in_zone
@@ -36,6 +37,7 @@ class Site(Strict):
     images: list[ImageRule] = Field(default=[], description="per-path Polish (configuration rules)")
     media: MediaConfig | None = Field(default=None, description="see Media")
     certificates: list[CertificateConfig] = Field(default=[], description="see Certificates")
+    app: AppConfig = Field(default=AppConfig(), description="the app's own cache store and CMS cache durations")
 
 
 class StackConfig(Strict):
@@ -92,3 +94,4 @@ def stack_problems(config: StackConfig, zones: Mapping[str, tuple[ZoneConfig, St
                                         list(site.hosts) + media_hosts(site.media), site.zone, zone.plan,
                                         zone.settings.ssl)
         yield from secret_problems(f"{sp}.certificates", site.certificates, f"{NAMESPACE}:sites" in secret_keys)
+        yield from app_problems(f"{sp}.app", site.app, f"{NAMESPACE}:sites" in secret_keys)

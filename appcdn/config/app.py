@@ -1,0 +1,74 @@
+"""The application's own caching: the cache store every container shares, and django CMS cache durations.
+
+Containers run in parallel, so the app's cache must be shared: Django's database cache (the default, nothing
+to provision) or Redis. Local memory and local files are refused.
+https://docs.djangoproject.com/en/stable/topics/cache/#local-memory-caching
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from appcdn import defaults
+from appcdn.config.fields import Strict
+from appcdn.config.problems import Problem
+
+
+class RedisStore(Strict):
+    """A Redis cache: managed on the site's cloud, or an external one given by URL."""
+
+    managed: Literal["aws", "azure"] | None = Field(
+        default=None, description="aws: ElastiCache Serverless (Valkey); azure: Azure Cache for Redis; TLS and auth")
+    url: SecretStr | None = Field(default=None, description="external: rediss://:password@host:port/0, set with "
+                                                            "--secret")
+    region: str = Field(default=defaults.AWS_REGION, description="aws: region")
+    location: str = Field(default=defaults.AZURE_LOCATION, description="azure: location")
+    resource_group: str | None = Field(default=None, description="azure: existing group; default: create one")
+
+
+class CacheStore(Strict):
+    """Where the app's Django cache lives (``CACHES['default']``, exported as ``CACHE_URL``)."""
+
+    backend: str = Field(default=defaults.CACHE_BACKEND, description="database | redis")
+    table: str = Field(default=defaults.CACHE_TABLE, pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+                       description="database: the cache table (manage.py createcachetable)")
+    redis: RedisStore | None = Field(default=None, description="redis: managed or url")
+
+
+class CmsCacheDurations(Strict):
+    """django CMS ``CMS_CACHE_DURATIONS``, in seconds; 0 turns that cache off."""
+
+    content: int = Field(ge=0, le=86400, description="placeholder content")
+    menus: int = Field(ge=0, le=86400, description="menus")
+    permissions: int = Field(ge=0, le=86400, description="permissions")
+
+
+class AppConfig(Strict):
+    """The app's own caching on this stage."""
+
+    cache: CacheStore = Field(default=CacheStore(), description="the shared cache store")
+    cms_cache_durations: CmsCacheDurations | None = Field(
+        default=None, description="default: Test content 0, menus 0, permissions 0; Live 60, 3600, 3600")
+
+
+def app_problems(path: str, app: AppConfig, secret: bool) -> Iterable[Problem]:
+    """``secret``: whether the key holding the config is a Pulumi secret (a Redis URL carries a password)."""
+    store, sp = app.cache, f"{path}.cache"
+    if store.backend in defaults.LOCAL_CACHE_BACKENDS:
+        yield Problem(f"{sp}.backend", f"{store.backend!r} keeps a separate cache in each container; the app runs "
+                                       "in several containers in parallel, so entries, invalidations and rate limits "
+                                       "would not be shared. Use database (the default) or redis")
+    elif store.backend not in ("database", "redis"):
+        yield Problem(f"{sp}.backend", f"{store.backend!r} is not allowed; use database or redis")
+    if store.backend == "redis":
+        redis = store.redis
+        if redis is None or (redis.managed is None) == (redis.url is None):
+            yield Problem(f"{sp}.redis", "give exactly one of managed (aws | azure) or url")
+        elif redis.url is not None and not secret:
+            yield Problem(f"{sp}.redis.url", f"must be a secret (it holds a password): pulumi config set --secret "
+                                             f"--path 'appcdn:{sp}.redis.url' rediss://…")
+    elif store.redis is not None:
+        yield Problem(f"{sp}.redis", "only with backend redis")
