@@ -28,10 +28,7 @@ class ApiError(Exception):
 
 def connect() -> Cloudflare:
     """A client configured from the environment, as the SDK reads it."""
-    try:
-        client = Cloudflare(max_retries=MAX_RETRIES)
-    except cloudflare.CloudflareError as err:
-        raise ApiError(str(err)) from None
+    client = Cloudflare(max_retries=MAX_RETRIES)
     if not (client.api_token or client.api_key or client.user_service_key):
         raise ApiError("no Cloudflare credentials: set CLOUDFLARE_API_TOKEN (a token with read access to the zones)")
     return client
@@ -61,9 +58,13 @@ def _failed(what: str, err: cloudflare.APIError) -> ApiError:
 def _body(response: Any) -> dict[str, Any]:
     """The API's JSON envelope as sent. The SDK's typed models are not used for reading: a ruleset's rules
     are a union its parser may resolve to the wrong action type, losing fields."""
-    body = response.json()
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
-        raise ApiError(f"unexpected answer from the Cloudflare API: {body!r:.200}")
+        raise ApiError(f"unexpected answer from the Cloudflare API at {response.http_request.url.path}: "
+                       f"{response.text()[:200]!r}")
     return body
 
 

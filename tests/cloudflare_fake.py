@@ -47,12 +47,13 @@ class FakeCloudflare:
     """Whether ``result_info`` says how many pages there are (else the client reads up to an empty page)."""
     rate_limited: set[str] = field(default_factory=set)
     """Paths answered once with 429 before they succeed."""
-    failing: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    """Paths always answered with this status and body."""
+    failing: dict[str, tuple[int, dict[str, Any] | str]] = field(default_factory=dict)
+    """Paths always answered with this status and body (JSON, or text as a proxy's error page would be)."""
     requests: list[Recorded] = field(default_factory=list)
     url: str = ""
 
-    def answer(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def answer(self, method: str, path: str,
+               query: dict[str, list[str]]) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
         if method != "GET":
             return 405, {"success": False, "errors": [{"code": 10000, "message": "method not allowed"}]}, {}
         if path in self.rate_limited:
@@ -111,9 +112,9 @@ def _handler(api: FakeCloudflare) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(url.query)
             api.requests.append(Recorded(self.command, path, query, self.headers.get("Authorization")))
             status, body, headers = api.answer(self.command, path, query)
-            data = json.dumps(body).encode()
+            data = (body if isinstance(body, str) else json.dumps(body)).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/html" if isinstance(body, str) else "application/json")
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from appcdn.adopt import urn
-from tests.cloudflare_fake import DUMMY_TOKEN, FakeCloudflare, envelope, fixture
+from tests.cloudflare_fake import DUMMY_TOKEN, FakeCloudflare, fixture
 from tests.conftest import ROOT, ZONE_ID, appcdn, declare, project_dir, raw_config
 
 
@@ -171,6 +171,49 @@ def test_an_api_error_exits_3_with_cloudflares_message(live: FakeCloudflare, cap
     assert not out.exists()
 
 
+def cloudflare_error(code: int, message: str) -> dict[str, Any]:
+    return {"success": False, "messages": [], "result": None, "errors": [{"code": code, "message": message}]}
+
+
+@pytest.mark.parametrize("path,status,body,said", [
+    (f"/zones/{ZONE_ID}/rulesets/phases/http_request_cache_settings/entrypoint", 404,
+     cloudflare_error(7003, "Could not route to /zones/x, perhaps your object identifier is invalid?"),
+     "reading the http_request_cache_settings entry point of zone 023e105f4ecef8ad9ca31a8372d0c353: HTTP 404: "
+     "Could not route to /zones/x, perhaps your object identifier is invalid? (code 7003)"),
+    (f"/zones/{ZONE_ID}/rulesets/phases/http_request_cache_settings/entrypoint", 403,
+     cloudflare_error(10000, "Authentication error"), "HTTP 403: Authentication error (code 10000)"),
+    (f"/zones/{ZONE_ID}/dns_records", 400, cloudflare_error(9106, "Missing X-Auth-Key"),
+     "listing the DNS records of example.com in zone 023e105f4ecef8ad9ca31a8372d0c353: HTTP 400: "
+     "Missing X-Auth-Key (code 9106)"),
+    (f"/zones/{ZONE_ID}/cloud_connector/rules", 400, {"success": False}, "Cloud Connector rules of zone"),
+    (f"/zones/{ZONE_ID}/pagerules", 200, "<html>502 Bad Gateway</html>",
+     "unexpected answer from the Cloudflare API at /client/v4/zones/023e105f4ecef8ad9ca31a8372d0c353/pagerules"),
+])
+def test_every_read_reports_cloudflares_error_and_exits_3(live: FakeCloudflare, capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path, path: str, status: int,
+                                                          body: dict[str, Any] | str, said: str) -> None:
+    live.failing[path] = (status, body)
+    code, _, stderr, _ = run_adopt(capsys, tmp_path)
+    assert code == 3 and said in stderr and DUMMY_TOKEN not in stderr
+
+
+def test_a_zone_lookup_error_exits_3(cloudflare_api: FakeCloudflare, capsys: pytest.CaptureFixture[str],
+                                     tmp_path: Path) -> None:
+    cloudflare_api.failing["/zones"] = (400, cloudflare_error(1001, "Invalid zone name"))
+    raw = raw_config()
+    raw["zones"]["example.com"] = {"account_id": "f037e56e89293a057740de681ac9abbe"}
+    code, _, stderr, _ = run_adopt(capsys, tmp_path, cwd=project_dir(tmp_path, live=raw))
+    assert code == 3 and "looking up zone example.com: HTTP 400: Invalid zone name (code 1001)" in stderr
+
+
+def test_an_unreachable_api_exits_3(cloudflare_api: FakeCloudflare, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    monkeypatch.setattr("appcdn.cloudflare_api.MAX_RETRIES", 0)
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", "http://127.0.0.1:9/client/v4")  # discard port: nothing listens
+    code, _, stderr, _ = run_adopt(capsys, tmp_path)
+    assert code == 3 and "cannot reach the Cloudflare API" in stderr
+
+
 def test_missing_credentials_exit_3(cloudflare_api: FakeCloudflare, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
@@ -296,4 +339,3 @@ def test_cloud_connector_rules_are_read_only_where_we_declare_some(
                                      "connector": copy.deepcopy(CONNECTOR_RULES), "records": []}
     run_adopt(capsys, tmp_path, cwd=project_dir(tmp_path, live=raw_config()))
     assert not any(p.endswith("/cloud_connector/rules") for p in cloudflare_api.paths())
-    assert envelope([])["success"] is True
