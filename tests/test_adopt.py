@@ -339,3 +339,21 @@ def test_cloud_connector_rules_are_read_only_where_we_declare_some(
                                      "connector": copy.deepcopy(CONNECTOR_RULES), "records": []}
     run_adopt(capsys, tmp_path, cwd=project_dir(tmp_path, live=raw_config()))
     assert not any(p.endswith("/cloud_connector/rules") for p in cloudflare_api.paths())
+
+
+def test_an_entry_point_that_executes_another_ruleset_says_up_stops_executing_it(
+        live: FakeCloudflare, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rules = live.zones[ZONE_ID]["entrypoints"]["http_request_cache_settings"]["rules"]
+    rules.append({"id": "r4", "version": "1", "enabled": True, "expression": "true", "action": "execute",
+                  "action_parameters": {"id": "4814384a9e5d4991b9815dcfc25d2f1f"}})
+    _, stdout, _, _ = run_adopt(capsys, tmp_path)
+    assert ("entry point 'default' with 4 rules; pulumi up replaces them with ours (12 rules) and stops executing "
+            "ruleset 4814384a9e5d4991b9815dcfc25d2f1f") in stdout
+
+
+def test_a_zone_without_cloud_connector_rules_leaves_ours_for_up(
+        live: FakeCloudflare, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    live.zones[ZONE_ID]["connector"] = []
+    _, stdout, _, out = run_adopt(capsys, tmp_path)
+    assert "+ example-com-cloud-connector: zone example.com has no Cloud Connector rules" in stdout
+    assert "example-com-cloud-connector" not in out.read_text()
