@@ -3,6 +3,10 @@
 ``appcdn plan --stack test|live [--json]``: validate the project's stack files, compile the zones once, run
 the program (``appcdn.program.declare``) under Pulumi's mock engine, and print the resource tree it
 declares and the effective cache behaviour. Exit 0 on success, 2 on invalid config or an unknown stack.
+
+``appcdn adopt --stack NAME [--out FILE]``: read what already exists on the stack's live zones (read only,
+``appcdn.adopt``), print what their rules do today next to what ours will do, and write a Pulumi bulk import
+file (default ``adopt.<stack>.json`` in the project). Exit 0 when done, 2 on invalid config, 3 on an API error.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from pathlib import Path
 
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, load_project
-from appcdn.config.stack_files import SECRET_PLACEHOLDER, peer_sources, read_stack_file
+from appcdn.config.stack_files import SECRET_PLACEHOLDER, StackFile, peer_sources, read_stack_file
 from appcdn.offline import DeclaredResource, run_under_mocks
 from appcdn.policy.app_env import app_env
 from appcdn.policy.behaviour import BehaviourRow, behaviour_rows
-from appcdn.policy.rulesets import compile_zones
+from appcdn.policy.rulesets import ZoneRules, compile_zones
 
 EXIT_INVALID = 2
 
@@ -65,19 +69,28 @@ def _app_envs(project: Project) -> dict[str, dict[str, str]]:
             for site in project.config.sites}
 
 
-def plan(project_dir: Path, stack: str, as_json: bool) -> int:
+def load_stack(project_dir: Path, stack: str, command: str) -> tuple[StackFile, Project, dict[str, ZoneRules]] | None:
+    """The stack's file, its project validated with every stack file, and its zones compiled; None (after
+    reporting every problem on stderr) when the stack or its config is invalid."""
     try:
         own = read_stack_file(project_dir, stack)
         peers = peer_sources(project_dir, stack)
     except FileNotFoundError as err:
-        print(f"appcdn plan: {err}", file=sys.stderr)
-        return EXIT_INVALID
+        print(f"appcdn {command}: {err}", file=sys.stderr)
+        return None
     try:
         project = load_project(own.source(), peers)
-        compiled = compile_zones(project)
+        return own, project, compile_zones(project)
     except ConfigError as err:
         print(f"stack {stack}: {err.report()}", file=sys.stderr)
+        return None
+
+
+def plan(project_dir: Path, stack: str, as_json: bool) -> int:
+    loaded = load_stack(project_dir, stack, "plan")
+    if loaded is None:
         return EXIT_INVALID
+    own, project, compiled = loaded
     from appcdn.program import declare, export  # the provider SDKs load only for a valid config
 
     resources = run_under_mocks(lambda: export(declare(project, compiled)), own.project, stack, own.config,
@@ -100,6 +113,16 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     return 0
 
 
+def adopt(project_dir: Path, stack: str, out: Path | None) -> int:
+    loaded = load_stack(project_dir, stack, "adopt")
+    if loaded is None:
+        return EXIT_INVALID
+    own, project, compiled = loaded
+    from appcdn.adopt import adopt as adopt_zones  # the Cloudflare SDK loads only for a valid config
+
+    return adopt_zones(project, compiled, stack, own.project, out or project_dir / f"adopt.{stack}.json")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appcdn", description="Caching and CDN infrastructure as code.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -107,7 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stack", "-s", required=True, help="stack name: test or live (stacks/Pulumi.<name>.yaml)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    a = sub.add_parser("adopt", help="take over live zones: compare their rules with ours, write an import file "
+                                     "(reads CLOUDFLARE_API_TOKEN and CLOUDFLARE_BASE_URL; read only)")
+    a.add_argument("--stack", "-s", required=True, help="stack name: test or live (stacks/Pulumi.<name>.yaml)")
+    a.add_argument("--out", "-o", type=Path, help="import file to write (default: adopt.<stack>.json in the project)")
+    a.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
     args = parser.parse_args(argv)
+    if args.command == "adopt":
+        return adopt(args.cwd.resolve(), args.stack, args.out)
     return plan(args.cwd.resolve(), args.stack, args.json)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from appcdn import resource_names
 from appcdn.component_args import (
     app_hosts_args, azure_media_args, cache_store_args, certificate_spec, media_domain_args, s3_media_args, zone_args,
 )
@@ -41,7 +42,7 @@ def _declare_media(site: Site, stage: Stage) -> MediaStorage | None:
     media = site.media
     if media is None:
         return None
-    name = f"{site.name}-{stage}-media"
+    name = resource_names.media_storage(site.name, stage)
     if media.backend == "aws":
         return S3Media(name, s3_media_args(site, media, stage))
     return AzureMedia(name, azure_media_args(site, media, stage))
@@ -84,7 +85,8 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
             own = storage.get(ss.site) if ss.stage == stage else None
             endpoints[(ss.site, ss.stage)] = own.endpoint_host if own else (
                 fixed_endpoint_host(ss.media) if ss.media else None)
-        zone = Zone(zone_name.replace(".", "-"), zone_args(zone_name, project.zone(zone_name), rules, endpoints))
+        zone = Zone(resource_names.zone_component(zone_name),
+                    zone_args(zone_name, project.zone(zone_name), rules, endpoints))
         zone_ids[zone_name] = zone.zone_id
 
     site_exports: dict[str, Any] = {}
@@ -92,10 +94,10 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
         zone_id = zone_ids[site.zone]
         hosts = app_hosts_args(site, zone_id)
         if hosts is not None:
-            AppHosts(f"{site.name}-{stage}", hosts)
+            AppHosts(resource_names.app_hosts(site.name, stage), hosts)
         exports: dict[str, Any] = {"hosts": site.hosts, "zone": site.zone}
         if site.certificates:
-            certificates = SiteCertificates(f"{site.name}-{stage}-certificates", {
+            certificates = SiteCertificates(resource_names.site_certificates(site.name, stage), {
                 "zone_id": zone_id, "certificates": [certificate_spec(c) for c in site.certificates]})
             exports["origin_certificates"] = certificates.origin_certificates
             exports["acm_certificate_arns"] = certificates.acm_certificate_arns
@@ -103,7 +105,7 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
         if media is not None and store is not None:
             domain = media_domain_args(media, zone_id, store.endpoint_host)
             if domain is not None:
-                AppHosts(f"{site.name}-{stage}-media-domain", domain)
+                AppHosts(resource_names.media_domain_hosts(site.name, stage), domain)
             exports["django"] = store.endpoint_host.apply(partial(_django_exports, media))
         exports["app_env"] = {**app_env(site.app, stage), "CACHE_URL": _cache_url(site, stage)}
         site_exports[site.name] = exports

@@ -8,6 +8,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from appcdn import resource_names
+
 
 class AppHostsArgs(TypedDict):
     zone_id: pulumi.Input[str]
@@ -29,10 +31,10 @@ class AppHosts(pulumi.ComponentResource):
     """Their ids, in the same order."""
 
     def __init__(self, name: str, args: AppHostsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("appcdn:index:AppHosts", name, {}, opts)
+        super().__init__(resource_names.APP_HOSTS_TYPE, name, {}, opts)
         self.records = [
-            cloudflare.DnsRecord(f"{name}-{host}", zone_id=args["zone_id"], name=host, type="CNAME",
-                                 content=args["origin"], proxied=True, ttl=1,
+            cloudflare.DnsRecord(resource_names.dns_record(name, host), zone_id=args["zone_id"], name=host,
+                                 type="CNAME", content=args["origin"], proxied=True, ttl=1,
                                  comment=f"appcdn: {args['purpose']} host", opts=pulumi.ResourceOptions(parent=self))
             for host in sorted(args["hosts"])
         ]

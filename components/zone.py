@@ -8,6 +8,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from appcdn import resource_names
+
 CACHE_PHASE = "http_request_cache_settings"
 CONFIG_PHASE = "http_config_settings"
 
@@ -49,27 +51,30 @@ class Zone(pulumi.ComponentResource):
     """The zone's Cloud Connector rules; None when there are none."""
 
     def __init__(self, name: str, args: ZoneArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("appcdn:index:Zone", name, {}, opts)
+        super().__init__(resource_names.ZONE_TYPE, name, {}, opts)
         if bool(args.get("zone_id")) == bool(args.get("account_id")):
             raise ValueError("Zone takes exactly one of zone_id (existing zone) and account_id (create)")
         child = pulumi.ResourceOptions(parent=self)
         account_id = args.get("account_id")
         if account_id:
-            zone = cloudflare.Zone(f"{name}-zone", name=args["name"], account={"id": account_id},
+            zone = cloudflare.Zone(resource_names.zone_resource(name), name=args["name"],
+                                   account={"id": account_id},
                                    type="full", opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
             self.zone_id = zone.id
         else:
             self.zone_id = pulumi.Output.from_input(args.get("zone_id") or "")
 
         self.settings = {
-            setting_id: cloudflare.ZoneSetting(f"{name}-{setting_id.replace('_', '-')}", zone_id=self.zone_id,
+            setting_id: cloudflare.ZoneSetting(resource_names.zone_setting(name, setting_id), zone_id=self.zone_id,
                                                setting_id=setting_id, value=value, opts=child)
             for setting_id, value in sorted(args["settings"].items())
         }
-        self.cache_ruleset = self._phase_ruleset(f"{name}-cache-rules", CACHE_PHASE, args["cache_rules"])
-        self.config_ruleset = self._phase_ruleset(f"{name}-config-rules", CONFIG_PHASE, args["config_rules"])
+        self.cache_ruleset = self._phase_ruleset(resource_names.cache_ruleset(name), CACHE_PHASE,
+                                                 args["cache_rules"])
+        self.config_ruleset = self._phase_ruleset(resource_names.config_ruleset(name), CONFIG_PHASE,
+                                                  args["config_rules"])
         self.cloud_connector = cloudflare.CloudConnectorRules(
-            f"{name}-cloud-connector", zone_id=self.zone_id, rules=list(args["cloud_connector_rules"]),
+            resource_names.cloud_connector(name), zone_id=self.zone_id, rules=list(args["cloud_connector_rules"]),
             opts=child) if args["cloud_connector_rules"] else None
         self.register_outputs({"zone_id": self.zone_id})
 

@@ -20,7 +20,7 @@ from appcdn.config.project import Project, StackSource, load_project
 from appcdn.offline import DeclaredResource, run_under_mocks
 from appcdn.policy.rulesets import ZoneRules, compile_zones
 
-pytest_plugins = ["tests.emulators"]
+pytest_plugins = ["tests.emulators", "tests.cloudflare_fake"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE_ID = "023e105f4ecef8ad9ca31a8372d0c353"

@@ -6,6 +6,7 @@ order, so the table shows what Cloudflare will do, not what the config meant.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -81,7 +82,7 @@ def representative(match: Match, hosts: list[str]) -> Request:
     )
 
 
-def _edge(settings: dict[str, Any]) -> str:
+def _edge(settings: Mapping[str, Any]) -> str:
     edge = settings.get("edge_ttl")
     if edge is None or edge["mode"] == "respect_origin":
         return "origin, else Cloudflare defaults"
@@ -90,7 +91,7 @@ def _edge(settings: dict[str, Any]) -> str:
     return duration(edge["default"])
 
 
-def _browser(settings: dict[str, Any]) -> str:
+def _browser(settings: Mapping[str, Any]) -> str:
     browser = settings.get("browser_ttl")
     if browser is None or browser["mode"] == "respect_origin":
         return "origin"
@@ -99,30 +100,46 @@ def _browser(settings: dict[str, Any]) -> str:
     return duration(browser["default"])
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One row's question: a representative request for a path class of a stage's hosts."""
+
+    hosts: list[str]
+    label: str
+    request: Request
+
+
+def probes(ss: SiteStage) -> list[Probe]:
+    """The path classes of a stage's site (its cache rules, image rules and media header rules), each once per
+    first host, with the request that stands for it."""
+    matches = [(ss.hosts, r.match) for r in stage_cache_rules(ss.cache, ss.stage)]
+    matches += [(ss.hosts, r.match) for r in ss.images]
+    if ss.media is not None and media_hosts(ss.media):
+        matches += [(media_hosts(ss.media), Match(paths=[object_path(ss.media, r.match)])) for r in ss.media.headers]
+    found: dict[tuple[str, str], Probe] = {}
+    for hosts, match in matches:
+        label = describe(match)
+        found.setdefault((label, hosts[0]), Probe(hosts, label, representative(match, hosts)))
+    return list(found.values())
+
+
+def outcome(settings: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(cache, edge TTL, browser TTL) in the table's words, for the settings that hold for a request."""
+    cached = settings.get("cache")
+    if cached is None:
+        return "Cloudflare default (static extensions)", "-", "-"
+    if cached:
+        return "cached", _edge(settings), _browser(settings)
+    return "bypassed", "-", "-"
+
+
 def _stage_rows(ss: SiteStage, rules: ZoneRules, zone_polish: str) -> list[BehaviourRow]:
     """Rows for one stage of a site, from its zone's compiled rules."""
     rows = []
-    probes = [(ss.hosts, r.match) for r in stage_cache_rules(ss.cache, ss.stage)]
-    probes += [(ss.hosts, r.match) for r in ss.images]
-    if ss.media is not None and media_hosts(ss.media):
-        probes += [(media_hosts(ss.media), Match(paths=[object_path(ss.media, r.match)])) for r in ss.media.headers]
-    seen = set()
-    for hosts, match in probes:
-        label = describe(match)
-        if (label, hosts[0]) in seen:
-            continue
-        seen.add((label, hosts[0]))
-        request = representative(match, hosts)
-        settings = apply_rules(rules.cache, request)
-        polish = apply_rules(rules.config, request).get("polish", zone_polish)
-        cached = settings.get("cache")
-        if cached is None:
-            cache, edge, browser = "Cloudflare default (static extensions)", "-", "-"
-        elif cached:
-            cache, edge, browser = "cached", _edge(settings), _browser(settings)
-        else:
-            cache, edge, browser = "bypassed", "-", "-"
-        rows.append(BehaviourRow(ss.site, ss.stage, ", ".join(hosts), label, cache, edge, browser, polish))
+    for probe in probes(ss):
+        cache, edge, browser = outcome(apply_rules(rules.cache, probe.request))
+        polish = apply_rules(rules.config, probe.request).get("polish", zone_polish)
+        rows.append(BehaviourRow(ss.site, ss.stage, ", ".join(probe.hosts), probe.label, cache, edge, browser, polish))
     return rows
 
 

@@ -80,6 +80,10 @@ def cache_settings(rule: CacheRule) -> dict[str, Any]:
         qs = rule.cache_key.query_string
         if qs is not None:
             which, names = ("include", qs.include) if qs.include is not None else ("exclude", qs.exclude)
+            if names != "*" and "*" in (names or []):
+                # A list naming '*' means every parameter; the API's {list: ["*"]} would mean one parameter
+                # literally named '*' (terraform-provider-cloudflare #6087), so it is sent as {all: true}.
+                names = "*"
             if names == []:  # "include none" is "exclude all", the form the API keeps
                 which, names = ("exclude" if which == "include" else "include"), "*"
             key["custom_key"] = {"query_string": {which: {"all": True} if names == "*" else {"lists": sorted(set(names or []))}}}
