@@ -1,4 +1,4 @@
-"""The policy pack's checks (``policy/appcdn_policies.py``): each passes the shipped stacks' real resources, as ``appcdn plan --json``
+"""The policy pack (``policy/``): each policy passes the shipped stacks' real resources, as ``appcdn plan --json``
 prints them (the engine's wire form a policy sees), and refuses a violating one."""
 
 from __future__ import annotations
@@ -7,11 +7,29 @@ import contextlib
 import copy
 import io
 import json
+import runpy
+import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
+import grpc
 import pulumi
+import pulumi_policy
 import pytest
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from appcdn import defaults
 from appcdn.cli import main
@@ -351,3 +369,197 @@ def test_a_local_memory_or_file_cache_url_is_refused_without_repeating_the_url()
         "containers in parallel: use the database cache or Redis"]
     assert not any("hunter2" in p for p in problems)
     assert checks.app_cache_stack_violations([checks.Resource(checks.RULESET, "urn:r", {})]) is None
+
+
+# --- The pack: every policy registered, mandatory, reporting through the policy API -------------------------
+
+EXPECTED_POLICIES = {
+    "app-cache-rules-keep-sessions-private": ResourceValidationPolicy,
+    "media-storage-private": ResourceValidationPolicy,
+    "media-storage-guarded": StackValidationPolicy,
+    "ssl-strict-tls-1-2": ResourceValidationPolicy,
+    "zone-tls-settings-managed": StackValidationPolicy,
+    "no-mirage": ResourceValidationPolicy,
+    "rule-counts-within-plan": ResourceValidationPolicy,
+    "shared-app-cache": StackValidationPolicy,
+}
+
+
+@pytest.fixture(scope="module")
+def pack() -> dict[str, Any]:
+    """``policy/__main__.py`` run with PolicyPack captured (the real one serves the engine over gRPC forever)."""
+    captured: dict[str, Any] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: captured.update(kwargs))
+        runpy.run_path(str(ROOT / "policy" / "__main__.py"), run_name="__main__")
+    return captured
+
+
+def test_the_pack_registers_every_policy_as_mandatory(pack: dict[str, Any]):
+    assert pack["name"] == "appcdn"
+    assert pack["enforcement_level"] == EnforcementLevel.MANDATORY
+    assert {p.name: type(p) for p in pack["policies"]} == EXPECTED_POLICIES
+    assert {p.enforcement_level for p in pack["policies"]} == {EnforcementLevel.MANDATORY}
+    rule_counts = next(p for p in pack["policies"] if p.name == "rule-counts-within-plan")
+    assert rule_counts.config_schema.properties["plan"]["default"] == "enterprise"
+
+
+def _options(protect: bool = False) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def _validate_resource(pack: dict[str, Any], name: str, resource_type: str, props: dict[str, Any],
+                       protect: bool = False, config: dict[str, Any] | None = None) -> list[str]:
+    policy = next(p for p in pack["policies"] if p.name == name)
+    reported: list[str] = []
+    args = ResourceValidationArgs(resource_type, unknown_checking_proxy(copy.deepcopy(props)), f"urn:{name}", name,
+                                  _options(protect), None, config)
+    policy.validate(args, lambda message, urn=None: reported.append(message))
+    return reported
+
+
+def test_resource_policies_report_through_the_policy_api_and_wait_for_unknown_values(pack: dict[str, Any],
+                                                                                     live: Plan):
+    ssl = live["example-com-ssl"]["inputs"]
+    assert _validate_resource(pack, "ssl-strict-tls-1-2", checks.ZONE_SETTING, ssl) == []
+    assert _validate_resource(pack, "ssl-strict-tls-1-2", checks.ZONE_SETTING, {**ssl, "value": "flexible"}) == [
+        "ssl is flexible: it must be strict (Full strict), so that Cloudflare verifies the origin's certificate"]
+    # During preview a new bucket's ARN is unknown, so is the policy that embeds it: checked at `up`.
+    policy = live["shop-live-media-policy"]["inputs"]
+    assert _validate_resource(pack, "media-storage-private", checks.S3_BUCKET_POLICY,
+                              {**policy, "policy": UNKNOWN_STRING_VALUE}) == []
+    bucket = live["shop-live-media-bucket"]
+    assert _validate_resource(pack, "media-storage-private", bucket["type"], bucket["inputs"], protect=True) == []
+    assert len(_validate_resource(pack, "media-storage-private", bucket["type"], bucket["inputs"])) == 1
+    cache_rules = live["example-com-cache-rules"]["inputs"]
+    assert _validate_resource(pack, "app-cache-rules-keep-sessions-private", checks.RULESET, cache_rules) == []
+    assert _validate_resource(pack, "rule-counts-within-plan", checks.RULESET, cache_rules,
+                              config={"plan": "free"}) != []
+
+
+def _policy_resources(plan: Plan) -> list[PolicyResource]:
+    """The plan's resources as the engine hands them to a stack policy (parents linked, no dependencies known)."""
+    by_name = {name: PolicyResource(r["type"], unknown_checking_proxy(copy.deepcopy(r["inputs"])), name, name,
+                                    _options(r["protect"]), None, None, [], {}) for name, r in plan.items()}
+    for name, r in plan.items():
+        by_name[name].parent = by_name.get(r["parent"])
+    return list(by_name.values())
+
+
+def _validate_stack(pack: dict[str, Any], name: str, policy_resources: list[PolicyResource]) -> list[tuple[Any, str]]:
+    policy = next(p for p in pack["policies"] if p.name == name)
+    reported: list[tuple[Any, str]] = []
+    policy.validate(StackValidationArgs(policy_resources), lambda message, urn=None: reported.append((urn, message)))
+    return reported
+
+
+def test_stack_policies_read_resources_and_the_stacks_outputs_through_the_policy_api(pack: dict[str, Any],
+                                                                                    live: Plan,
+                                                                                    live_outputs: dict[str, Any]):
+    live_resources = _policy_resources(live)
+    for name in ("media-storage-guarded", "zone-tls-settings-managed"):
+        assert _validate_stack(pack, name, live_resources) == []
+    unprotected = _policy_resources({**live, "blog-live-media-public": edited(live["blog-live-media-public"],
+                                                                             protect=False)})
+    assert [urn for urn, _ in _validate_stack(pack, "media-storage-guarded", unprotected)] == ["blog-live-media-public"]
+
+    stack_urn = "urn:pulumi:live::appcdn::pulumi:pulumi:Stack::appcdn-live"
+    stack = PolicyResource(checks.STACK, unknown_checking_proxy(copy.deepcopy(live_outputs)), stack_urn, "appcdn-live",
+                           _options(), None, None, [], {})
+    assert _validate_stack(pack, "shared-app-cache", [*live_resources, stack]) == []
+    local = {"sites": {"shop": {"app_env": {"CACHE_URL": "filecache:///tmp/cache"}},
+                       "blog": {"app_env": {"CACHE_URL": UNKNOWN_STRING_VALUE}}}}  # a managed Redis, during preview
+    stack = PolicyResource(checks.STACK, unknown_checking_proxy(local), stack_urn, "appcdn-live", _options(), None,
+                           None, [], {})
+    assert _validate_stack(pack, "shared-app-cache", [stack]) == [
+        (stack_urn, "sites.shop.app_env.CACHE_URL is a filecache:// cache, local to one container; the app runs in "
+                    "several containers in parallel: use the database cache or Redis")]
+    with pytest.raises(Exception) as not_applicable:
+        _validate_stack(pack, "shared-app-cache", live_resources)
+    assert "pulumi:pulumi:Stack" in str(getattr(not_applicable.value, "reason", ""))
+
+
+# --- The pack served as the engine talks to it (gRPC), the real PolicyPack -----------------------------------
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """``python policy/__main__.py``, as the Python policy host runs it: it prints its port and serves."""
+    process = subprocess.Popen([sys.executable, "-u", str(ROOT / "policy" / "__main__.py")], stdout=subprocess.PIPE,
+                               cwd=ROOT / "policy")
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(value)
+    return struct
+
+
+def _on_the_wire(value: Any) -> Any:
+    """``value`` with ``UNKNOWN`` leaves as the engine sends them."""
+    if isinstance(value, dict):
+        return {k: _on_the_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_on_the_wire(v) for v in value]
+    return UNKNOWN_STRING_VALUE if value is checks.UNKNOWN else value
+
+
+def _analyzer_resource(r: dict[str, Any], urn_of: dict[str, str]) -> analyzer_pb2.AnalyzerResource:
+    return analyzer_pb2.AnalyzerResource(
+        type=r["type"], name=r["name"], urn=urn_of[r["name"]], parent=urn_of.get(r["parent"] or "", ""),
+        properties=_struct(r["inputs"]), options=analyzer_pb2.AnalyzerResourceOptions(protect=r["protect"]))
+
+
+def test_the_served_pack_lists_its_policies_and_judges_the_live_stack(analyzer, live: Plan,
+                                                                     live_outputs: dict[str, Any]):
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+    assert info.name == "appcdn"
+    assert {p.name: p.enforcementLevel for p in info.policies} == {
+        name: analyzer_pb2.MANDATORY for name in EXPECTED_POLICIES}
+
+    urn_of = {name: f"urn:pulumi:live::appcdn::{r['type']}::{name}" for name, r in live.items()}
+    for r in live.values():
+        response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
+            type=r["type"], name=r["name"], urn=urn_of[r["name"]], properties=_struct(r["inputs"]),
+            options=analyzer_pb2.AnalyzerResourceOptions(protect=r["protect"])))
+        assert [d.message for d in response.diagnostics] == [], r["name"]
+    stack = {"type": checks.STACK, "name": "appcdn-live", "parent": None, "protect": False,
+             "inputs": _on_the_wire(live_outputs)}
+    urn_of["appcdn-live"] = "urn:pulumi:live::appcdn::pulumi:pulumi:Stack::appcdn-live"
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
+        resources=[_analyzer_resource(r, urn_of) for r in [*live.values(), stack]]))
+    assert [d.message for d in response.diagnostics] == []
+
+
+def test_the_served_pack_reports_violations_and_takes_its_config(analyzer, live: Plan):
+    ssl = live["example-com-ssl"]
+    response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
+        type=ssl["type"], name=ssl["name"], urn="urn:ssl", properties=_struct({**ssl["inputs"], "value": "flexible"})))
+    assert [(d.policyName, d.enforcementLevel) for d in response.diagnostics] == [
+        ("ssl-strict-tls-1-2", analyzer_pb2.MANDATORY)]
+
+    stack = {"type": checks.STACK, "name": "appcdn-live", "parent": None, "protect": False,
+             "inputs": {"sites": {"shop": {"app_env": {"CACHE_URL": "locmem://"}}}}}
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
+        resources=[_analyzer_resource(stack, {"appcdn-live": "urn:stack"})]))
+    assert [(d.policyName, d.urn) for d in response.diagnostics] == [("shared-app-cache", "urn:stack")]
+
+    rules = live["example-com-cache-rules"]
+    request = analyzer_pb2.AnalyzeRequest(type=rules["type"], name=rules["name"], urn="urn:rules",
+                                          properties=_struct(rules["inputs"]))
+    assert list(analyzer.Analyze(request).diagnostics) == []
+    try:
+        analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
+            "rule-counts-within-plan": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY,
+                                                                 properties=_struct({"plan": "free"}))}))
+        assert [d.message.splitlines()[-1] for d in analyzer.Analyze(request).diagnostics] == [
+            "the http_request_cache_settings ruleset has 11 rules; the free plan allows 10 per zone and phase"]
+    finally:
+        analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest())
