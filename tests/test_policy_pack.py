@@ -348,17 +348,17 @@ def test_a_ruleset_over_its_plans_limit_is_refused(live: Plan):
 
 # --- 6. The app's cache is shared ---------------------------------------------------------------------------
 
-def test_the_shipped_live_outputs_export_no_local_app_cache(live: Plan, live_outputs: dict[str, Any]):
-    assert set(live_outputs["sites"]) == {"shop", "blog"}
+def test_the_shipped_live_outputs_export_a_shared_app_cache(live: Plan, live_outputs: dict[str, Any]):
+    assert {site: exports["app_env"]["CACHE_URL"] for site, exports in live_outputs["sites"].items()} == {
+        "shop": "db://appcdn_cache", "blog": "db://appcdn_cache"}  # the default, Django's database cache
     assert checks.app_cache_violations(live_outputs) == []
     stack = checks.Resource(checks.STACK, "urn:pulumi:live::appcdn::pulumi:pulumi:Stack::appcdn-live", live_outputs)
     assert checks.app_cache_stack_violations([*resources(live), stack]) == []
 
 
-def test_a_local_memory_or_file_cache_url_is_refused_without_repeating_the_url():
-    # The exported contract (issue 8): sites.<name>.app_env.CACHE_URL; not yet exported by the program on main.
-    outputs = {"sites": {"shop": {"app_env": {"CACHE_URL": "db://appcdn_cache"}},
-                         "blog": {"app_env": {"CACHE_URL": "rediss://:hunter2@cache.example.net:6380/0"}}}}
+def test_a_local_memory_or_file_cache_url_is_refused_without_repeating_the_url(live_outputs: dict[str, Any]):
+    outputs = copy.deepcopy(live_outputs)
+    outputs["sites"]["blog"]["app_env"]["CACHE_URL"] = "rediss://:hunter2@cache.example.net:6380/0"
     assert checks.app_cache_violations(outputs) == []
     outputs["sites"]["shop"]["app_env"]["CACHE_URL"] = "locmem://"
     outputs["sites"]["blog"]["app_env"]["CACHE_URL"] = "memcache://:hunter2@cache:11211"
@@ -467,8 +467,9 @@ def test_stack_policies_read_resources_and_the_stacks_outputs_through_the_policy
     stack = PolicyResource(checks.STACK, unknown_checking_proxy(copy.deepcopy(live_outputs)), stack_urn, "appcdn-live",
                            _options(), None, None, [], {})
     assert _validate_stack(pack, "shared-app-cache", [*live_resources, stack]) == []
-    local = {"sites": {"shop": {"app_env": {"CACHE_URL": "filecache:///tmp/cache"}},
-                       "blog": {"app_env": {"CACHE_URL": UNKNOWN_STRING_VALUE}}}}  # a managed Redis, during preview
+    local = _on_the_wire(live_outputs)
+    local["sites"]["shop"]["app_env"]["CACHE_URL"] = "filecache:///tmp/cache"
+    local["sites"]["blog"]["app_env"]["CACHE_URL"] = UNKNOWN_STRING_VALUE  # a managed Redis, during preview
     stack = PolicyResource(checks.STACK, unknown_checking_proxy(local), stack_urn, "appcdn-live", _options(), None,
                            None, [], {})
     assert _validate_stack(pack, "shared-app-cache", [stack]) == [
