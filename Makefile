@@ -1,30 +1,70 @@
 # Quick start: `make plan` (offline plan of the test stack) and `make test` (every test).
-# Both create .venv on first use; nothing else needs to be installed by hand.
+# Both need only python3 and make (`make test` also npm). On first use the pinned uv comes from PyPI into
+# .tools (unless that exact version is on PATH), and installs into .venv exactly what uv.lock pins.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= test
 
-.PHONY: plan test bench clean
+UV_VERSION := 0.13.9
+TOOLS := .tools
+ifeq ($(origin UV),undefined)
+  ifeq ($(wildcard $(TOOLS)/.uv-$(UV_VERSION)),)
+    ifeq ($(word 2,$(shell uv --version 2>/dev/null)),$(UV_VERSION))
+      UV := uv
+    endif
+  endif
+endif
+UV ?= $(TOOLS)/bin/uv
+UV_TOOL := $(if $(filter $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/.uv-$(UV_VERSION))
 
-$(BIN)/appcdn: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+# In CI (CI=true) uv.lock must already match pyproject.toml; elsewhere uv updates uv.lock first if it does not.
+LOCKED := $(if $(filter true True TRUE 1 yes,$(CI)),--locked)
+UV_ARGS := --python $(PYTHON) --no-python-downloads
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync $(LOCKED) $(UV_ARGS) --compile-bytecode
+LOCK_HINT := uv.lock is out of date with pyproject.toml: run 'make lock' (or 'uv lock') and commit uv.lock
+check_lock = $(if $(LOCKED),@$(UV) lock --check $(UV_ARGS) || { echo >&2 "$(LOCK_HINT)"; exit 1; })
+# Stamps: .stamp-plan = the plan's dependencies are installed; .stamp-test = those and the test group.
+# The test stamp also goes stale when anything else changes the installed packages (e.g. `pulumi install`,
+# whose plain `uv sync` removes the test group).
+SITE_PACKAGES := $(wildcard $(VENV)/lib/python3*/site-packages)
+
+.PHONY: plan test lock bench clean
+
+$(TOOLS)/.uv-$(UV_VERSION):
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	touch $@
+
+# --inexact: keeps the test group if a test install is there.
+$(VENV)/.stamp-plan: uv.lock pyproject.toml | $(UV_TOOL)
+	$(check_lock)
+	$(SYNC) --no-dev --inexact
+	touch $@
+
+$(VENV)/.stamp-test: uv.lock pyproject.toml $(SITE_PACKAGES) | $(UV_TOOL)
+	$(check_lock)
+	$(SYNC) --group test
+	touch $(VENV)/.stamp-plan $@
 
 node_modules/.bin/azurite-blob: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-plan: $(BIN)/appcdn
+plan: $(VENV)/.stamp-plan
 	$(BIN)/appcdn plan --stack $(STACK)
 
-test: $(BIN)/appcdn node_modules/.bin/azurite-blob
+test: $(VENV)/.stamp-test node_modules/.bin/azurite-blob
 	$(BIN)/python -m pytest
 
-bench: $(BIN)/appcdn
+# `make lock` after editing dependencies in pyproject.toml; `make lock UPGRADE=pulumi-cloudflare` moves one
+# package (several: UPGRADE="a b") to its newest allowed version, everything else stays pinned.
+lock: | $(UV_TOOL)
+	$(UV) lock $(UV_ARGS) $(foreach p,$(UPGRADE),--upgrade-package $(p))
+
+bench: $(VENV)/.stamp-plan
 	$(BIN)/python bench/plan_time.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .hypothesis
