@@ -31,10 +31,12 @@ SITE_PACKAGES := $(wildcard $(VENV)/lib/python3*/site-packages)
 
 .PHONY: plan test lock bench clean
 
+# pip --target puts the binary in $(TOOLS)/bin; without a pip in $(PYTHON), a venv's own pip does it.
+PIP_INSTALL_UV := -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 $(TOOLS)/.uv-$(UV_VERSION):
 	rm -rf $(TOOLS)
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	PIP_ROOT_USER_ACTION=ignore $(PYTHON) $(PIP_INSTALL_UV) --target $(TOOLS) || \
+	  { rm -rf $(TOOLS) && $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python $(PIP_INSTALL_UV); }
 	touch $@
 
 # --inexact: keeps the test group if a test install is there.
