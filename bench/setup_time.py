@@ -33,7 +33,10 @@ PHASES = (
     ("pytest", re.compile(r"^\.venv/bin/python -m pytest$")),
 )
 # Any of these echoed in a run means it installed something.
-INSTALL_STEP = re.compile(r"^(rm -rf \.tools|\S+ -m venv |UV_PROJECT_ENVIRONMENT=|\S*uv (sync|lock)|npm ci|touch )")
+INSTALL_STEP = re.compile(r"^(rm -rf \.tools|.*-m (venv|pip) |UV_PROJECT_ENVIRONMENT=|\S*uv (sync|lock)|npm ci|touch )")
+BUSY_PATTERN = "pytest|ci-clone|plan_time.py"  # concurrent heavy work (other checkouts' tests, benchmarks)
+BUSY_POLL_SECONDS = 20
+BUSY_MAX_WAIT_SECONDS = 15 * 60
 
 
 @dataclass
@@ -44,6 +47,30 @@ class Run:
 
     def text(self) -> str:
         return "\n".join(line for _, line in self.lines)
+
+
+def busy() -> list[str]:
+    lines = subprocess.run(["pgrep", "-af", BUSY_PATTERN], capture_output=True, text=True).stdout.splitlines()
+    return [line for line in lines if line.split(" ", 1)[0] != str(os.getpid())]
+
+
+def wait_until_quiet(step: str, warnings: list[str]) -> None:
+    """Before each step: wait (polling) until no BUSY_PATTERN process runs, at most BUSY_MAX_WAIT_SECONDS."""
+    start = time.monotonic()
+    while others := busy():
+        waited = time.monotonic() - start
+        if waited >= BUSY_MAX_WAIT_SECONDS:
+            warnings.append(f"{step}: measured while {len(others)} other process(es) ran: {others[0][:80]}")
+            return
+        print(f"  waiting for {len(others)} {BUSY_PATTERN!r} process(es) ({waited:.0f} s so far): "
+              f"{others[0][:90]}", file=sys.stderr, flush=True)
+        time.sleep(BUSY_POLL_SECONDS)
+
+
+def check_quiet_after(step: str, warnings: list[str]) -> None:
+    """After a step (its own pytest has ended): anything running now likely overlapped it."""
+    if others := busy():
+        warnings.append(f"{step}: other process(es) running at its end: {others[0][:80]}")
 
 
 def fresh_env(tmp: Path, name: str) -> dict[str, str]:
@@ -143,13 +170,11 @@ def main() -> None:
                           check=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout.strip()
-    busy = subprocess.run(["pgrep", "-fa", "pytest|ci-clone"], capture_output=True, text=True).stdout.strip()
     python = subprocess.run([PYTHON, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     print(f"commit {head}{' (uncommitted changes NOT measured)' if dirty else ''}; nproc {os.cpu_count()}, "
           f"{python}, load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}, "
           f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '(unset)')}")
-    if busy:
-        print(f"WARNING: measured while other work ran: {busy.splitlines()[0][:100]}")
+    warnings: list[str] = []
 
     tmp = Path(tempfile.mkdtemp(prefix="appcdn-setup-"))
     keep = args.keep
@@ -157,6 +182,7 @@ def main() -> None:
         # 1. fresh clone, empty caches: make plan, then make plan again.
         src = clone(tmp, "uv-plan")
         env = fresh_env(tmp, "uv-plan")
+        wait_until_quiet("make plan", warnings)
         print("  uv: first make plan ...", file=sys.stderr, flush=True)
         first = run(["make", "plan", FORCE_TOOLS_UV], src, env, tmp / "uv-plan-1.log")
         if not re.search(r"^Stack test \(stage test\) declares \d+ resources:", first.text(), re.M):
@@ -168,22 +194,30 @@ def main() -> None:
         after = mtimes(src)
         no_install = not installs and before == after
         if not no_install:
-            print(f"WARNING: the second make plan installed: {installs or 'changed ' + str(set(before.items()) ^ set(after.items()))}")
+            changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+            warnings.append(f"the second make plan installed: {installs or changed}")
+        check_quiet_after("make plan", warnings)
 
         # 2. another fresh clone, empty caches: make test.
         test = None
         if not args.no_test:
             src_t = clone(tmp, "uv-test")
+            wait_until_quiet("make test", warnings)
             print("  uv: first make test (fetch uv, uv sync with the test group, npm ci, pytest) ...",
                   file=sys.stderr, flush=True)
             test = run(["make", "test", FORCE_TOOLS_UV], src_t, fresh_env(tmp, "uv-test"), tmp / "uv-test.log")
             shutil.rmtree(src_t)
+            check_quiet_after("make test", warnings)
 
         # 3. the old path: pip into a fresh venv, same locked set, empty pip cache.
         pip_plan = pip_test = None
         if not args.no_pip:
+            wait_until_quiet("pip-plan", warnings)
             pip_plan = pip_path(tmp, "pip-plan", [], plan=True)
+            check_quiet_after("pip-plan", warnings)
+            wait_until_quiet("pip-test", warnings)
             pip_test = pip_path(tmp, "pip-test", ["test"], plan=False)
+            check_quiet_after("pip-test", warnings)
     except SystemExit:
         keep = True  # the logs the failure points to
         raise
@@ -225,6 +259,8 @@ def main() -> None:
     if test:
         summary = re.findall(r"=+ (.*\d+ passed.*) =+", test.text())
         print(f"pytest: {summary[-1] if summary else '?'}")
+    for warning in warnings:
+        print(f"WARNING: {warning}")
     print()
     print(f"target: first make plan <= {TARGET_PLAN_SECONDS:.0f} s: {first.seconds:.1f} s -> "
           f"{'met' if first.seconds <= TARGET_PLAN_SECONDS else 'MISSED'}")
