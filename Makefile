@@ -23,7 +23,8 @@ LOCKED := $(if $(filter true True TRUE 1 yes,$(CI)),--locked)
 UV_ARGS := --python $(PYTHON) --no-python-downloads
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync $(LOCKED) $(UV_ARGS) --compile-bytecode
 LOCK_HINT := uv.lock is out of date with pyproject.toml: run 'make lock' (or 'uv lock') and commit uv.lock
-check_lock = $(if $(LOCKED),@$(UV) lock --check $(UV_ARGS) || { echo >&2 "$(LOCK_HINT)"; exit 1; })
+check_lock = $(if $(LOCKED),@out=$$($(UV) lock --check $(UV_ARGS) 2>&1) || { echo "$$out" >&2; \
+	! echo "$$out" | grep -q 'needs to be updated' || echo >&2 "$(LOCK_HINT)"; exit 1; })
 # Stamps: .stamp-plan = the plan's dependencies are installed; .stamp-test = those and the test group.
 # The test stamp also goes stale when anything else changes the installed packages (e.g. `pulumi install`,
 # whose plain `uv sync` removes the test group).
