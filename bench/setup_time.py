@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,7 @@ BUSY_MAX_WAIT_SECONDS = 15 * 60
 @dataclass
 class Run:
     seconds: float
+    cpu: float  # user + system seconds of every process it ran: less sensitive than wall time to other load
     lines: list[tuple[float, str]]
     phases: dict[str, float] = field(default_factory=dict)
 
@@ -86,6 +88,7 @@ def fresh_env(tmp: Path, name: str) -> dict[str, str]:
 def run(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> Run:
     """Run argv, timestamp every output line, fail loudly with the log's tail."""
     lines: list[tuple[float, str]] = []
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           bufsize=1, stdin=subprocess.DEVNULL) as proc:
@@ -93,11 +96,13 @@ def run(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> Run:
         for line in proc.stdout:
             lines.append((time.monotonic() - start, line.rstrip("\n")))
     seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     log.write_text("\n".join(f"{t:8.2f}  {line}" for t, line in lines) + "\n")
     if proc.returncode != 0:
         tail = "\n".join(line for _, line in lines[-30:])
         sys.exit(f"FAILED ({proc.returncode}): {' '.join(argv)} in {cwd}\n{tail}\nfull log: {log}")
-    result = Run(seconds, lines)
+    result = Run(seconds, cpu, lines)
     starts = [(t, name) for t, line in lines for name, pattern in PHASES if pattern.match(line)]
     starts.sort()
     for i, (t, name) in enumerate(starts):
@@ -125,7 +130,7 @@ def pip_env(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def pip_path(tmp: Path, name: str, groups: list[str], plan: bool) -> tuple[float, dict[str, float]]:
+def pip_path(tmp: Path, name: str, groups: list[str], plan: bool) -> tuple[float, dict[str, float], float]:
     """The old Makefile's steps (venv, upgrade pip, pip install -e) on the locked set, from empty caches."""
     src = clone(tmp, name)
     env = pip_env(fresh_env(tmp, name))
@@ -142,13 +147,14 @@ def pip_path(tmp: Path, name: str, groups: list[str], plan: bool) -> tuple[float
     ]
     if plan:
         steps.append(("plan", [".venv/bin/appcdn", "plan", "--stack", "test"]))
-    times = {}
+    times, cpu = {}, 0.0
     for label, argv in steps:
         print(f"  pip path ({name}): {label} ...", file=sys.stderr, flush=True)
-        times[label] = run(argv, src, env, tmp / f"{name}-{len(times)}.log").seconds
+        result = run(argv, src, env, tmp / f"{name}-{len(times)}.log")
+        times[label], cpu = result.seconds, cpu + result.cpu
     total = sum(times.values())
     shutil.rmtree(src)
-    return total, times
+    return total, times, cpu
 
 
 def fmt(seconds: float | None) -> str:
@@ -259,6 +265,10 @@ def main() -> None:
     if test:
         summary = re.findall(r"=+ (.*\d+ passed.*) =+", test.text())
         print(f"pytest: {summary[-1] if summary else '?'}")
+    cpu = [("uv first make plan", first.cpu), ("uv make test", test.cpu if test else None),
+           ("pip-plan", pip_plan[2] if pip_plan else None), ("pip-test", pip_test[2] if pip_test else None)]
+    print("CPU time (user + system, all processes; less sensitive to other load than wall time): " +
+          ", ".join(f"{label} {fmt(seconds)}" for label, seconds in cpu if seconds is not None))
     for warning in warnings:
         print(f"WARNING: {warning}")
     print()
