@@ -30,7 +30,7 @@ check_lock = $(if $(LOCKED),@out=$$($(UV) lock --check $(UV_ARGS) 2>&1) || { ech
 # whose plain `uv sync` removes the test group).
 SITE_PACKAGES := $(wildcard $(VENV)/lib/python3*/site-packages)
 
-.PHONY: plan test lock bench clean
+.PHONY: plan test lock bench clean servers
 
 # pip --target puts the binary in $(TOOLS)/bin; without a pip in $(PYTHON), a venv's own pip does it.
 PIP_INSTALL_UV := -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -51,6 +51,13 @@ $(VENV)/.stamp-test: uv.lock pyproject.toml $(SITE_PACKAGES) | $(UV_TOOL)
 	$(SYNC) --group test
 	touch $(VENV)/.stamp-plan $@
 
+# The tests start Redis and PostgreSQL themselves, from Debian's packages: installed here when missing.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+servers:
+	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends redis-server postgresql >/dev/null; }
+
 node_modules/.bin/azurite-blob: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -58,7 +65,8 @@ node_modules/.bin/azurite-blob: package.json package-lock.json
 plan: $(VENV)/.stamp-plan
 	$(BIN)/appcdn plan --stack $(STACK)
 
-test: $(VENV)/.stamp-test node_modules/.bin/azurite-blob
+test: $(VENV)/.stamp-test node_modules/.bin/azurite-blob servers
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 # `make lock` after editing dependencies in pyproject.toml; `make lock UPGRADE=pulumi-cloudflare` moves one
@@ -70,4 +78,4 @@ bench: $(VENV)/.stamp-plan
 	$(BIN)/python bench/plan_time.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .hypothesis .mypy_cache .coverage
