@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from appcdn.config.problems import ConfigError
-from appcdn.config.project import Project, load_project
-from appcdn.config.stack_files import peer_sources, read_stack_file
+from appcdn.config.project import Project, load_project, locate
+from appcdn.config.stack_files import read_project
 from appcdn.offline import DeclaredResource, run_under_mocks
 from appcdn.policy.behaviour import BehaviourRow, behaviour_rows
 from appcdn.policy.rulesets import compile_zones
@@ -60,16 +60,21 @@ def _ownership(project: Project) -> list[str]:
 
 def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     try:
-        own = read_stack_file(project_dir, stack)
-        peers = peer_sources(project_dir, stack)
+        own, peers = read_project(project_dir, stack)
     except FileNotFoundError as err:
         print(f"appcdn plan: {err}", file=sys.stderr)
         return EXIT_INVALID
-    try:
-        project = load_project(own.source(), peers)
-        compiled = compile_zones(project)
     except ConfigError as err:
         print(f"stack {stack}: {err.report()}", file=sys.stderr)
+        return EXIT_INVALID
+    for warning in [w for f in (own, *peers) for w in f.warnings]:
+        print(f"warning: {warning}", file=sys.stderr)
+    sources = [own.source(), *(peer.source() for peer in peers)]
+    try:
+        project = load_project(sources[0], sources[1:])
+        compiled = compile_zones(project)
+    except ConfigError as err:
+        print(f"stack {stack}: {ConfigError(locate(err.problems, sources)).report()}", file=sys.stderr)
         return EXIT_INVALID
     from appcdn.program import declare, export  # the provider SDKs load only for a valid config
 

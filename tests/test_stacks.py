@@ -131,16 +131,16 @@ def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path, cap
     code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=tmp_path)
     assert code == 2
     assert "Traceback" not in err
-    assert "stacks/Pulumi.live.yaml: sites[0].colour: unknown key" in err
+    assert "stacks/Pulumi.live.yaml:5:65: sites[0].colour: unknown key" in err
     project_dir(tmp_path, live=live.replace(", colour: blue", ""))
     code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=tmp_path)
     assert code == 2
     assert err.splitlines()[1:] == [
-        "  stacks/Pulumi.live.yaml: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
-        "  stacks/Pulumi.live.yaml: zones.example.com.images.mirage: Mirage was retired by Cloudflare (deprecated "
+        "  stacks/Pulumi.live.yaml:5:39: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
+        "  stacks/Pulumi.live.yaml:3:62: zones.example.com.images.mirage: Mirage was retired by Cloudflare (deprecated "
         "November 2025, API end of life January 2026); use polish, or image transformations with "
         "loading=\"lazy\" and srcset",
-        "  stacks/Pulumi.live.yaml: zones.example.com.images.polish: Polish needs the pro plan or above; the zone "
+        "  stacks/Pulumi.live.yaml:3:47: zones.example.com.images.polish: Polish needs the pro plan or above; the zone "
         "is on free",
     ]
 
@@ -151,7 +151,7 @@ def test_a_broken_peer_file_stops_the_owners_plan_naming_that_file(tmp_path, cap
     project = project_dir(tmp_path, live=(ROOT / "stacks" / "Pulumi.live.yaml").read_text(), test=test)
     code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=project)
     assert code == 2
-    assert "  stacks/Pulumi.test.yaml: sites[0].hosts: 'test.example.org' is outside the site's zone example.com" \
+    assert "  stacks/Pulumi.test.yaml:12:7: sites[0].hosts: 'test.example.org' is outside the site's zone example.com" \
         in err.splitlines()
 
 

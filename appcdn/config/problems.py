@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -15,13 +17,33 @@ class Problem:
     message: str
     file: str | None = None
     """The stack file the key is in, when known (``stacks/Pulumi.test.yaml``)."""
+    line: int | None = None
+    column: int | None = None
+    """Where in the file (1-based), when the file was read from disk."""
 
     def __str__(self) -> str:
         located = f"{self.path}: {self.message}" if self.path else self.message
-        return f"{self.file}: {located}" if self.file else located
+        where = self.file or ""
+        if where and self.line is not None:
+            where += f":{self.line}:{self.column}"
+        return f"{where}: {located}" if where else located
 
-    def in_file(self, file: str | None) -> Problem:
-        return self if self.file or file is None else Problem(self.path, self.message, file)
+    def in_file(self, file: str | None, spans: Mapping[str, Any] | None = None) -> Problem:
+        """The problem in ``file`` (unless it names one already), at the nearest written ancestor of its path
+        (``spans``: path → anything with ``line`` and ``column``)."""
+        problem = self if self.file or file is None else replace(self, file=file)
+        if problem.line is not None or not spans or problem.file != file:
+            return problem
+        path = problem.path
+        while path:
+            if path in spans:
+                return replace(problem, line=spans[path].line, column=spans[path].column)
+            parent = _PARENT.sub("", path)
+            path = parent if parent != path else ""
+        return problem
+
+
+_PARENT = re.compile(r"(\.[^.\[]*|\[\d+\])$")
 
 
 class ConfigError(Exception):

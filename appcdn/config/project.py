@@ -12,10 +12,11 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from appcdn.config.fields import STAGES, Stage
+from appcdn.config.fields import NAMESPACE, STAGES, Stage
 from appcdn.config.media import media_hosts
 from appcdn.config.problems import ConfigError, Problem
 from appcdn.config.stack import Site, StackConfig, parse_structure, stack_problems
+from appcdn.config.stack_yaml import Span
 from appcdn.config.zones import ZoneConfig
 
 
@@ -29,6 +30,18 @@ class StackSource:
     """The stack's secret config keys, full (``appcdn:sites``)."""
     file: str | None = None
     """The stack file, for messages (``stacks/Pulumi.test.yaml``)."""
+    secret_paths: Collection[str] | None = None
+    """Paths inside the namespace of the values written as secrets, when known (the stack file read offline);
+    None: only whole keys are known to be secret (``secret_keys``, as the engine tells a program)."""
+    spans: Mapping[str, Span] = field(default_factory=dict)
+    """Where each path is written in the file, when it was read from disk."""
+
+    def secrets(self) -> list[str]:
+        """The paths known to be secret: each secret value, or each secret key as a whole."""
+        if self.secret_paths is not None:
+            return list(self.secret_paths)
+        prefix = NAMESPACE + ":"
+        return [key[len(prefix):] for key in self.secret_keys if key.startswith(prefix)]
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,12 @@ def _host_problems(stacks: Mapping[Stage, StackConfig], files: Mapping[Stage, st
                     seen[host] = f"site {site.name} ({stage})"
 
 
+def locate(problems: Iterable[Problem], sources: Sequence[StackSource]) -> list[Problem]:
+    """Each problem at the line and column of its path in its file, where the file was read from disk."""
+    spans = {source.file: source.spans for source in sources}
+    return [problem.in_file(problem.file, spans.get(problem.file)) for problem in problems]
+
+
 def load_project(own: StackSource, peers: Sequence[StackSource] = ()) -> Project:
     """Validate the stack being deployed together with the project's other stacks; every problem of every
     file is reported at once (ConfigError), each with its file and key path."""
@@ -110,7 +129,7 @@ def load_project(own: StackSource, peers: Sequence[StackSource] = ()) -> Project
         problems += [p.in_file(files[stage]) for p in stack_problems(config, zones, sources[stage].secret_keys)]
     problems += _host_problems(stacks, files)
     if problems or own_stage is None:
-        raise ConfigError(problems)
+        raise ConfigError(locate(problems, [own, *peers]))
     return Project(own_stage, stacks, files)
 
 
