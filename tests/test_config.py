@@ -260,10 +260,14 @@ def test_regex_is_fine_on_business():
     assert parse_stack_config(raw, "live").sites[0].cache.rules[0].match.expression
 
 
-def test_raw_expression_must_parse():
-    raw = raw_config(cache={"rules": [_rule(match={"expression": "http.host eq"})]})
-    [problem] = problems_of(raw)
-    assert problem.startswith("sites[0].cache.rules[0].match.expression: not a valid Cloudflare rules expression")
+@pytest.mark.parametrize("expression, reason", [
+    ("http.host eq", "unrecognised input at 1:13"),
+    ('http.foo eq "a"', "unknown identifier 'http.foo' at 1:1"),
+])
+def test_raw_expression_must_parse_and_the_message_keeps_wirefilters_reason(expression, reason):
+    raw = raw_config(cache={"rules": [_rule(match={"expression": expression})]})
+    assert problems_of(raw) == [f"sites[0].cache.rules[0].match.expression: {expression!r} is not a valid "
+                                f"Cloudflare rules expression: {reason}"]
 
 
 @pytest.mark.parametrize("glob", ["/media/[ab]", "/x?y", 'media/*', '/a"b'])
@@ -306,7 +310,7 @@ def test_rule_hosts_must_be_the_sites_own():
 def test_hosts_must_be_in_the_zone_and_served_once_in_the_project():
     raw = raw_config(hosts=["www.example.com", "www.example.org"])
     assert problems_of(raw, test_stage(hosts=["www.example.com"])) == [
-        "Pulumi.own.yaml: sites[0].hosts: 'www.example.com' is already served by site shop (test)",
+        "Pulumi.own.yaml: sites[0].hosts: 'www.example.com' is already served by site shop (test, Pulumi.test.yaml)",
         "Pulumi.own.yaml: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
     ]
 

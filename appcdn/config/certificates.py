@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr
 from appcdn import defaults
 from appcdn.config.fields import Host, Name, Strict
 from appcdn.config.plans import PlanTier, needs
+from appcdn.config.messages import SecretTest
 from appcdn.config.problems import Problem, duplicate_names
 
 EDGE_CERTIFICATE_MODES = ("advanced", "uploaded")  # served by Cloudflare; origin_ca and acm serve elsewhere
@@ -87,12 +88,11 @@ def _advanced_problems(path: str, cert: CertificateConfig, zone_name: str) -> It
                                                f"{', '.join(map(str, allowed))} days")
 
 
-def secret_problems(path: str, certs: Sequence[CertificateConfig], secret: bool) -> Iterable[Problem]:
-    """Private keys and certificates must be Pulumi secrets (``secret``: whether the key holding them is)."""
-    if secret:
-        return
+def secret_problems(path: str, certs: Sequence[CertificateConfig], secret: SecretTest) -> Iterable[Problem]:
+    """Private keys and certificates must be Pulumi secrets, each one: ``secret`` says whether the value at a path
+    was given as one (exactly, when the stack file was read offline; by whole key under the engine)."""
     for j, cert in enumerate(certs):
         for key in SECRET_FIELDS:
-            if getattr(cert, key) is not None:
+            if getattr(cert, key) is not None and not secret(f"{path}[{j}].{key}"):
                 yield Problem(f"{path}[{j}].{key}", f"must be a secret: pulumi config set --secret --path "
                                                     f"'appcdn:{path}[{j}].{key}' < file.pem")

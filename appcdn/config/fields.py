@@ -9,6 +9,10 @@ from typing import Annotated, Literal
 import octorules_wirefilter
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+MAX_EXPRESSION_LENGTH = 4096
+"""Cloudflare's limit on one rule's expression, in characters.
+https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length"""
+
 NAMESPACE = "appcdn"
 """The Pulumi config namespace of every key appcdn reads (``appcdn:sites``)."""
 
@@ -38,9 +42,10 @@ ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
 
 
 class Strict(BaseModel):
-    """Base of every config node: unknown keys are errors, values are immutable."""
+    """Base of every config node: unknown keys are errors, values are immutable and of the declared type."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    """Strict: no quiet conversions (``true`` is no number, ``'on'`` no boolean), as the stack file says it."""
 
 
 def _checked(pattern: re.Pattern[str], what: str,
@@ -48,7 +53,7 @@ def _checked(pattern: re.Pattern[str], what: str,
     def check(value: str) -> str:
         value = normalise(value)
         if not pattern.match(value):
-            raise ValueError(f"{value!r} is not {what}")
+            raise ValueError(f"is not {what}")  # the value is shown by the message, unless it may be secret
         return value
 
     check.__doc__ = what  # the value's kind, in words, for the generated config reference
@@ -60,8 +65,25 @@ def _check_expression(value: str) -> str:
     https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/"""
     error = octorules_wirefilter.parse_expression(value).get("error")
     if error or not value.strip():
-        raise ValueError(f"not a valid Cloudflare rules expression: {(error or 'empty').splitlines()[0]}")
+        raise ValueError(f"is not a valid Cloudflare rules expression: {wirefilter_reason(error or '')}")
+    if len(value) > MAX_EXPRESSION_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for a "
+                         "rule's whole expression")
     return value
+
+
+def wirefilter_reason(error: str) -> str:
+    """wirefilter's reason and where (``unknown identifier 'http.foo' at 1:1``), from its three-line report:
+    ``Filter parsing error (line:column):``, the source line, carets under the culprit followed by the reason."""
+    lines = error.splitlines()
+    position = re.search(r"\((\d+:\d+)\)", lines[0]) if lines else None
+    carets = re.match(r"^(\s*)(\^+)\s*(.*)$", lines[2]) if len(lines) > 2 else None
+    if not carets:
+        return error.strip() or "empty"
+    start, width = len(carets.group(1)), len(carets.group(2))
+    culprit = lines[1][start:start + width]
+    where = f" at {position.group(1)}" if position else ""
+    return f"{carets.group(3) or 'invalid'} {culprit!r}{where}" if culprit.strip() else f"{carets.group(3)}{where}"
 
 
 Name = Annotated[str, _checked(NAME_RE, "a name (lower-case letters, digits and '-', at most 31)")]

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import ValidationError
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -59,43 +57,9 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
-def duplicate_names(path: str, names: Sequence[str], what: str) -> Iterable[Problem]:
+def duplicate_names(path: str, names: Sequence[str], what: str,
+                    indexes: Sequence[int] | None = None) -> Iterable[Problem]:
+    """``indexes``: each name's index in the file, when some entries were left out."""
     for i, name in enumerate(names):
         if names.count(name) > 1:
-            yield Problem(f"{path}[{i}].name", f"{name!r} is used by more than one {what}")
-
-
-def _loc_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif "[" in part or "(" in part:  # pydantic's names for union members and validators
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-REMOVED_KEYS = {
-    "owner": "unknown key: a zone is owned by the one stack file that declares it under zones; declare it there "
-             "only, and refer to it by name (sites[].zone) from the other stages' files",
-    "other_stages": "unknown key: each stage declares its own hosts, cache, images and media in its own stack "
-                    "file, and the zone's owner composes them from there",
-}
-"""Keys of earlier versions, with where their facts live now."""
-
-
-def structure_problems(err: ValidationError) -> list[Problem]:
-    """pydantic's errors as problems, in our words."""
-    problems = []
-    for e in err.errors():
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = REMOVED_KEYS.get(str(e["loc"][-1]), "unknown key")
-        elif e["type"] == "literal_error" and msg.startswith("Input should be "):
-            msg = f"{e['input']!r} is not allowed; {msg[len('Input should be '):]}"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        problems.append(Problem(_loc_path(e["loc"]), msg))
-    return problems
+            yield Problem(f"{path}[{indexes[i] if indexes else i}].name", f"{name!r} is used by more than one {what}")

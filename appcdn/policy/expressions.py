@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 
 from appcdn.config.cache import Match
 
-MAX_EXPRESSION_LENGTH = 4096  # Cloudflare's limit for one rule's expression
-
 
 def quote(value: str) -> str:
     """A wirefilter string literal."""

@@ -25,7 +25,8 @@ from appcdn.config.plans import RULES_PER_PHASE
 from appcdn.config.problems import ConfigError, Problem
 from appcdn.config.project import Project
 from appcdn.policy.cache_rules import cache_settings, stage_cache_rules
-from appcdn.policy.expressions import MAX_EXPRESSION_LENGTH, Request, any_expression, match_expression, request_matches
+from appcdn.config.fields import MAX_EXPRESSION_LENGTH
+from appcdn.policy.expressions import Request, any_expression, match_expression, request_matches
 from appcdn.policy.media import media_edge_rules
 
 CACHE_PHASE = "http_request_cache_settings"
