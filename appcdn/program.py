@@ -23,6 +23,9 @@ from appcdn.components.certificates import SiteCertificates
 from appcdn.components.s3_media import S3Media
 from appcdn.components.zone import Zone
 from appcdn.config.fields import NAMESPACE, Stage
+from appcdn.config.names import (
+    certificates_resource_name, media_domain_resource_name, site_resource_name, zone_resource_name,
+)
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
 from appcdn.config.stack import Site
@@ -37,7 +40,7 @@ def _declare_media(site: Site, stage: Stage) -> MediaStorage | None:
     media = site.media
     if media is None:
         return None
-    name = f"{site.name}-{stage}-media"
+    name = f"{site_resource_name(site.name, stage)}-media"
     if media.backend == "aws":
         return S3Media(name, s3_media_args(site, media, stage))
     return AzureMedia(name, azure_media_args(site, media, stage))
@@ -67,7 +70,7 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
             own = storage.get(ss.site) if ss.stage == stage else None
             endpoints[(ss.site, ss.stage)] = own.endpoint_host if own else (
                 fixed_endpoint_host(ss.media) if ss.media else None)
-        zone = Zone(zone_name.replace(".", "-"), zone_args(zone_name, project.zone(zone_name), rules, endpoints))
+        zone = Zone(zone_resource_name(zone_name), zone_args(zone_name, project.zone(zone_name), rules, endpoints))
         zone_ids[zone_name] = zone.zone_id
 
     site_exports: dict[str, Any] = {}
@@ -75,10 +78,10 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
         zone_id = zone_ids[site.zone]
         hosts = app_hosts_args(site, zone_id)
         if hosts is not None:
-            AppHosts(f"{site.name}-{stage}", hosts)
+            AppHosts(site_resource_name(site.name, stage), hosts)
         exports: dict[str, Any] = {"hosts": site.hosts, "zone": site.zone}
         if site.certificates:
-            certificates = SiteCertificates(f"{site.name}-{stage}-certificates", {
+            certificates = SiteCertificates(certificates_resource_name(site.name, stage), {
                 "zone_id": zone_id, "certificates": [certificate_spec(c) for c in site.certificates]})
             exports["origin_certificates"] = certificates.origin_certificates
             exports["acm_certificate_arns"] = certificates.acm_certificate_arns
@@ -86,7 +89,7 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
         if media is not None and store is not None:
             domain = media_domain_args(media, zone_id, store.endpoint_host)
             if domain is not None:
-                AppHosts(f"{site.name}-{stage}-media-domain", domain)
+                AppHosts(media_domain_resource_name(site.name, stage), domain)
             exports["django"] = store.endpoint_host.apply(
                 lambda endpoint, m=media: django_settings(m, media_url(m, endpoint)))
         site_exports[site.name] = exports

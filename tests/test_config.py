@@ -120,7 +120,7 @@ def test_two_stack_files_of_one_stage_are_an_error():
 
 def test_each_stage_is_checked_against_the_zone_its_owner_declares():
     test = test_stage(images=[{"name": "p", "match": {}, "polish": "lossy"}],
-                      cache={"rules": [{"name": "r", "action": "cache",
+                      cache={"rules": [{"name": "r", "action": "cache", "match": {"path_prefixes": ["/a/"]},
                                         "edge_ttl": {"mode": "override_origin", "default": 60}}]})
     assert problems_of(raw_config(plan="free"), test) == [
         "Pulumi.test.yaml: sites[0].cache.rules[0].edge_ttl.default: 60 s is below the free plan's minimum edge "
@@ -295,7 +295,8 @@ def test_session_rule_names_are_reserved():
 
 
 def test_duplicate_rule_names():
-    raw = raw_config(cache={"rules": [{"name": "a", "action": "bypass"}, {"name": "a", "action": "bypass"}]})
+    raw = raw_config(cache={"rules": [{"name": "a", "action": "bypass", "match": {"path_prefixes": ["/a/"]}},
+                                      {"name": "a", "action": "bypass", "match": {"path_prefixes": ["/b/"]}}]})
     assert problems_of(raw) == ["sites[0].cache.rules[0].name: 'a' is used by more than one rule",
                                 "sites[0].cache.rules[1].name: 'a' is used by more than one rule"]
 

@@ -306,8 +306,8 @@ def test_bad_storage_values_name_their_keys():
     raw = raw_config(media={"backend": "aws", "aws": {"bucket_name": "Bad_Bucket", "noncurrent_version_days": 0},
                             "public_prefixes": ["filer_public", "filer_public/", "filer_public/"]})
     assert problems_of(raw) == [
-        "sites[0].media.aws.bucket_name: 'Bad_Bucket' is not an S3 bucket name (3-63 lower-case letters, digits, "
-        "'-' and '.')",
+        "sites[0].media.aws.bucket_name: 'Bad_Bucket' is not an S3 bucket name (3-63 lower-case letters, digits and "
+        "'-', starting and ending with a letter or digit)",
         "sites[0].media.aws.noncurrent_version_days: 0 should be >= 1",
         "sites[0].media.public_prefixes[0]: 'filer_public' is not an object-key prefix such as 'filer_public/' "
         "(ends with '/')",

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from appcdn import defaults
-from appcdn.config.fields import Host, Name, Strict
+from appcdn.config.fields import AwsRegion, Host, Name, Strict
 from appcdn.config.plans import PlanTier, needs
 from appcdn.config.messages import SecretTest
 from appcdn.config.problems import Problem, duplicate_names
@@ -38,7 +38,7 @@ class CertificateConfig(Strict):
                                                                 f"7..5475 (default {defaults.ORIGIN_CA_VALIDITY_DAYS})")
     certificate: SecretStr | None = Field(default=None, description="uploaded: PEM, set with --secret")
     private_key: SecretStr | None = Field(default=None, description="uploaded: PEM, set with --secret")
-    region: str = Field(default=defaults.ACM_REGION, description="acm: us-east-1 for CloudFront")
+    region: AwsRegion = Field(default=defaults.ACM_REGION, description="acm: us-east-1 for CloudFront")
 
 
 def certificate_problems(path: str, certs: Sequence[CertificateConfig], own_hosts: Sequence[str], zone_name: str,
@@ -47,6 +47,8 @@ def certificate_problems(path: str, certs: Sequence[CertificateConfig], own_host
     yield from duplicate_names(path, [c.name for c in certs], "certificate")
     for i, cert in enumerate(certs):
         cp = f"{path}[{i}]"
+        for host in sorted({h for h in cert.hosts if cert.hosts.count(h) > 1}):
+            yield Problem(f"{cp}.hosts", f"{host!r} is listed more than once")
         for host in cert.hosts:
             if host not in own_hosts:
                 yield Problem(f"{cp}.hosts", f"{host!r} is not one of the site's hosts on this stage "

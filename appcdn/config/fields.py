@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
 import octorules_wirefilter
 from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from appcdn.config.regions import AWS_REGIONS, AZURE_LOCATIONS
 
 MAX_EXPRESSION_LENGTH = 4096
 """Cloudflare's limit on one rule's expression, in characters.
@@ -35,8 +38,12 @@ GLOB_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@%/*-]*$")
 METHOD_RE = re.compile("^(" + "|".join(METHODS) + ")$")
 OBJECT_GLOB_RE = re.compile(r"^(?!/)[A-Za-z0-9._~!$&'()+,;=:@%/*-]+$")
 OBJECT_PREFIX_RE = re.compile(r"^[A-Za-z0-9._~!$&'()+,;=:@%-][A-Za-z0-9._~!$&'()+,;=:@%/-]*/$")
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/general-purpose-bucket-naming-rules.html
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftresources
+RESOURCE_GROUP_RE = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
 # https://learn.microsoft.com/azure/storage/common/storage-account-overview#storage-account-name
 ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
 
@@ -101,7 +108,42 @@ ObjectGlob = Annotated[str, _checked(
     OBJECT_GLOB_RE, "a valid object-key glob such as 'filer_public_thumbnails/*': no leading '/';"
                     " '*' is the only wildcard ('?', '[' and quotes are not allowed)")]
 ObjectPrefix = Annotated[str, _checked(OBJECT_PREFIX_RE, "an object-key prefix such as 'filer_public/' (ends with '/')")]
-BucketName = Annotated[str, _checked(BUCKET_RE, "an S3 bucket name (3-63 lower-case letters, digits, '-' and '.')")]
+def _check_bucket(value: str) -> str:
+    """an S3 bucket name (3-63 lower-case letters, digits and '-')"""
+    if not BUCKET_RE.match(value):
+        raise ValueError("is not an S3 bucket name (3-63 lower-case letters, digits and '-', starting and ending "
+                         "with a letter or digit)")
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
+        raise ValueError("is formatted like an IP address, which S3 does not allow for a bucket name")
+    if ".." in value:
+        raise ValueError("has two adjacent periods, which S3 does not allow in a bucket name")
+    reserved = [p for p in BUCKET_RESERVED_PREFIXES if value.startswith(p)] + \
+        [s for s in BUCKET_RESERVED_SUFFIXES if value.endswith(s)]
+    if reserved:
+        raise ValueError(f"uses {reserved[0]!r}, which S3 reserves")
+    if "." in value:
+        raise ValueError("has a '.', which breaks HTTPS on the bucket's virtual-hosted endpoint "
+                         "(<bucket>.s3.<region>.amazonaws.com), the one Cloud Connector and the app use; use '-'")
+    return value
+
+
+def _known(names: frozenset[str], what: str, normalise: Callable[[str], str] = lambda v: v) -> AfterValidator:
+    def check(value: str) -> str:
+        if normalise(value) not in names:
+            close = difflib.get_close_matches(normalise(value), sorted(names), n=1)
+            raise ValueError(f"is not {what}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        return value
+
+    check.__doc__ = what
+    return AfterValidator(check)
+
+
+BucketName = Annotated[str, AfterValidator(_check_bucket)]
+AwsRegion = Annotated[str, _known(AWS_REGIONS, "an AWS region (as the AWS provider SDK lists them)")]
+AzureLocation = Annotated[str, _known(AZURE_LOCATIONS, "an Azure location (such as westeurope)",
+                                      lambda v: v.lower().replace(" ", ""))]
+ResourceGroupName = Annotated[str, _checked(
+    RESOURCE_GROUP_RE, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.')")]
 AccountName = Annotated[str, _checked(ACCOUNT_RE, "a storage account name (3-24 lower-case letters and digits)")]
 
 

@@ -94,6 +94,29 @@ def _host_problems(stacks: Mapping[Stage, ParsedStack], files: Mapping[Stage, st
                     seen[host] = (site.name, stage)
 
 
+def _storage_problems(stacks: Mapping[Stage, ParsedStack], files: Mapping[Stage, str | None]) -> Iterable[Problem]:
+    """S3 bucket names and Azure storage account names are global: one site on one stage each.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html,
+    https://learn.microsoft.com/azure/storage/common/storage-account-overview#storage-account-name"""
+    seen: dict[tuple[str, str], tuple[str, Stage]] = {}
+    for stage in STAGES:
+        for i, site in stacks[stage].sites if stage in stacks else ():
+            media = site.media
+            if media is None:
+                continue
+            key, name = (("aws.bucket_name", media.aws.bucket_name) if media.backend == "aws"
+                         else ("azure.account_name", media.azure.account_name))
+            if name is None:
+                continue
+            if (key, name) in seen:
+                other, other_stage = seen[(key, name)]
+                where = f"{other_stage}, {files[other_stage]}" if files[other_stage] != files[stage] else other_stage
+                yield Problem(f"sites[{i}].media.{key}", f"{name!r} is also the storage of site {other} ({where}); "
+                                                         "each site and stage needs its own", files[stage])
+            else:
+                seen[(key, name)] = (site.name, stage)
+
+
 def locate(problems: Iterable[Problem], sources: Sequence[StackSource]) -> list[Problem]:
     """Each problem at the line and column of its path in its file, where the file was read from disk."""
     spans = {source.file: source.spans for source in sources}
@@ -128,6 +151,11 @@ def load_project(own: StackSource, peers: Sequence[StackSource] = ()) -> Project
             problems += [p.in_file(source.file) for p in stack_problems(parsed, zones, secret_test(source))
                          if p.path.startswith("zones.")]
             continue
+        if source.stack in STAGES and parsed.stage != source.stack:
+            problems.append(Problem("stage", f"is {parsed.stage!r} in the {source.stack} stack's own file: a stack "
+                                             f"named like a stage is that stage; remove appcdn:stage or write "
+                                             f"{source.stack}", source.file))
+            continue
         if parsed.stage in stacks:
             problems.append(Problem("stage", f"{parsed.stage!r} is also the stage of {files[parsed.stage]}; "
                                              "each stage has one stack file", source.file))
@@ -138,6 +166,7 @@ def load_project(own: StackSource, peers: Sequence[StackSource] = ()) -> Project
     for stage, parsed in stacks.items():
         problems += [p.in_file(files[stage]) for p in stack_problems(parsed, zones, secret_test(sources[stage]))]
     problems += _host_problems(stacks, files)
+    problems += _storage_problems(stacks, files)
     if problems or own_stage is None:
         raise ConfigError(locate(problems, [own, *peers]))
     return Project(own_stage, {stage: parsed.config() for stage, parsed in stacks.items()}, files)

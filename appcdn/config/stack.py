@@ -23,6 +23,7 @@ from appcdn.config.certificates import CertificateConfig, certificate_problems, 
 from appcdn.config.fields import STAGES, Host, Name, Stage, Strict, in_zone
 from appcdn.config.media import MediaConfig, media_hosts, media_problems
 from appcdn.config.messages import REMOVED_KEYS, SecretTest, shown, structure_problems, validate_partially
+from appcdn.config.names import collisions, declared_names, zone_resource_name
 from appcdn.config.problems import Problem, duplicate_names
 from appcdn.config.stack_yaml import Span
 from appcdn.config.zones import ZoneConfig, zone_problems
@@ -123,12 +124,24 @@ def zone_of(zones: Mapping[str, DeclaredZone], path: str, site: Site) -> Declare
     return found
 
 
+def name_problems(parsed: ParsedStack) -> Iterable[Problem]:
+    """Two resources of one stack with the same type and name cannot both exist."""
+    named = [("Zone", zone_resource_name(name), f"zones.{name}", f"zone {name}") for name in parsed.zones]
+    for i, site in parsed.sites:
+        certificates = [(c.name, c.mode, c.hosts) for c in site.certificates]
+        named += [(kind, name, f"sites[{i}].{key}", f"site {site.name}'s {key.split('[')[0].replace('.', ' ')}")
+                  for kind, name, key in declared_names(site.name, parsed.stage or "live", site.hosts,
+                                                        media_hosts(site.media), certificates)]
+    yield from collisions(named)
+
+
 def stack_problems(parsed: ParsedStack, zones: Mapping[str, DeclaredZone], secret: SecretTest) -> Iterable[Problem]:
     """Meaning checks of one stack, against the project's zones; sites on a zone that does not validate are
     checked once it does."""
     for name, zone in parsed.zones.items():
         yield from zone_problems(f"zones.{name}", name, zone)
     yield from duplicate_names("sites", [s.name for _, s in parsed.sites], "site", [i for i, _ in parsed.sites])
+    yield from name_problems(parsed)
     for i, site in parsed.sites:
         sp = f"sites[{i}]"
         found = zone_of(zones, sp, site)
@@ -141,6 +154,9 @@ def stack_problems(parsed: ParsedStack, zones: Mapping[str, DeclaredZone], secre
         for host in site.hosts:
             if not in_zone(host, site.zone):
                 yield Problem(f"{sp}.hosts", f"{host!r} is outside the site's zone {site.zone}")
+        if site.origin is not None and site.origin in [*site.hosts, *media_hosts(site.media)]:
+            yield Problem(f"{sp}.origin", f"{site.origin!r} is one of the site's own hosts: its record would point at "
+                                          "itself; origin is where the app runs (e.g. shop.eu.aldryn.io)")
         yield from policy_problems(f"{sp}.cache", site.cache, site.hosts, zone.plan)
         yield from image_problems(f"{sp}.images", site.images, site.hosts, zone.plan)
         if site.media is not None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from appcdn.config.cache import Match
+from appcdn.config.globs import glob_matches
 
 
 def quote(value: str) -> str:
@@ -71,22 +72,6 @@ class Request:
     def extension(self) -> str:
         last = self.path.rsplit("/", 1)[-1]
         return last.rsplit(".", 1)[-1].lower() if "." in last else ""
-
-
-def glob_matches(glob: str, path: str) -> bool:
-    """Cloudflare's ``strict wildcard``: '*' matches any run of characters, case-sensitive."""
-    pieces = glob.split("*")
-    if len(pieces) == 1:
-        return glob == path
-    if not path.startswith(pieces[0]) or not path.endswith(pieces[-1]) or len(path) < len(pieces[0]) + len(pieces[-1]):
-        return False
-    pos, end = len(pieces[0]), len(path) - len(pieces[-1])
-    for piece in pieces[1:-1]:
-        found = path.find(piece, pos, end)
-        if found < 0:
-            return False
-        pos = found + len(piece)
-    return True
 
 
 def request_matches(request: Request, hosts: Sequence[str], match: Match) -> bool:

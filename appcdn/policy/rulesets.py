@@ -208,12 +208,37 @@ def _limit_problems(project: Project, zone_name: str, phase: str, count: int, ke
                       f"rules after merging; the {plan} plan allows {limit}", project.files.get(owner))
 
 
+def _rule_path(project: Project, rule: CompiledRule) -> tuple[str, str | None]:
+    """Where a (not yet merged) rule comes from: its key path and file."""
+    site_name, stage, name = rule.names[0].split("/")
+    config = project.stacks[stage]  # type: ignore[index]
+    i, site = next((i, s) for i, s in enumerate(config.sites) if s.name == site_name)
+    rules = [r.name for r in (site.images if rule.action == "set_config" else site.cache.rules)]
+    key = "images" if rule.action == "set_config" else "cache.rules"
+    path = f"sites[{i}].{key}[{rules.index(name)}]" if name in rules else \
+        f"sites[{i}].media" if name.startswith("media-") else f"sites[{i}].hosts"
+    return path, project.files.get(stage)  # type: ignore[call-overload]
+
+
+def _expression_problems(project: Project, rules: Iterable[CompiledRule]) -> Iterable[Problem]:
+    """https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length"""
+    for rule in rules:
+        length = len(rule.expression)
+        if length > MAX_EXPRESSION_LENGTH:
+            path, file = _rule_path(project, rule)
+            yield Problem(path, f"rule {rule.names[0]} compiles to a Cloudflare expression of {length} characters; "
+                                f"Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for one rule: split it (fewer "
+                                "hosts, prefixes or paths per rule or per site)", file)
+
+
 def compile_zones(project: Project) -> dict[str, ZoneRules]:
     """The phase rules of every zone the stack owns or serves sites on, composed from every stage's stack.
-    Raises ConfigError when a zone's plan is too small."""
+    Raises ConfigError when a rule's expression is too long or a zone's plan too small."""
     compiled, problems = {}, []
     for zone_name in project.zones_in_use():
-        rules = ZoneRules(zone_name, zone_cache_rules(project, zone_name), zone_config_rules(project, zone_name),
+        cache, config = scoped_cache_rules(project, zone_name), scoped_config_rules(project, zone_name)
+        problems += _expression_problems(project, [*cache, *config])
+        rules = ZoneRules(zone_name, merge_rules(cache), merge_rules(config),
                           [ss for ss in site_stages(project, zone_name) if media_hosts(ss.media)])
         problems += _limit_problems(project, zone_name, CACHE_PHASE, len(rules.cache), "cache and media")
         problems += _limit_problems(project, zone_name, CONFIG_PHASE, len(rules.config), "images")
