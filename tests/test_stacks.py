@@ -181,11 +181,13 @@ def test_unknown_stack_exits_2(capsys):
     assert "no stack 'prod'" in err and "live, test" in err
 
 
-def test_the_installed_command_plans_in_a_process_of_its_own():
-    result = subprocess.run([sys.executable, "-m", "appcdn.cli", "plan", "--stack", "test", "--cwd", str(ROOT)],
-                            capture_output=True, text=True, timeout=120)
+def test_the_installed_command_plans_in_a_process_of_its_own_and_exits_cleanly():
+    """No 'Exception ignored in BaseEventLoop.__del__' at exit: the event loop the SDK ran on is closed."""
+    result = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-m", "appcdn.cli", "plan", "--stack",
+                             "test", "--cwd", str(ROOT)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "appcdn:index:S3Media  shop-test-media" in result.stdout
+    assert "unclosed event loop" not in result.stderr and "Exception ignored" not in result.stderr
 
 
 # --- security invariants over both shipped stacks -------------------------------------------------------
