@@ -98,3 +98,15 @@ def test_a_broken_part_of_a_site_does_not_hide_the_sites_other_problems():
 def test_a_broken_zone_does_not_make_its_sites_undeclared():
     assert problems_in(live(SHOP, "{id: z, plan: gold}")) == [
         "3:26: zones.example.com.plan: 'gold' is not allowed; 'free', 'pro', 'business' or 'enterprise'"]
+
+
+def test_each_secret_field_is_checked_on_its_own_where_the_file_says_which_values_are_secret():
+    """Offline, the reader sees which nested values were ``secure:``; a plain key beside a secret certificate is
+    refused although ``appcdn:sites`` as a whole is secret (what the engine alone would tell the program)."""
+    site = SHOP + ("      certificates:\n        - name: own\n          mode: uploaded\n          hosts: [www.example.com]\n"
+                   "          certificate: {secure: v1:AAAA}\n          private_key: PLAINKEY\n")
+    problems = problems_in(live(site))
+    assert problems == ["13:11: sites[0].certificates[0].private_key: must be a secret: pulumi config set --secret "
+                        "--path 'appcdn:sites[0].certificates[0].private_key' < file.pem"]
+    source = parse_stack_file(live(site), "appcdn", "live", "f.yaml").source()
+    assert source.secret_keys == ["appcdn:sites"] and source.secret_paths == ["sites[0].certificates[0].certificate"]

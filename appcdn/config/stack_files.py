@@ -196,10 +196,14 @@ def stack_file_path(project_dir: Path, stack: str) -> tuple[Path, str]:
     return path, str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
 
 
+def plaintext_secret_message(key: str) -> str:
+    return f"is in plain text in the stack file; make it a secret: pulumi config set --secret {key} (then remove " \
+           "the plain value)"
+
+
 def _warnings(config: dict[str, str], secret_keys: list[str], spans: dict[str, Span], ignored: list[tuple[str, Node]],
               label: str) -> list[Problem]:
-    found = [Problem(key, f"is in plain text in the stack file; make it a secret: pulumi config set --secret {key} "
-                          "(then remove the plain value)", label, spans[key].line, spans[key].column)
+    found = [Problem(key, plaintext_secret_message(key), label, spans[key].line, spans[key].column)
              for key in PROVIDER_SECRETS if key in config and key not in secret_keys]
     found += [Problem(key, "is not a key of a stack file; Pulumi ignores it (the keys are "
                            f"{', '.join(STACK_FILE_KEYS)})", label, node.line, node.column) for key, node in ignored]
