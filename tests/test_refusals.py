@@ -171,8 +171,8 @@ def test_zones_whose_resource_names_collide():
     raw["sites"][0].update(zone="foo-bar.co.uk", hosts=["www.foo-bar.co.uk"])
     assert problems_of(raw) == [
         "zones.foo.bar-co.uk: zone foo.bar-co.uk would get the resource name 'foo-bar-co-uk', which zone "
-        "foo-bar.co.uk (zones.foo-bar.co.uk) already has: Pulumi cannot tell them apart; rename one (names join "
-        "site, stage and host with '-')"]
+        "foo-bar.co.uk (zones.foo-bar.co.uk) already has, and Pulumi cannot tell them apart; one stack file cannot "
+        "declare both: declare one in another stack file of the project"]
 
 
 def test_sites_whose_record_names_collide():
@@ -180,8 +180,8 @@ def test_sites_whose_record_names_collide():
     raw["sites"].append({"name": "a-live-b", "zone": "example.com", "hosts": ["x.example.com"]})
     assert problems_of(raw) == [
         "sites[1].hosts: site a-live-b's hosts would get the resource name 'a-live-b-live-x.example.com', which site "
-        "a's hosts (sites[0].hosts) already has: Pulumi cannot tell them apart; rename one (names join site, stage "
-        "and host with '-')"]
+        "a's hosts (sites[0].hosts) already has, and Pulumi cannot tell them apart; rename one of the sites (names "
+        "join site, stage and host with '-')"]
 
 
 # --- two stack files ---------------------------------------------------------------------------------------

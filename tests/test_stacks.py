@@ -290,3 +290,17 @@ def test_media_on_the_provider_endpoint_gets_no_dns_record_and_no_connector_rule
     assert not [r for r in test_stack.values() if r.type.endswith("DnsRecord") and "blog-test-media" in r.name]
     descriptions = [rule["description"] for rule in live["example-com-cloud-connector"].inputs["rules"]]
     assert "appcdn: blog/test/media" not in descriptions
+
+
+def test_the_names_the_config_checks_for_collisions_are_the_names_the_program_declares(both):
+    """appcdn.config.names predicts the records' logical names; the program and components must agree."""
+    from appcdn.config.media import media_hosts
+    from appcdn.config.names import declared_names
+
+    for stage, declared in both.items():
+        config = load_project(read_stack_file(ROOT, stage).source(), peer_sources(ROOT, stage)).config
+        for site in config.sites:
+            certificates = [(c.name, c.mode, c.hosts) for c in site.certificates]
+            for kind, name, _ in declared_names(site.name, stage, site.hosts, media_hosts(site.media), certificates):
+                if kind == "AppHosts" or name.endswith("-validation"):
+                    assert declared[name].type == "cloudflare:index/dnsRecord:DnsRecord", name

@@ -93,8 +93,27 @@ def not_covered_example(narrow: str, wide: str) -> str | None:
     return _search(narrow, wide, "a-not-b")[0]
 
 
+def _quick_covers(wide: str, narrow: str) -> bool | None:
+    """The common cases decided without automata: a literal, a prefix (``/static/*``) or a suffix (``*.jpg``)."""
+    if STAR not in narrow:
+        return glob_matches(wide, narrow)
+    if STAR not in wide:
+        return False
+    literal = wide.strip(STAR)
+    if STAR in literal:
+        return None
+    if wide == literal + STAR:
+        return narrow.split(STAR, 1)[0].startswith(literal)
+    if wide == STAR + literal:
+        return narrow.rsplit(STAR, 1)[-1].endswith(literal)
+    return None
+
+
 def covers(wide: str, narrow: str) -> bool:
     """Whether every string ``narrow`` matches is matched by ``wide`` (False when undecided)."""
+    quick = _quick_covers(wide, narrow)
+    if quick is not None:
+        return quick
     witness, complete = _search(narrow, wide, "a-not-b")
     return complete and witness is None
 
@@ -106,6 +125,10 @@ def common_example(a: str, b: str) -> str | None:
 
 def overlap(a: str, b: str) -> bool:
     """Whether some string matches both globs (True when undecided)."""
+    if STAR not in a or STAR not in b:
+        return glob_matches(b, a) if STAR not in a else glob_matches(a, b)
+    if a.endswith(STAR) and b.endswith(STAR) and STAR not in a[:-1] + b[:-1]:
+        return a.startswith(b[:-1]) or b.startswith(a[:-1])
     witness, complete = _search(a, b, "both")
     return witness is not None or not complete
 

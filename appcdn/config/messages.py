@@ -73,17 +73,18 @@ def loc_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
     return out
 
 
-def _as_written(path: str, value: object, span: Span | None, choices: list[str]) -> str:
-    """What the file said, when YAML read an unquoted word as something else than text, and how to quote it."""
+def _as_written(path: str, value: object, span: Span | None, choices: list[str] | None) -> str:
+    """What the file said, when YAML read an unquoted word as something else than text, and how to write it as
+    text (``choices``: the allowed words; None: the field takes no text, so only what was written is said)."""
     if span is None or not span.plain or span.text is None or isinstance(value, str):
         return ""
     key = re.sub(r"(\[\d+\])+$", "", path).rsplit(".", 1)[-1]
-    written = span.text or "(nothing)"
+    said = f" (the file says {span.text or '(nothing)'}, which YAML reads as {_KIND.get(type(value), 'a value')}"
+    if choices is None:
+        return f"{said})" if span.text != shown(value) else ""
     if span.text in choices or not choices:
-        fix = f'quote it: {key}: "{span.text}"'
-    else:
-        fix = f"write one of {', '.join(repr(c) for c in choices)} in quotes, e.g. {key}: \"{choices[0]}\""
-    return f" (the file says {written}, which YAML reads as {_KIND.get(type(value), 'a value')}, not text; {fix})"
+        return f'{said}, not text; quote it: {key}: "{span.text}")'
+    return f"{said}, not text; write one of {', '.join(repr(c) for c in choices)} in quotes, e.g. {key}: \"{choices[0]}\")"
 
 
 def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secret: SecretTest) -> Problem:
@@ -101,10 +102,12 @@ def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secr
         allowed = message.removeprefix("Input should be ")
         return Problem(path, f"{what} is not allowed; {allowed}{_as_written(path, value, spans.get(path), choices)}")
     if kind in _EXPECTED:
-        text = _as_written(path, value, spans.get(path), [])
+        text = _as_written(path, value, spans.get(path), [] if kind == "string_type" else None)
         if kind == "bool_type" and isinstance(value, str) and value.lower() in _OLD_BOOLEANS:
             text = " (Pulumi reads yes/no/on/off as text, as YAML 1.2 does: write true or false)"
-        return Problem(path, f"{what} is {_KIND.get(type(value), 'a value')}; should be {_EXPECTED[kind]}{text}")
+        got = f"{what} is {_KIND.get(type(value), 'a value')}" if not isinstance(value, (list, dict)) else \
+            f"got {_KIND[type(value)]}"
+        return Problem(path, f"{got}; should be {_EXPECTED[kind]}{text}")
     if kind in _RANGE:
         return Problem(path, f"{what} should be {_RANGE[kind].format(**context)}")
     if message.startswith("Value error, "):

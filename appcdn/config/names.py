@@ -52,6 +52,7 @@ def collisions(named: Iterable[tuple[str, str, str, str]]) -> Iterable[Problem]:
     for kind, name, path, what in named:
         other = seen.setdefault((kind, name), (path, what))
         if other[0] != path:
+            fix = ("one stack file cannot declare both: declare one in another stack file of the project"
+                   if kind == "Zone" else "rename one of the sites (names join site, stage and host with '-')")
             yield Problem(path, f"{what} would get the resource name {name!r}, which {other[1]} ({other[0]}) already "
-                                "has: Pulumi cannot tell them apart; rename one (names join site, stage and host "
-                                "with '-')")
+                                f"has, and Pulumi cannot tell them apart; {fix}")

@@ -222,13 +222,16 @@ def _rule_path(project: Project, rule: CompiledRule) -> tuple[str, str | None]:
 
 def _expression_problems(project: Project, rules: Iterable[CompiledRule]) -> Iterable[Problem]:
     """https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length"""
+    too_long: dict[tuple[str, str | None], list[tuple[str, int]]] = {}
     for rule in rules:
-        length = len(rule.expression)
-        if length > MAX_EXPRESSION_LENGTH:
-            path, file = _rule_path(project, rule)
-            yield Problem(path, f"rule {rule.names[0]} compiles to a Cloudflare expression of {length} characters; "
-                                f"Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for one rule: split it (fewer "
-                                "hosts, prefixes or paths per rule or per site)", file)
+        if len(rule.expression) > MAX_EXPRESSION_LENGTH:
+            too_long.setdefault(_rule_path(project, rule), []).append((rule.names[0], len(rule.expression)))
+    for (path, file), found in too_long.items():
+        names, longest = ", ".join(name for name, _ in found), max(n for _, n in found)
+        what = f"rules {names} compile to Cloudflare expressions of up to" if len(found) > 1 else \
+            f"rule {names} compiles to a Cloudflare expression of"
+        yield Problem(path, f"{what} {longest} characters; Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for one "
+                            "rule: split it (fewer hosts, prefixes or paths per rule or per site)", file)
 
 
 def compile_zones(project: Project) -> dict[str, ZoneRules]:
