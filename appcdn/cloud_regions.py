@@ -43,7 +43,8 @@ def module_text() -> str:
             f"AWS_REGIONS = frozenset({{\n{listed(aws_regions())}}})\n"
             f'"""``pulumi_aws.Region``, the AWS provider SDK\'s own list."""\n\n'
             f"AZURE_LOCATIONS = frozenset({{\n{listed(AZURE_LOCATIONS)}}})\n"
-            f'"""Azure\'s public-cloud regions (``az account list-locations``); pulumi_azure_native has no such list."""\n')
+            f'"""Azure\'s public-cloud regions (``az account list-locations``); pulumi_azure_native has no such '
+            f'list."""\n')
 
 
 def main(argv: list[str] | None = None) -> int:

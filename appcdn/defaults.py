@@ -4,11 +4,11 @@ The config models take their defaults from here, the policy compilers their stag
 their security constants. The README's "Defaults" section describes the same values.
 """
 
-from typing import Any
+from typing import Any, Final
 
 # --- Edge: Cloudflare zones ----------------------------------------------------------------------------
 
-ZONE_PLAN = "free"
+ZONE_PLAN: Final = "free"
 """Cloudflare plan assumed when a zone does not say; the strictest limits apply."""
 
 ZONE_SETTINGS: dict[str, Any] = {
@@ -82,8 +82,8 @@ MULTIPART_UPLOAD_ABORT_DAYS = 7
 
 # --- Certificates ----------------------------------------------------------------------------------------
 
-CERTIFICATE_AUTHORITY = "lets_encrypt"
-VALIDATION_METHOD = "txt"
+CERTIFICATE_AUTHORITY: Final = "lets_encrypt"
+VALIDATION_METHOD: Final = "txt"
 ADVANCED_VALIDITY_DAYS = 90
 """Validity of an advanced pack when none is configured; every certificate authority issues for it."""
 ORIGIN_CA_VALIDITY_DAYS = 5475

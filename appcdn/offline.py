@@ -69,7 +69,7 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
     names_by_urn: dict[str, str] = {}
 
     class PlanMocks(pulumi.runtime.Mocks):
-        def new_resource(self, args):
+        def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
             state = dict(args.inputs)
             if args.typ == "aws:s3/bucket:Bucket":  # computed by AWS; the plan needs them for the bucket policy
                 state["bucket"] = state.get("bucket") or args.name
@@ -80,24 +80,22 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
                 state["name"] = state["accountName"]
             return f"{args.name}-id", state
 
-        def call(self, args):
+        def call(self, args: Any) -> Any:
             if args.token == "cloudflare:index/getZone:getZone":
                 name = (args.args.get("filter") or {}).get("name", "zone")
                 return {"id": f"{name}-zone-id", "name": name}
             return {}
 
     class RecordingMonitor(MockMonitor):
-        def Invoke(self, request):
-            return _on_a_closed_loop(lambda: super(RecordingMonitor, self).Invoke(request))
+        def Invoke(self, request: Any) -> Any:
+            return _on_a_closed_loop(lambda: MockMonitor.Invoke(self, request))  # type: ignore[no-untyped-call]
 
-        def Call(self, request):
-            return _on_a_closed_loop(lambda: super(RecordingMonitor, self).Call(request))
+        def ReadResource(self, request: Any) -> Any:
+            return _on_a_closed_loop(lambda: MockMonitor.ReadResource(self, request))  # type: ignore[no-untyped-call]
 
-        def ReadResource(self, request):
-            return _on_a_closed_loop(lambda: super(RecordingMonitor, self).ReadResource(request))
-
-        def RegisterResource(self, request):
-            response = _on_a_closed_loop(lambda: super(RecordingMonitor, self).RegisterResource(request))
+        def RegisterResource(self, request: Any) -> Any:
+            response = _on_a_closed_loop(
+                lambda: MockMonitor.RegisterResource(self, request))  # type: ignore[no-untyped-call]
             if request.type != "pulumi:pulumi:Stack":  # children of the stack are top level
                 names_by_urn[response.urn] = request.name
                 declared.append(DeclaredResource(

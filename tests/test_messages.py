@@ -102,7 +102,8 @@ def test_a_broken_zone_does_not_make_its_sites_undeclared():
 def test_each_secret_field_is_checked_on_its_own_where_the_file_says_which_values_are_secret():
     """Offline, the reader sees which nested values were ``secure:``; a plain key beside a secret certificate is
     refused although ``appcdn:sites`` as a whole is secret (what the engine alone would tell the program)."""
-    site = SHOP + ("      certificates:\n        - name: own\n          mode: uploaded\n          hosts: [www.example.com]\n"
+    site = SHOP + ("      certificates:\n        - name: own\n          mode: uploaded\n"
+                   "          hosts: [www.example.com]\n"
                    "          certificate: {secure: v1:AAAA}\n          private_key: PLAINKEY\n")
     problems = problems_in(live(site))
     assert problems == ["13:11: sites[0].certificates[0].private_key: must be a secret: pulumi config set --secret "

@@ -22,7 +22,8 @@ def accepted(raw, *peers):
 @pytest.mark.parametrize("plan, minimum", [("free", 7200), ("pro", 3600), ("business", 1), ("enterprise", 1)])
 def test_browser_ttl_below_the_plans_minimum(plan, minimum):
     def browser(default):
-        return raw_config(plan=plan, cache={"rules": [_rule(browser_ttl={"mode": "override_origin", "default": default})]})
+        ttl = {"mode": "override_origin", "default": default}
+        return raw_config(plan=plan, cache={"rules": [_rule(browser_ttl=ttl)]})
 
     assert accepted(browser(minimum))
     if minimum > 1:

@@ -130,7 +130,8 @@ def _edge_ttl_problems(path: str, edge: EdgeTtl, plan: PlanTier) -> Iterable[Pro
 
 
 def _browser_ttl_problems(path: str, browser: BrowserTtl, plan: PlanTier) -> Iterable[Problem]:
-    """Modes, and the plan's minimum. https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#browser-cache-ttl"""
+    """Modes, and the plan's minimum.
+    https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#browser-cache-ttl"""
     minimum = MIN_BROWSER_TTL[plan]
     if browser.mode == "override_origin" and browser.default is None:
         yield Problem(f"{path}.default", "required when mode is override_origin")

@@ -19,8 +19,8 @@ https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/#max
 NAMESPACE = "appcdn"
 """The Pulumi config namespace of every key appcdn reads (``appcdn:sites``)."""
 
-STAGES = ("test", "live")
 Stage = Literal["test", "live"]
+STAGES: tuple[Stage, ...] = ("test", "live")
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 

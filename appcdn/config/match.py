@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 import octorules_wirefilter
 from pydantic import Field
 
-from appcdn.config.fields import CookieName, Expression, Extension, HeaderName, Host, Method, PathGlob, PathPrefix, Strict
+from appcdn.config.fields import (
+    CookieName, Expression, Extension, HeaderName, Host, Method, PathGlob, PathPrefix, Strict,
+)
 from appcdn.config.globs import common_example, covers, overlap, prefix_glob
 from appcdn.config.plans import PlanTier, needs
 from appcdn.config.problems import Problem
@@ -45,7 +47,8 @@ def _union_covers(wide: list[str], narrow: Match) -> bool:
     Sufficient, not necessary: each glob of one of narrow's path criteria is covered by one of ``wide``."""
     if not wide:
         return True
-    return any(criterion and all(any(covers(w, g) for w in wide) for g in criterion) for criterion in narrow.path_globs())
+    return any(criterion and all(any(covers(w, g) for w in wide) for g in criterion)
+               for criterion in narrow.path_globs())
 
 
 def match_covers(wide: Match, wide_hosts: Sequence[str], narrow: Match, narrow_hosts: Sequence[str]) -> bool:
@@ -88,7 +91,8 @@ def match_problems(path: str, match: Match, site_hosts: Sequence[str], plan: Pla
     https://developers.cloudflare.com/ruleset-engine/rules-language/operators/#comparison-operators"""
     for h in match.hosts:
         if h not in site_hosts:
-            yield Problem(f"{path}.hosts", f"{h!r} is not one of the site's hosts on this stage ({', '.join(site_hosts)})")
+            yield Problem(f"{path}.hosts", f"{h!r} is not one of the site's hosts on this stage "
+                                           f"({', '.join(site_hosts)})")
     message = needs(plan, "regex")
     if message and match.expression is not None and \
             "matches" in octorules_wirefilter.parse_expression(match.expression)["operators"]:

@@ -14,7 +14,8 @@ from pydantic import Field
 
 from appcdn import defaults
 from appcdn.config.fields import (
-    AccountName, AwsRegion, AzureLocation, BucketName, Host, ObjectGlob, ObjectPrefix, ResourceGroupName, Strict, in_zone,
+    AccountName, AwsRegion, AzureLocation, BucketName, Host, ObjectGlob, ObjectPrefix, ResourceGroupName, Strict,
+    in_zone,
 )
 from appcdn.config.globs import covers
 from appcdn.config.plans import MAX_TTL, MIN_EDGE_TTL, PlanTier
@@ -73,7 +74,8 @@ class MediaConfig(Strict):
     azure: AzureMedia = Field(default=AzureMedia(), description="backend azure")
     public_prefixes: list[ObjectPrefix] = Field(default=list(defaults.PUBLIC_PREFIXES),
                                                 description="the only keys anyone may read")
-    headers: list[HeaderRule] = Field(default=[HeaderRule(**h) for h in defaults.MEDIA_HEADERS], min_length=1,
+    headers: list[HeaderRule] = Field(default=[HeaderRule.model_validate(h) for h in defaults.MEDIA_HEADERS],
+                                      min_length=1,
                                       description="ordered; the first match wins")
     domain: MediaDomain | None = Field(default=None, description="default: the provider's endpoint")
 
@@ -97,9 +99,9 @@ def _header_problems(path: str, rules: list[HeaderRule], plan: PlanTier) -> Iter
             yield Problem(f"{hp}.cache_control", "edge_ttl override needs a max-age in cache_control")
         if max_age is not None and rule.edge_ttl != "respect_origin" and max_age > MAX_TTL:
             # https://developers.cloudflare.com/cache/how-to/cache-rules/settings/#edge-ttl
-            yield Problem(f"{hp}.cache_control", f"max-age {max_age} s is above the {MAX_TTL} s (one year) Cloudflare's "
-                                                 "cache rules take at the edge; use at most one year, or edge_ttl: "
-                                                 "respect_origin")
+            yield Problem(f"{hp}.cache_control", f"max-age {max_age} s is above the {MAX_TTL} s (one year) "
+                                                 "Cloudflare's cache rules take at the edge; use at most one year, or "
+                                                 "edge_ttl: respect_origin")
         if max_age is not None and rule.edge_ttl == "override" and max_age < MIN_EDGE_TTL[plan]:
             # https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#edge-cache-ttl
             yield Problem(f"{hp}.edge_ttl", f"max-age {max_age} s is below the {plan} plan's minimum edge TTL "

@@ -84,7 +84,8 @@ def _as_written(path: str, value: object, span: Span | None, choices: list[str] 
         return f"{said})" if span.text != shown(value) else ""
     if span.text in choices or not choices:
         return f'{said}, not text; quote it: {key}: "{span.text}")'
-    return f"{said}, not text; write one of {', '.join(repr(c) for c in choices)} in quotes, e.g. {key}: \"{choices[0]}\")"
+    allowed = ", ".join(repr(c) for c in choices)
+    return f"{said}, not text; write one of {allowed} in quotes, e.g. {key}: \"{choices[0]}\")"
 
 
 def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secret: SecretTest) -> Problem:

@@ -72,6 +72,7 @@ class ParsedStack:
 
     def config(self) -> StackConfig:
         """The whole stack file as a model; only when there is no problem."""
+        assert self.stage is not None and not self.problems
         return StackConfig(stage=self.stage, zones=self.zones, sites=[site for _, site in self.sites])
 
 
@@ -79,7 +80,8 @@ def parse_structure(raw: Mapping[str, Any], stack_name: str, spans: Mapping[str,
                     secret: SecretTest = lambda path: False) -> ParsedStack:
     """The namespace's keys (without ``appcdn:``) as models, each zone and site on its own; unknown keys and
     wrong types are problems."""
-    problems = [Problem(key, REMOVED_KEYS.get(key, "unknown key")) for key in raw if key not in StackConfig.model_fields]
+    problems = [Problem(key, REMOVED_KEYS.get(key, "unknown key"))
+                for key in raw if key not in StackConfig.model_fields]
     stage: Stage | None = None
     written = raw.get("stage", stack_name if stack_name in STAGES else None)
     if written is None and "stage" not in raw:
@@ -148,9 +150,10 @@ def stack_problems(parsed: ParsedStack, zones: Mapping[str, DeclaredZone], secre
         if isinstance(found, Problem):
             yield found
             continue
-        zone, owner, owner_file = found
-        if zone is None:
+        declared, owner, owner_file = found
+        if declared is None:
             continue
+        zone = declared
         for host in site.hosts:
             if not in_zone(host, site.zone):
                 yield Problem(f"{sp}.hosts", f"{host!r} is outside the site's zone {site.zone}")

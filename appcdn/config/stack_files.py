@@ -262,7 +262,9 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
 def read_project(project_dir: Path, stack: str) -> tuple[StackFile, list[StackFile]]:
     """The stack's own file and every other stack file of the project; one ConfigError for all that cannot be
     read (each problem naming its file), FileNotFoundError when the stack has no file."""
-    own, peers, problems = None, [], []
+    own: StackFile | None = None
+    peers: list[StackFile] = []
+    problems: list[Problem] = []
     for name in [stack, *(n for n in stack_names(project_dir) if n != stack)]:
         try:
             read = read_stack_file(project_dir, name)

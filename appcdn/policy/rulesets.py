@@ -237,7 +237,8 @@ def _expression_problems(project: Project, rules: Iterable[CompiledRule]) -> Ite
 def compile_zones(project: Project) -> dict[str, ZoneRules]:
     """The phase rules of every zone the stack owns or serves sites on, composed from every stage's stack.
     Raises ConfigError when a rule's expression is too long or a zone's plan too small."""
-    compiled, problems = {}, []
+    compiled: dict[str, ZoneRules] = {}
+    problems: list[Problem] = []
     for zone_name in project.zones_in_use():
         cache, config = scoped_cache_rules(project, zone_name), scoped_config_rules(project, zone_name)
         problems += _expression_problems(project, [*cache, *config])
