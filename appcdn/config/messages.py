@@ -76,9 +76,12 @@ def loc_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
 def _as_written(path: str, value: object, span: Span | None, choices: list[str] | None) -> str:
     """What the file said, when YAML read an unquoted word as something else than text, and how to write it as
     text (``choices``: the allowed words; None: the field takes no text, so only what was written is said)."""
-    if span is None or not span.plain or span.text is None or isinstance(value, str):
+    if span is None or not span.plain or span.text is None:
         return ""
     key = re.sub(r"(\[\d+\])+$", "", path).rsplit(".", 1)[-1]
+    if isinstance(value, str):  # an unquoted date, which Pulumi passes on as Go's time text
+        return f' (the file says {span.text}, which Pulumi passes on as {value!r}; quote it: {key}: "{span.text}")' \
+            if span.text != value else ""
     said = f" (the file says {span.text or '(nothing)'}, which YAML reads as {_KIND.get(type(value), 'a value')}"
     if choices is None:
         return f"{said})" if span.text != shown(value) else ""
@@ -92,7 +95,9 @@ def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secr
     """One pydantic error, in our words, at its key path."""
     path, kind, message = loc_path(error["loc"], prefix), error["type"], error["msg"]
     value = error.get("input")
-    what = "the value (not shown: it may be secret)" if may_be_secret(path, value, secret) else shown(value)
+    hidden = may_be_secret(path, value, secret)
+    what = "the value (not shown: it may be secret)" if hidden else shown(value)
+    spans = {} if hidden else spans
     context = error.get("ctx") or {}
     if kind == "extra_forbidden":
         return Problem(path, REMOVED_KEYS.get(path.rsplit(".", 1)[-1], "unknown key"))
@@ -115,7 +120,7 @@ def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secr
         detail = message.removeprefix("Value error, ")
         if what.startswith("the value"):
             detail = detail.split(":")[0]
-        return Problem(path, f"{what} {detail}")
+        return Problem(path, f"{what} {detail}{_as_written(path, value, spans.get(path), [])}")
     return Problem(path, message)
 
 
