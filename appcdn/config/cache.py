@@ -17,7 +17,7 @@ from appcdn.config.plans import MAX_QUERY_PARAMETERS, MAX_TTL, MIN_BROWSER_TTL, 
 from appcdn.config.problems import Problem, duplicate_names
 
 PolishMode = Literal["off", "lossless", "lossy"]
-__all__ = ["Match"]  # re-exported: the policy layer reads rules and their matches from here
+__all__ = ["Match"]  # re-exported, besides what is defined here: the policy layer reads matches from here
 
 
 class StatusCodeTtl(Strict):

@@ -15,7 +15,7 @@ from pydantic import Field
 from appcdn.config.fields import (
     CookieName, Expression, Extension, HeaderName, Host, Method, PathGlob, PathPrefix, Strict,
 )
-from appcdn.config.globs import common_example, covers, overlap, prefix_glob
+from appcdn.config.globs import covers, overlap, prefix_glob
 from appcdn.config.plans import PlanTier, needs
 from appcdn.config.problems import Problem
 
@@ -102,5 +102,3 @@ def match_problems(path: str, match: Match, site_hosts: Sequence[str], plan: Pla
         yield Problem(path, f"can never match: {reason}")
     yield from _redundant_values(path, match)
 
-
-__all__ = ["Match", "common_example", "match_covers", "match_problems", "never_matches"]
