@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from appcdn.config.problems import ConfigError
-from appcdn.config.project import Project, load_project
-from appcdn.config.stack_files import SECRET_PLACEHOLDER, StackFile, peer_sources, read_stack_file
+from appcdn.config.project import Project, load_project, locate
+from appcdn.config.stack_files import SECRET_PLACEHOLDER, StackFile, read_project
 from appcdn.offline import DeclaredResource, run_under_mocks
 from appcdn.policy.app_env import app_env
 from appcdn.policy.behaviour import BehaviourRow, behaviour_rows
@@ -73,16 +73,21 @@ def load_stack(project_dir: Path, stack: str, command: str) -> tuple[StackFile, 
     """The stack's file, its project validated with every stack file, and its zones compiled; None (after
     reporting every problem on stderr) when the stack or its config is invalid."""
     try:
-        own = read_stack_file(project_dir, stack)
-        peers = peer_sources(project_dir, stack)
+        own, peers = read_project(project_dir, stack)
     except FileNotFoundError as err:
         print(f"appcdn {command}: {err}", file=sys.stderr)
         return None
-    try:
-        project = load_project(own.source(), peers)
-        return own, project, compile_zones(project)
     except ConfigError as err:
         print(f"stack {stack}: {err.report()}", file=sys.stderr)
+        return None
+    for warning in [w for f in (own, *peers) for w in f.warnings]:
+        print(f"warning: {warning}", file=sys.stderr)
+    sources = [own.source(), *(peer.source() for peer in peers)]
+    try:
+        project = load_project(sources[0], sources[1:])
+        return own, project, compile_zones(project)
+    except ConfigError as err:
+        print(f"stack {stack}: {ConfigError(locate(err.problems, sources)).report()}", file=sys.stderr)
         return None
 
 

@@ -8,9 +8,12 @@ they reach the program as the placeholder ``[secret]`` and stay marked secret.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from appcdn.config.stack_files import SECRET_PLACEHOLDER
 
@@ -88,12 +91,22 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
             return {}, []
 
     class RecordingMonitor(MockMonitor):
+        # MockMonitor is not annotated; each of its calls answers a request with a response.
+        def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> resource_pb2.ResourceInvokeResponse:
+            invoke = cast(Callable[[resource_pb2.ResourceInvokeRequest], resource_pb2.ResourceInvokeResponse],
+                          super().Invoke)
+            return _on_a_closed_loop(lambda: invoke(request))
+
+        def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:
+            read = cast(Callable[[resource_pb2.ReadResourceRequest], resource_pb2.ReadResourceResponse],
+                        super().ReadResource)
+            return _on_a_closed_loop(lambda: read(request))
+
         def RegisterResource(self, request: resource_pb2.RegisterResourceRequest,
                              ) -> resource_pb2.RegisterResourceResponse:
-            # MockMonitor is not annotated; its RegisterResource answers a request with a response.
             register = cast(Callable[[resource_pb2.RegisterResourceRequest], resource_pb2.RegisterResourceResponse],
                             super().RegisterResource)
-            response = register(request)
+            response = _on_a_closed_loop(lambda: register(request))
             if request.type != "pulumi:pulumi:Stack":  # children of the stack are top level
                 names_by_urn[response.urn] = request.name
                 declared.append(DeclaredResource(
@@ -109,4 +122,44 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
     _sync_await(run_pulumi_func(program))
+    _close_at_exit(asyncio.get_event_loop())
     return declared
+
+
+_CLOSING: set[int] = set()
+T = TypeVar("T")
+
+
+def _on_a_closed_loop(call: Callable[[], T]) -> T:
+    """Run a mock-monitor call, which the SDK makes on an executor thread, with an event loop of its own that is
+    closed afterwards: the SDK's MockMonitor would otherwise leave one open loop per thread
+    (``pulumi.runtime.mocks``: ``_ensure_event_loop()`` in each call)."""
+    if threading.current_thread() is threading.main_thread():
+        return call()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return call()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _close_at_exit(loop: asyncio.AbstractEventLoop) -> None:
+    """The SDK runs programs on the thread's event loop (``pulumi.runtime.sync_await._ensure_event_loop``) and
+    never closes it: left to the garbage collector at interpreter exit, its ``__del__`` may find its self-pipe
+    socket already gone ("Exception ignored in BaseEventLoop.__del__ … Invalid file descriptor"). Close it,
+    with its default executor, before that. The loop stays open until exit: later runs in this process reuse it."""
+    if id(loop) not in _CLOSING:
+        _CLOSING.add(id(loop))
+        atexit.register(_close_loop, loop)
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    if loop.is_closed() or loop.is_running():
+        return
+    try:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()

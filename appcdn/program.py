@@ -30,7 +30,7 @@ from appcdn.config.media import MediaConfig
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
 from appcdn.config.stack import Site
-from appcdn.config.stack_files import peer_sources, stack_file_path
+from appcdn.config.stack_files import PROVIDER_SECRETS, peer_sources, plaintext_secret_message, stack_file_path
 from appcdn.policy.app_env import app_env, fixed_cache_url
 from appcdn.policy.media import django_settings, fixed_endpoint_host, media_url
 from appcdn.policy.rulesets import ZoneRules, compile_zones
@@ -138,6 +138,9 @@ def _own_source(project_dir: Path) -> StackSource:
 def load(project_dir: Path) -> tuple[Project, dict[str, ZoneRules]]:
     """Under ``pulumi up``: this stack's config and the project's other stack files, validated and compiled
     once. A config problem stops the run with every problem listed, no stack trace."""
+    for key in PROVIDER_SECRETS:
+        if pulumi.runtime.get_config(key) is not None and not pulumi.runtime.is_config_secret(key):
+            pulumi.log.warn(f"{key} {plaintext_secret_message(key)}")
     try:
         project = load_project(_own_source(project_dir), peer_sources(project_dir, pulumi.get_stack()))
         return project, compile_zones(project)

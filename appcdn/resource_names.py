@@ -9,6 +9,7 @@ from __future__ import annotations
 
 ZONE_TYPE = "appcdn:index:Zone"
 APP_HOSTS_TYPE = "appcdn:index:AppHosts"
+SITE_CERTIFICATES_TYPE = "appcdn:index:SiteCertificates"
 
 
 def zone_component(zone_name: str) -> str:
@@ -61,3 +62,13 @@ def media_storage(site: str, stage: str) -> str:
 
 def site_certificates(site: str, stage: str) -> str:
     return f"{site}-{stage}-certificates"
+
+
+def certificate(certificates_component: str, certificate_name: str) -> str:
+    """One certificate of a ``SiteCertificates`` component (its pack, upload, Origin CA or ACM certificate)."""
+    return f"{certificates_component}-{certificate_name}"
+
+
+def acm_validation_record(certificate_name: str, host: str) -> str:
+    """The DNS record that validates one host of an ACM certificate (``certificate_name``: ``certificate()``)."""
+    return f"{certificate_name}-{host}-validation"

@@ -20,7 +20,7 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_tls as tls
 
-from appcdn import defaults
+from appcdn import defaults, resource_names
 
 
 class CertificateSpec(TypedDict):
@@ -81,13 +81,13 @@ class SiteCertificates(pulumi.ComponentResource):
     """acm: certificate name → ARN, known once the certificate is validated."""
 
     def __init__(self, name: str, args: SiteCertificatesArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("appcdn:index:SiteCertificates", name, {}, opts)
+        super().__init__(resource_names.SITE_CERTIFICATES_TYPE, name, {}, opts)
         self._zone_id = args["zone_id"]
         self._protect = args.get("protect", False)
         origin: dict[str, dict[str, pulumi.Output[str]]] = {}
         acm: dict[str, pulumi.Output[str]] = {}
         for cert in args["certificates"]:
-            prefix = f"{name}-{cert['name']}"
+            prefix = resource_names.certificate(name, cert["name"])
             hosts = sorted(cert["hosts"])
             if cert["mode"] == "advanced":
                 self._advanced(prefix, hosts, cert)
@@ -138,7 +138,7 @@ class SiteCertificates(pulumi.ComponentResource):
         # ACM validates with CNAMEs, and a proxied record would answer with Cloudflare's addresses instead.
         records = [
             cloudflare.DnsRecord(
-                f"{prefix}-{host}-validation", zone_id=self._zone_id, type="CNAME", proxied=False,
+                resource_names.acm_validation_record(prefix, host), zone_id=self._zone_id, type="CNAME", proxied=False,
                 ttl=defaults.ACM_VALIDATION_TTL, comment=f"appcdn: ACM validation of {host}",
                 name=options.apply(partial(acm_validation_field, host=host, field="resource_record_name")),
                 content=options.apply(partial(acm_validation_field, host=host, field="resource_record_value")),

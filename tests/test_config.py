@@ -120,7 +120,8 @@ def test_two_stack_files_of_one_stage_are_an_error():
 
 def test_each_stage_is_checked_against_the_zone_its_owner_declares():
     test = test_stage(images=[{"name": "p", "match": {}, "polish": "lossy"}],
-                      cache={"rules": [{"name": "r", "action": "cache", "responses_set_no_cookies": True,
+                      cache={"rules": [{"name": "r", "action": "cache", "match": {"path_prefixes": ["/a/"]},
+                                        "responses_set_no_cookies": True,
                                         "edge_ttl": {"mode": "override_origin", "default": 60}}]})
     assert problems_of(raw_config(plan="free"), test) == [
         "Pulumi.test.yaml: sites[0].cache.rules[0].edge_ttl.default: 60 s is below the free plan's minimum edge "
@@ -260,10 +261,14 @@ def test_regex_is_fine_on_business():
     assert parse_stack_config(raw, "live").sites[0].cache.rules[0].match.expression
 
 
-def test_raw_expression_must_parse():
-    raw = raw_config(cache={"rules": [_rule(match={"expression": "http.host eq"})]})
-    [problem] = problems_of(raw)
-    assert problem.startswith("sites[0].cache.rules[0].match.expression: not a valid Cloudflare rules expression")
+@pytest.mark.parametrize("expression, reason", [
+    ("http.host eq", "unrecognised input at 1:13"),
+    ('http.foo eq "a"', "unknown identifier 'http.foo' at 1:1"),
+])
+def test_raw_expression_must_parse_and_the_message_keeps_wirefilters_reason(expression, reason):
+    raw = raw_config(cache={"rules": [_rule(match={"expression": expression})]})
+    assert problems_of(raw) == [f"sites[0].cache.rules[0].match.expression: {expression!r} is not a valid "
+                                f"Cloudflare rules expression: {reason}"]
 
 
 @pytest.mark.parametrize("glob", ["/media/[ab]", "/x?y", 'media/*', '/a"b'])
@@ -291,7 +296,8 @@ def test_session_rule_names_are_reserved():
 
 
 def test_duplicate_rule_names():
-    raw = raw_config(cache={"rules": [{"name": "a", "action": "bypass"}, {"name": "a", "action": "bypass"}]})
+    raw = raw_config(cache={"rules": [{"name": "a", "action": "bypass", "match": {"path_prefixes": ["/a/"]}},
+                                      {"name": "a", "action": "bypass", "match": {"path_prefixes": ["/b/"]}}]})
     assert problems_of(raw) == ["sites[0].cache.rules[0].name: 'a' is used by more than one rule",
                                 "sites[0].cache.rules[1].name: 'a' is used by more than one rule"]
 
@@ -306,7 +312,7 @@ def test_rule_hosts_must_be_the_sites_own():
 def test_hosts_must_be_in_the_zone_and_served_once_in_the_project():
     raw = raw_config(hosts=["www.example.com", "www.example.org"])
     assert problems_of(raw, test_stage(hosts=["www.example.com"])) == [
-        "Pulumi.own.yaml: sites[0].hosts: 'www.example.com' is already served by site shop (test)",
+        "Pulumi.own.yaml: sites[0].hosts: 'www.example.com' is already served by site shop (test, Pulumi.test.yaml)",
         "Pulumi.own.yaml: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
     ]
 

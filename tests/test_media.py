@@ -313,9 +313,9 @@ def test_bad_storage_values_name_their_keys():
     raw = raw_config(media={"backend": "aws", "aws": {"bucket_name": "Bad_Bucket", "noncurrent_version_days": 0},
                             "public_prefixes": ["filer_public", "filer_public/", "filer_public/"]})
     assert problems_of(raw) == [
-        "sites[0].media.aws.bucket_name: 'Bad_Bucket' is not an S3 bucket name (3-63 lower-case letters, digits, "
-        "'-' and '.')",
-        "sites[0].media.aws.noncurrent_version_days: Input should be greater than or equal to 1",
+        "sites[0].media.aws.bucket_name: 'Bad_Bucket' is not an S3 bucket name (3-63 lower-case letters, digits and "
+        "'-', starting and ending with a letter or digit)",
+        "sites[0].media.aws.noncurrent_version_days: 0 should be >= 1",
         "sites[0].media.public_prefixes[0]: 'filer_public' is not an object-key prefix such as 'filer_public/' "
         "(ends with '/')",
     ]
@@ -323,7 +323,7 @@ def test_bad_storage_values_name_their_keys():
     assert problems_of(raw) == [
         "sites[0].media.azure.account_name: 'Shop-Media' is not a storage account name (3-24 lower-case letters "
         "and digits)",
-        "sites[0].media.azure.soft_delete_days: Input should be less than or equal to 365",
+        "sites[0].media.azure.soft_delete_days: 400 should be <= 365",
     ]
 
 

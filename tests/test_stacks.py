@@ -143,16 +143,16 @@ def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path, cap
     code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=tmp_path)
     assert code == 2
     assert "Traceback" not in err
-    assert "stacks/Pulumi.live.yaml: sites[0].colour: unknown key" in err
+    assert "stacks/Pulumi.live.yaml:5:65: sites[0].colour: unknown key" in err
     project_dir(tmp_path, live=live.replace(", colour: blue", ""))
     code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=tmp_path)
     assert code == 2
     assert err.splitlines()[1:] == [
-        "  stacks/Pulumi.live.yaml: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
-        "  stacks/Pulumi.live.yaml: zones.example.com.images.mirage: Mirage was retired by Cloudflare (deprecated "
+        "  stacks/Pulumi.live.yaml:5:39: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
+        "  stacks/Pulumi.live.yaml:3:62: zones.example.com.images.mirage: Mirage was retired by Cloudflare (deprecated "
         "November 2025, API end of life January 2026); use polish, or image transformations with "
         "loading=\"lazy\" and srcset",
-        "  stacks/Pulumi.live.yaml: zones.example.com.images.polish: Polish needs the pro plan or above; the zone "
+        "  stacks/Pulumi.live.yaml:3:47: zones.example.com.images.polish: Polish needs the pro plan or above; the zone "
         "is on free",
     ]
 
@@ -163,7 +163,7 @@ def test_a_broken_peer_file_stops_the_owners_plan_naming_that_file(tmp_path, cap
     project = project_dir(tmp_path, live=(ROOT / "stacks" / "Pulumi.live.yaml").read_text(), test=test)
     code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=project)
     assert code == 2
-    assert "  stacks/Pulumi.test.yaml: sites[0].hosts: 'test.example.org' is outside the site's zone example.com" \
+    assert "  stacks/Pulumi.test.yaml:12:7: sites[0].hosts: 'test.example.org' is outside the site's zone example.com" \
         in err.splitlines()
 
 
@@ -193,11 +193,13 @@ def test_unknown_stack_exits_2(capsys):
     assert "no stack 'prod'" in err and "live, test" in err
 
 
-def test_the_installed_command_plans_in_a_process_of_its_own():
-    result = subprocess.run([sys.executable, "-m", "appcdn.cli", "plan", "--stack", "test", "--cwd", str(ROOT)],
-                            capture_output=True, text=True, timeout=120)
+def test_the_installed_command_plans_in_a_process_of_its_own_and_exits_cleanly():
+    """No 'Exception ignored in BaseEventLoop.__del__' at exit: the event loop the SDK ran on is closed."""
+    result = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-m", "appcdn.cli", "plan", "--stack",
+                             "test", "--cwd", str(ROOT)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "appcdn:index:S3Media  shop-test-media" in result.stdout
+    assert "unclosed event loop" not in result.stderr and "Exception ignored" not in result.stderr
 
 
 # --- security invariants over both shipped stacks -------------------------------------------------------
@@ -300,3 +302,17 @@ def test_media_on_the_provider_endpoint_gets_no_dns_record_and_no_connector_rule
     assert not [r for r in test_stack.values() if r.type.endswith("DnsRecord") and "blog-test-media" in r.name]
     descriptions = [rule["description"] for rule in live["example-com-cloud-connector"].inputs["rules"]]
     assert "appcdn: blog/test/media" not in descriptions
+
+
+def test_the_names_the_config_checks_for_collisions_are_the_names_the_program_declares(both):
+    """appcdn.config.names predicts the records' logical names; the program and components must agree."""
+    from appcdn.config.media import media_hosts
+    from appcdn.config.names import declared_names
+
+    for stage, declared in both.items():
+        config = load_project(read_stack_file(ROOT, stage).source(), peer_sources(ROOT, stage)).config
+        for site in config.sites:
+            certificates = [(c.name, c.mode, c.hosts) for c in site.certificates]
+            for kind, name, _ in declared_names(site.name, stage, site.hosts, media_hosts(site.media), certificates):
+                if kind == "AppHosts" or name.endswith("-validation"):
+                    assert declared[name].type == "cloudflare:index/dnsRecord:DnsRecord", name

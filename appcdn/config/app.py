@@ -13,7 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from appcdn import defaults
-from appcdn.config.fields import Strict
+from appcdn.config.fields import AwsRegion, AzureLocation, ResourceGroupName, Strict
+from appcdn.config.messages import SecretTest
 from appcdn.config.problems import Problem
 
 
@@ -24,9 +25,10 @@ class RedisStore(Strict):
         default=None, description="aws: ElastiCache Serverless (Valkey); azure: Azure Cache for Redis; TLS and auth")
     url: SecretStr | None = Field(default=None, description="external: rediss://:password@host:port/0, set with "
                                                             "--secret")
-    region: str = Field(default=defaults.AWS_REGION, description="aws: region")
-    location: str = Field(default=defaults.AZURE_LOCATION, description="azure: location")
-    resource_group: str | None = Field(default=None, description="azure: existing group; default: create one")
+    region: AwsRegion = Field(default=defaults.AWS_REGION, description="aws: region")
+    location: AzureLocation = Field(default=defaults.AZURE_LOCATION, description="azure: location")
+    resource_group: ResourceGroupName | None = Field(default=None,
+                                                     description="azure: existing group; default: create one")
 
 
 class CacheStore(Strict):
@@ -54,8 +56,10 @@ class AppConfig(Strict):
         default=None, description="default: Test content 0, menus 0, permissions 0; Live 60, 3600, 3600")
 
 
-def app_problems(path: str, app: AppConfig, secret: bool) -> Iterable[Problem]:
-    """``secret``: whether the key holding the config is a Pulumi secret (a Redis URL carries a password)."""
+def app_problems(path: str, app: AppConfig, secret: SecretTest) -> Iterable[Problem]:
+    """A shared store only; a Redis URL carries a password, so it must be a Pulumi secret, on its own: ``secret``
+    says whether the value at a path was given as one (exactly, when the stack file was read offline; by whole key
+    under the engine)."""
     store, sp = app.cache, f"{path}.cache"
     if store.backend in defaults.LOCAL_CACHE_BACKENDS:
         yield Problem(f"{sp}.backend", f"{store.backend!r} keeps a separate cache in each container; the app runs "
@@ -67,7 +71,7 @@ def app_problems(path: str, app: AppConfig, secret: bool) -> Iterable[Problem]:
         redis = store.redis
         if redis is None or (redis.managed is None) == (redis.url is None):
             yield Problem(f"{sp}.redis", "give exactly one of managed (aws | azure) or url")
-        elif redis.url is not None and not secret:
+        elif redis.url is not None and not secret(f"{sp}.redis.url"):
             yield Problem(f"{sp}.redis.url", f"must be a secret (it holds a password): pulumi config set --secret "
                                              f"--path 'appcdn:{sp}.redis.url' rediss://…")
     elif store.redis is not None:

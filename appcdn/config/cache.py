@@ -8,50 +8,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-import octorules_wirefilter
 from pydantic import ConfigDict, Field
 
 from appcdn import defaults
-from appcdn.config.fields import (
-    CookieName, Expression, Extension, HeaderName, Host, Method, Name, PathGlob, PathPrefix, PathSegment, QueryArg,
-    Strict,
-)
-from appcdn.config.plans import MIN_EDGE_TTL, PlanTier, needs
+from appcdn.config.fields import CookieName, Name, Strict
+from appcdn.config.match import Match, match_covers, match_problems
+from appcdn.config.plans import MAX_QUERY_PARAMETERS, MAX_TTL, MIN_BROWSER_TTL, MIN_EDGE_TTL, PlanTier, needs
 from appcdn.config.problems import Problem, duplicate_names
 
 PolishMode = Literal["off", "lossless", "lossy"]
-MAX_TTL = 31536000  # one year, the largest TTL Cloudflare's cache rules take
-
-
-class Match(Strict):
-    """Which requests a rule applies to. Criteria are ANDed; the values inside one criterion are ORed."""
-
-    hosts: list[Host] = Field(default=[], description="default: all of the site's hosts on the stage")
-    path_prefixes: list[PathPrefix] = Field(default=[], description="e.g. /static/")
-    paths: list[PathGlob] = Field(default=[], description="globs; '*' matches any characters, '/' included; "
-                                                          "case-sensitive")
-    path_segments: list[PathSegment] = Field(default=[], description="any segment of the path equals one, in any "
-                                                                     "case: admin matches /admin, /en/Admin/x, //admin/")
-    extensions: list[Extension] = Field(default=[], description="file extensions, e.g. css")
-    methods: list[Method] = Field(default=[], description="HTTP methods")
-    cookies: list[CookieName] = Field(default=[], description="cookie names; matches when any is present")
-    headers: list[HeaderName] = Field(default=[], description="header names; matches when any is present, or may "
-                                                              "be (Cloudflare truncated the request's header list)")
-    query_args: list[QueryArg] = Field(default=[], description="query argument names; matches when any is present "
-                                                               "(?edit, ?edit=1)")
-    expression: Expression | None = Field(default=None, description="raw Cloudflare expression, ANDed; parsed "
-                                                                     "by Cloudflare's wirefilter")
+__all__ = ["Match"]  # re-exported, besides what is defined here: the policy layer reads matches from here
 
 
 class StatusCodeTtl(Strict):
     """Edge TTL for a status code (``code: 404``) or an inclusive range (``from: 500, to: 599``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
     code: int | None = Field(default=None, ge=100, le=599, description="one status code")
     from_: int | None = Field(default=None, alias="from", ge=100, le=599, description="first code of a range")
     to: int | None = Field(default=None, ge=100, le=599, description="last code of a range")
-    ttl: int = Field(ge=-1, description="seconds; 0 = no-cache, -1 = no-store")
+    ttl: int = Field(ge=-1, le=MAX_TTL, description="seconds; 0 = no-cache, -1 = no-store")
 
 
 class EdgeTtl(Strict):
@@ -124,8 +101,10 @@ class ImageRule(Strict):
     polish: PolishMode = Field(description="off | lossless | lossy; Pro and above")
 
 
-BYPASS_FREE_KEYS = ("edge_ttl", "browser_ttl", "cache_key", "serve_stale", "origin_error_passthrough",
-                    "respect_strong_etags", "responses_set_no_cookies")
+SETTING_KEYS = ("edge_ttl", "browser_ttl", "cache_key", "serve_stale", "origin_error_passthrough",
+                "respect_strong_etags")
+"""The cache settings a rule sends to Cloudflare besides ``cache``."""
+BYPASS_FREE_KEYS = (*SETTING_KEYS, "responses_set_no_cookies")
 
 
 def _bypass_problems(path: str, rule: CacheRule) -> Iterable[Problem]:
@@ -156,19 +135,38 @@ def _edge_ttl_problems(path: str, edge: EdgeTtl, plan: PlanTier) -> Iterable[Pro
             yield Problem(f"{sp}.ttl", f"{sc.ttl} s is below the {plan} plan's minimum edge TTL of {minimum} s")
 
 
-def _browser_ttl_problems(path: str, browser: BrowserTtl) -> Iterable[Problem]:
-    """https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#browser-cache-ttl"""
+def _browser_ttl_problems(path: str, browser: BrowserTtl, plan: PlanTier) -> Iterable[Problem]:
+    """Modes, and the plan's minimum.
+    https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#browser-cache-ttl"""
+    minimum = MIN_BROWSER_TTL[plan]
     if browser.mode == "override_origin" and browser.default is None:
         yield Problem(f"{path}.default", "required when mode is override_origin")
     elif browser.mode != "override_origin" and browser.default is not None:
         yield Problem(f"{path}.default", f"only allowed with mode override_origin, not {browser.mode}")
+    elif browser.default is not None and browser.default < minimum:
+        yield Problem(f"{path}.default", f"{browser.default} s is below the {plan} plan's minimum browser TTL of "
+                                         f"{minimum} s")
 
 
-def _cache_key_problems(path: str, key: CacheKey) -> Iterable[Problem]:
-    """https://developers.cloudflare.com/cache/how-to/cache-rules/settings/#cache-key"""
+def _cache_key_problems(path: str, key: CacheKey, plan: PlanTier) -> Iterable[Problem]:
+    """Only Enterprise picks query-string parameters; every plan may ignore the query string (exclude all).
+    https://developers.cloudflare.com/cache/how-to/cache-rules/settings/#cache-key"""
     qs = key.query_string
-    if qs is not None and (qs.include is None) == (qs.exclude is None):
+    if qs is None:
+        return
+    if (qs.include is None) == (qs.exclude is None):
         yield Problem(f"{path}.query_string", "give exactly one of include or exclude")
+        return
+    which, names = ("include", qs.include) if qs.include is not None else ("exclude", qs.exclude)
+    ignores_all = (which, names) in (("include", []), ("exclude", "*"))
+    message = needs(plan, "query_string_lists")
+    if message and not ignores_all:
+        hint = ("that is Cloudflare's default: remove query_string" if names == "*" else
+                "exclude: '*' (ignore the query string) works on every plan")
+        yield Problem(f"{path}.query_string.{which}", f"{message}; {hint}")
+    if isinstance(names, list) and len(set(names)) > MAX_QUERY_PARAMETERS:
+        yield Problem(f"{path}.query_string.{which}", f"{len(set(names))} parameters; a cache key takes at most "
+                                                      f"{MAX_QUERY_PARAMETERS}")
 
 
 def _only_static_files(match: Match) -> bool:
@@ -198,21 +196,37 @@ def rule_problems(path: str, rule: CacheRule, plan: PlanTier) -> Iterable[Proble
     if rule.edge_ttl is not None:
         yield from _edge_ttl_problems(f"{path}.edge_ttl", rule.edge_ttl, plan)
     if rule.browser_ttl is not None:
-        yield from _browser_ttl_problems(f"{path}.browser_ttl", rule.browser_ttl)
+        yield from _browser_ttl_problems(f"{path}.browser_ttl", rule.browser_ttl, plan)
     if rule.cache_key is not None:
-        yield from _cache_key_problems(f"{path}.cache_key", rule.cache_key)
+        yield from _cache_key_problems(f"{path}.cache_key", rule.cache_key, plan)
 
 
-def match_problems(path: str, match: Match, site_hosts: Sequence[str], plan: PlanTier) -> Iterable[Problem]:
-    """A rule never reaches beyond its site; regex needs Business.
-    https://developers.cloudflare.com/ruleset-engine/rules-language/operators/#comparison-operators"""
-    for h in match.hosts:
-        if h not in site_hosts:
-            yield Problem(f"{path}.hosts", f"{h!r} is not one of the site's hosts on this stage ({', '.join(site_hosts)})")
-    message = needs(plan, "regex")
-    if message and match.expression is not None and \
-            "matches" in octorules_wirefilter.parse_expression(match.expression)["operators"]:
-        yield Problem(f"{path}.expression", f"{message}. Use path_prefixes or paths (wildcards)")
+def settings_made(rule: CacheRule) -> set[str]:
+    """The settings a rule makes (every rule sets ``cache``); a bypass makes every other one moot."""
+    return {"cache"} | {k for k in SETTING_KEYS if getattr(rule, k) is not None}
+
+
+def overrides(later: CacheRule, earlier: CacheRule) -> bool:
+    """Whether ``later``, where it matches, leaves nothing of ``earlier`` (the last rule wins per setting)."""
+    return later.action == "bypass" or settings_made(later) >= settings_made(earlier)
+
+
+def _dead_rule_problems(path: str, policy: CachePolicy, hosts: Sequence[str]) -> Iterable[Problem]:
+    """A rule that a later rule covers and overrides entirely never has an effect: every matching rule applies in
+    order and the last one wins (https://developers.cloudflare.com/cache/how-to/cache-rules/order/).
+
+    Only the user's rules are compared with each other. The safety bypasses that follow them
+    (``defaults.SAFETY_RULES``) take over the requests they match by design and leave a user rule its effect
+    everywhere else, and Test's final bypass of every app request is the stage's policy, not a mistake in a rule:
+    neither makes a user rule dead."""
+    for i, rule in enumerate(policy.rules):
+        for j in range(i + 1, len(policy.rules)):
+            later = policy.rules[j]
+            if overrides(later, rule) and match_covers(later.match, hosts, rule.match, hosts):
+                yield Problem(f"{path}.rules[{i}]", f"never has an effect: rules[{j}] ({later.name!r}) comes later, "
+                                                    "matches every request this one does and overrides all it sets; "
+                                                    "the last matching rule wins")
+                break
 
 
 def policy_problems(path: str, policy: CachePolicy, hosts: Sequence[str], plan: PlanTier) -> Iterable[Problem]:
@@ -223,6 +237,7 @@ def policy_problems(path: str, policy: CachePolicy, hosts: Sequence[str], plan: 
             yield Problem(f"{rp}.name", f"{rule.name!r} is reserved for a safety bypass, which always comes last")
         yield from rule_problems(rp, rule, plan)
         yield from match_problems(f"{rp}.match", rule.match, hosts, plan)
+    yield from _dead_rule_problems(path, policy, hosts)
 
 
 def image_problems(path: str, images: Sequence[ImageRule], hosts: Sequence[str], plan: PlanTier) -> Iterable[Problem]:

@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from appcdn import defaults
-from appcdn.config.fields import Host, Name, Strict
+from appcdn.config.fields import AwsRegion, Host, Name, Strict
 from appcdn.config.plans import PlanTier, needs
+from appcdn.config.messages import SecretTest
 from appcdn.config.problems import Problem, duplicate_names
 
 EDGE_CERTIFICATE_MODES = ("advanced", "uploaded")  # served by Cloudflare; origin_ca and acm serve elsewhere
@@ -37,7 +38,7 @@ class CertificateConfig(Strict):
                                                                 f"7..5475 (default {defaults.ORIGIN_CA_VALIDITY_DAYS})")
     certificate: SecretStr | None = Field(default=None, description="uploaded: PEM, set with --secret")
     private_key: SecretStr | None = Field(default=None, description="uploaded: PEM, set with --secret")
-    region: str = Field(default=defaults.ACM_REGION, description="acm: us-east-1 for CloudFront")
+    region: AwsRegion = Field(default=defaults.ACM_REGION, description="acm: us-east-1 for CloudFront")
 
 
 def certificate_problems(path: str, certs: Sequence[CertificateConfig], own_hosts: Sequence[str], zone_name: str,
@@ -46,6 +47,8 @@ def certificate_problems(path: str, certs: Sequence[CertificateConfig], own_host
     yield from duplicate_names(path, [c.name for c in certs], "certificate")
     for i, cert in enumerate(certs):
         cp = f"{path}[{i}]"
+        for host in sorted({h for h in cert.hosts if cert.hosts.count(h) > 1}):
+            yield Problem(f"{cp}.hosts", f"{host!r} is listed more than once")
         for host in cert.hosts:
             if host not in own_hosts:
                 yield Problem(f"{cp}.hosts", f"{host!r} is not one of the site's hosts on this stage "
@@ -87,12 +90,11 @@ def _advanced_problems(path: str, cert: CertificateConfig, zone_name: str) -> It
                                                f"{', '.join(map(str, allowed))} days")
 
 
-def secret_problems(path: str, certs: Sequence[CertificateConfig], secret: bool) -> Iterable[Problem]:
-    """Private keys and certificates must be Pulumi secrets (``secret``: whether the key holding them is)."""
-    if secret:
-        return
+def secret_problems(path: str, certs: Sequence[CertificateConfig], secret: SecretTest) -> Iterable[Problem]:
+    """Private keys and certificates must be Pulumi secrets, each one: ``secret`` says whether the value at a path
+    was given as one (exactly, when the stack file was read offline; by whole key under the engine)."""
     for j, cert in enumerate(certs):
         for key in SECRET_FIELDS:
-            if getattr(cert, key) is not None:
+            if getattr(cert, key) is not None and not secret(f"{path}[{j}].{key}"):
                 yield Problem(f"{path}[{j}].{key}", f"must be a secret: pulumi config set --secret --path "
                                                     f"'appcdn:{path}[{j}].{key}' < file.pem")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
 import octorules_wirefilter
 from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from appcdn.config.regions import AWS_REGIONS, AZURE_LOCATIONS
+
+MAX_EXPRESSION_LENGTH = 4096
+"""Cloudflare's limit on one rule's expression, in characters.
+https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length"""
 
 NAMESPACE = "appcdn"
 """The Pulumi config namespace of every key appcdn reads (``appcdn:sites``)."""
@@ -34,16 +41,21 @@ GLOB_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()+,;=:@%/*-]*$")
 METHOD_RE = re.compile("^(" + "|".join(METHODS) + ")$")
 OBJECT_GLOB_RE = re.compile(r"^(?!/)[A-Za-z0-9._~!$&'()+,;=:@%/*-]+$")
 OBJECT_PREFIX_RE = re.compile(r"^[A-Za-z0-9._~!$&'()+,;=:@%-][A-Za-z0-9._~!$&'()+,;=:@%/-]*/$")
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/general-purpose-bucket-naming-rules.html
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftresources
+RESOURCE_GROUP_RE = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
 # https://learn.microsoft.com/azure/storage/common/storage-account-overview#storage-account-name
 ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
 
 
 class Strict(BaseModel):
-    """Base of every config node: unknown keys are errors, values are immutable."""
+    """Base of every config node: unknown keys are errors, values are immutable and of the declared type."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    """Strict: no quiet conversions (``true`` is no number, ``'on'`` no boolean), as the stack file says it."""
 
 
 def _checked(pattern: re.Pattern[str], what: str,
@@ -51,7 +63,7 @@ def _checked(pattern: re.Pattern[str], what: str,
     def check(value: str) -> str:
         value = normalise(value)
         if not pattern.match(value):
-            raise ValueError(f"{value!r} is not {what}")
+            raise ValueError(f"is not {what}")  # the value is shown by the message, unless it may be secret
         return value
 
     check.__doc__ = what  # the value's kind, in words, for the generated config reference
@@ -63,8 +75,25 @@ def _check_expression(value: str) -> str:
     https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/"""
     error = octorules_wirefilter.parse_expression(value).get("error")
     if error or not value.strip():
-        raise ValueError(f"not a valid Cloudflare rules expression: {(error or 'empty').splitlines()[0]}")
+        raise ValueError(f"is not a valid Cloudflare rules expression: {wirefilter_reason(error or '')}")
+    if len(value) > MAX_EXPRESSION_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for a "
+                         "rule's whole expression")
     return value
+
+
+def wirefilter_reason(error: str) -> str:
+    """wirefilter's reason and where (``unknown identifier 'http.foo' at 1:1``), from its three-line report:
+    ``Filter parsing error (line:column):``, the source line, carets under the culprit followed by the reason."""
+    lines = error.splitlines()
+    position = re.search(r"\((\d+:\d+)\)", lines[0]) if lines else None
+    carets = re.match(r"^(\s*)(\^+)\s*(.*)$", lines[2]) if len(lines) > 2 else None
+    if not carets:
+        return error.strip() or "empty"
+    start, width = len(carets.group(1)), len(carets.group(2))
+    culprit = lines[1][start:start + width]
+    where = f" at {position.group(1)}" if position else ""
+    return f"{carets.group(3) or 'invalid'} {culprit!r}{where}" if culprit.strip() else f"{carets.group(3)}{where}"
 
 
 Name = Annotated[str, _checked(NAME_RE, "a name (lower-case letters, digits and '-', at most 31)")]
@@ -84,7 +113,42 @@ ObjectGlob = Annotated[str, _checked(
     OBJECT_GLOB_RE, "a valid object-key glob such as 'filer_public_thumbnails/*': no leading '/';"
                     " '*' is the only wildcard ('?', '[' and quotes are not allowed)")]
 ObjectPrefix = Annotated[str, _checked(OBJECT_PREFIX_RE, "an object-key prefix such as 'filer_public/' (ends with '/')")]
-BucketName = Annotated[str, _checked(BUCKET_RE, "an S3 bucket name (3-63 lower-case letters, digits, '-' and '.')")]
+def _check_bucket(value: str) -> str:
+    """an S3 bucket name (3-63 lower-case letters, digits and '-')"""
+    if not BUCKET_RE.match(value):
+        raise ValueError("is not an S3 bucket name (3-63 lower-case letters, digits and '-', starting and ending "
+                         "with a letter or digit)")
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
+        raise ValueError("is formatted like an IP address, which S3 does not allow for a bucket name")
+    if ".." in value:
+        raise ValueError("has two adjacent periods, which S3 does not allow in a bucket name")
+    reserved = [p for p in BUCKET_RESERVED_PREFIXES if value.startswith(p)] + \
+        [s for s in BUCKET_RESERVED_SUFFIXES if value.endswith(s)]
+    if reserved:
+        raise ValueError(f"uses {reserved[0]!r}, which S3 reserves")
+    if "." in value:
+        raise ValueError("has a '.', which breaks HTTPS on the bucket's virtual-hosted endpoint "
+                         "(<bucket>.s3.<region>.amazonaws.com), the one Cloud Connector and the app use; use '-'")
+    return value
+
+
+def _known(names: frozenset[str], what: str, normalise: Callable[[str], str] = lambda v: v) -> AfterValidator:
+    def check(value: str) -> str:
+        if normalise(value) not in names:
+            close = difflib.get_close_matches(normalise(value), sorted(names), n=1)
+            raise ValueError(f"is not {what}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        return value
+
+    check.__doc__ = what
+    return AfterValidator(check)
+
+
+BucketName = Annotated[str, AfterValidator(_check_bucket)]
+AwsRegion = Annotated[str, _known(AWS_REGIONS, "an AWS region (as the AWS provider SDK lists them)")]
+AzureLocation = Annotated[str, _known(AZURE_LOCATIONS, "an Azure location (such as westeurope)",
+                                      lambda v: v.lower().replace(" ", ""))]
+ResourceGroupName = Annotated[str, _checked(
+    RESOURCE_GROUP_RE, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.')")]
 AccountName = Annotated[str, _checked(ACCOUNT_RE, "a storage account name (3-24 lower-case letters and digits)")]
 
 

@@ -13,8 +13,12 @@ from typing import Literal
 from pydantic import Field
 
 from appcdn import defaults
-from appcdn.config.fields import AccountName, BucketName, Host, ObjectGlob, ObjectPrefix, Strict, in_zone
-from appcdn.config.plans import MIN_EDGE_TTL, PlanTier
+from appcdn.config.fields import (
+    AccountName, AwsRegion, AzureLocation, BucketName, Host, ObjectGlob, ObjectPrefix, ResourceGroupName, Strict,
+    in_zone,
+)
+from appcdn.config.globs import covers
+from appcdn.config.plans import MAX_TTL, MIN_EDGE_TTL, PlanTier
 from appcdn.config.problems import Problem
 
 MAX_AGE_RE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)\s*(?:,|$)")
@@ -44,7 +48,7 @@ class HeaderRule(Strict):
 class AwsMedia(Strict):
     """An S3 bucket."""
 
-    region: str = Field(default=defaults.AWS_REGION, description="AWS region")
+    region: AwsRegion = Field(default=defaults.AWS_REGION, description="AWS region")
     bucket_name: BucketName | None = Field(default=None, description="default: named by Pulumi from the site")
     noncurrent_version_days: int = Field(default=defaults.NONCURRENT_VERSION_DAYS, ge=1, le=3650,
                                          description="Live: keep old versions this long")
@@ -53,8 +57,8 @@ class AwsMedia(Strict):
 class AzureMedia(Strict):
     """An Azure storage account with a private and a public container."""
 
-    resource_group: str | None = Field(default=None, description="existing group; default: create one")
-    location: str = Field(default=defaults.AZURE_LOCATION, description="Azure location")
+    resource_group: ResourceGroupName | None = Field(default=None, description="existing group; default: create one")
+    location: AzureLocation = Field(default=defaults.AZURE_LOCATION, description="Azure location")
     account_name: AccountName | None = Field(default=None, description="required: account names are global")
     soft_delete_days: int = Field(default=defaults.SOFT_DELETE_DAYS, ge=1, le=365,
                                   description="Live: blob and container soft delete")
@@ -75,7 +79,8 @@ class MediaConfig(Strict):
     azure: AzureMedia = Field(default=AzureMedia(), description="backend azure")
     public_prefixes: list[ObjectPrefix] = Field(default=list(defaults.PUBLIC_PREFIXES),
                                                 description="the only keys anyone may read")
-    headers: list[HeaderRule] = Field(default=[HeaderRule.model_validate(h) for h in defaults.MEDIA_HEADERS], min_length=1,
+    headers: list[HeaderRule] = Field(default=[HeaderRule.model_validate(h) for h in defaults.MEDIA_HEADERS],
+                                      min_length=1,
                                       description="ordered; the first match wins")
     domain: MediaDomain | None = Field(default=None, description="default: the provider's endpoint")
 
@@ -85,20 +90,11 @@ def media_hosts(media: MediaConfig | None) -> list[str]:
     return [media.domain.host] if media is not None and media.domain is not None else []
 
 
-def glob_shadows(earlier: str, later: str) -> bool:
-    """Whether every key ``later`` matches is matched by ``earlier`` (sufficient test for '*'-only globs)."""
-    if earlier == later or earlier == "*":
-        return True
-    if earlier.endswith("*") and "*" not in earlier[:-1]:
-        return later.startswith(earlier[:-1])
-    return False
-
-
 def _header_problems(path: str, rules: list[HeaderRule], plan: PlanTier) -> Iterable[Problem]:
     for j, rule in enumerate(rules):
         hp = f"{path}[{j}]"
         for i, earlier in enumerate(rules[:j]):
-            if glob_shadows(earlier.match, rule.match):
+            if covers(earlier.match, rule.match):
                 yield Problem(f"{hp}.match", f"never applies: headers[{i}] ({earlier.match!r}) comes first and "
                                              f"matches every key this one does; the first match wins, so put the "
                                              f"narrower rule first")
@@ -106,6 +102,11 @@ def _header_problems(path: str, rules: list[HeaderRule], plan: PlanTier) -> Iter
         max_age = rule.max_age()
         if max_age is None and rule.edge_ttl == "override":
             yield Problem(f"{hp}.cache_control", "edge_ttl override needs a max-age in cache_control")
+        if max_age is not None and rule.edge_ttl != "respect_origin" and max_age > MAX_TTL:
+            # https://developers.cloudflare.com/cache/how-to/cache-rules/settings/#edge-ttl
+            yield Problem(f"{hp}.cache_control", f"max-age {max_age} s is above the {MAX_TTL} s (one year) "
+                                                 "Cloudflare's cache rules take at the edge; use at most one year, or "
+                                                 "edge_ttl: respect_origin")
         if max_age is not None and rule.edge_ttl == "override" and max_age < MIN_EDGE_TTL[plan]:
             # https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#edge-cache-ttl
             yield Problem(f"{hp}.edge_ttl", f"max-age {max_age} s is below the {plan} plan's minimum edge TTL "

@@ -16,6 +16,18 @@ MIN_EDGE_TTL: dict[str, int] = {"free": 7200, "pro": 3600, "business": 1, "enter
 """Lowest edge TTL, in seconds, a cache rule may override to.
 https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#edge-cache-ttl"""
 
+MIN_BROWSER_TTL: dict[str, int] = {"free": 7200, "pro": 3600, "business": 1, "enterprise": 1}
+"""Lowest browser TTL, in seconds, a cache rule may override to (page rules had 2 minutes).
+https://developers.cloudflare.com/cache/how-to/edge-browser-cache-ttl/#browser-cache-ttl"""
+
+MAX_TTL = 31536000
+"""One year: the longest edge, browser and status-code TTL a cache rule takes.
+https://developers.cloudflare.com/cache/how-to/cache-rules/settings/#edge-ttl"""
+
+MAX_QUERY_PARAMETERS = 100
+"""Query-string parameters in one custom cache key.
+https://developers.cloudflare.com/cache/how-to/cache-rules/settings/#cache-key"""
+
 
 FEATURES: dict[str, tuple[PlanTier, str]] = {
     "polish": ("pro", "Polish"),  # https://developers.cloudflare.com/images/polish/
@@ -23,6 +35,9 @@ FEATURES: dict[str, tuple[PlanTier, str]] = {
     # https://developers.cloudflare.com/ruleset-engine/rules-language/operators/#comparison-operators
     "custom_ssl": ("business", "an uploaded certificate (custom SSL)"),
     # https://developers.cloudflare.com/ssl/edge-certificates/custom-certificates/
+    "query_string_lists": ("enterprise", "a cache key with chosen query-string parameters (include or exclude a list)"),
+    # https://developers.cloudflare.com/cache/how-to/cache-rules/settings/#cache-key ("Enterprise customers have
+    # these additional options": all, all except, none except; ignoring the query string is offered to all)
 }
 """Features that need a minimum plan: feature → (lowest plan, what the messages call it)."""
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-
-from pydantic import ValidationError
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,13 +15,33 @@ class Problem:
     message: str
     file: str | None = None
     """The stack file the key is in, when known (``stacks/Pulumi.test.yaml``)."""
+    line: int | None = None
+    column: int | None = None
+    """Where in the file (1-based), when the file was read from disk."""
 
     def __str__(self) -> str:
         located = f"{self.path}: {self.message}" if self.path else self.message
-        return f"{self.file}: {located}" if self.file else located
+        where = self.file or ""
+        if where and self.line is not None:
+            where += f":{self.line}:{self.column}"
+        return f"{where}: {located}" if where else located
 
-    def in_file(self, file: str | None) -> Problem:
-        return self if self.file or file is None else Problem(self.path, self.message, file)
+    def in_file(self, file: str | None, spans: Mapping[str, Any] | None = None) -> Problem:
+        """The problem in ``file`` (unless it names one already), at the nearest written ancestor of its path
+        (``spans``: path → anything with ``line`` and ``column``)."""
+        problem = self if self.file or file is None else replace(self, file=file)
+        if problem.line is not None or not spans or problem.file != file:
+            return problem
+        path = problem.path
+        while path:
+            if path in spans:
+                return replace(problem, line=spans[path].line, column=spans[path].column)
+            parent = _PARENT.sub("", path)
+            path = parent if parent != path else ""
+        return problem
+
+
+_PARENT = re.compile(r"(\.[^.\[]*|\[\d+\])$")
 
 
 class ConfigError(Exception):
@@ -37,43 +57,9 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
-def duplicate_names(path: str, names: Sequence[str], what: str) -> Iterable[Problem]:
+def duplicate_names(path: str, names: Sequence[str], what: str,
+                    indexes: Sequence[int] | None = None) -> Iterable[Problem]:
+    """``indexes``: each name's index in the file, when some entries were left out."""
     for i, name in enumerate(names):
         if names.count(name) > 1:
-            yield Problem(f"{path}[{i}].name", f"{name!r} is used by more than one {what}")
-
-
-def _loc_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif "[" in part or "(" in part:  # pydantic's names for union members and validators
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-REMOVED_KEYS = {
-    "owner": "unknown key: a zone is owned by the one stack file that declares it under zones; declare it there "
-             "only, and refer to it by name (sites[].zone) from the other stages' files",
-    "other_stages": "unknown key: each stage declares its own hosts, cache, images and media in its own stack "
-                    "file, and the zone's owner composes them from there",
-}
-"""Keys of earlier versions, with where their facts live now."""
-
-
-def structure_problems(err: ValidationError) -> list[Problem]:
-    """pydantic's errors as problems, in our words."""
-    problems = []
-    for e in err.errors():
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = REMOVED_KEYS.get(str(e["loc"][-1]), "unknown key")
-        elif e["type"] == "literal_error" and msg.startswith("Input should be "):
-            msg = f"{e['input']!r} is not allowed; {msg[len('Input should be '):]}"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        problems.append(Problem(_loc_path(e["loc"]), msg))
-    return problems
+            yield Problem(f"{path}[{indexes[i] if indexes else i}].name", f"{name!r} is used by more than one {what}")

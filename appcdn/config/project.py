@@ -12,10 +12,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from appcdn.config.fields import STAGES, Stage
+from appcdn.config.fields import NAMESPACE, STAGES, Stage
 from appcdn.config.media import media_hosts
 from appcdn.config.problems import ConfigError, Problem
-from appcdn.config.stack import Site, StackConfig, parse_structure, stack_problems
+from appcdn.config.messages import SecretTest
+from appcdn.config.stack import DeclaredZone, ParsedStack, Site, StackConfig, parse_structure, stack_problems
+from appcdn.config.stack_yaml import Span
 from appcdn.config.zones import ZoneConfig
 
 
@@ -29,6 +31,18 @@ class StackSource:
     """The stack's secret config keys, full (``appcdn:sites``)."""
     file: str | None = None
     """The stack file, for messages (``stacks/Pulumi.test.yaml``)."""
+    secret_paths: Collection[str] | None = None
+    """Paths inside the namespace of the values written as secrets, when known (the stack file read offline);
+    None: only whole keys are known to be secret (``secret_keys``, as the engine tells a program)."""
+    spans: Mapping[str, Span] = field(default_factory=dict)
+    """Where each path is written in the file, when it was read from disk."""
+
+    def secrets(self) -> list[str]:
+        """The paths known to be secret: each secret value, or each secret key as a whole."""
+        if self.secret_paths is not None:
+            return list(self.secret_paths)
+        prefix = NAMESPACE + ":"
+        return [key[len(prefix):] for key in self.secret_keys if key.startswith(prefix)]
 
 
 @dataclass(frozen=True)
@@ -63,55 +77,99 @@ class Project:
                 for site in self.stacks[stage].sites if site.zone == zone_name]
 
 
-def _host_problems(stacks: Mapping[Stage, StackConfig], files: Mapping[Stage, str | None]) -> Iterable[Problem]:
+def _host_problems(stacks: Mapping[Stage, ParsedStack], files: Mapping[Stage, str | None]) -> Iterable[Problem]:
     """A host is served by one site on one stage."""
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, Stage]] = {}
     for stage in STAGES:
         if stage not in stacks:
             continue
-        for i, site in enumerate(stacks[stage].sites):
+        for i, site in stacks[stage].sites:
             for key, hosts in (("hosts", site.hosts), ("media.domain.host", media_hosts(site.media))):
                 for host in hosts:
                     if host in seen:
-                        yield Problem(f"sites[{i}].{key}", f"{host!r} is already served by {seen[host]}", files[stage])
-                    seen[host] = f"site {site.name} ({stage})"
+                        name, other = seen[host]
+                        where = f"{other}, {files[other]}" if files[other] != files[stage] else other
+                        yield Problem(f"sites[{i}].{key}", f"{host!r} is already served by site {name} ({where})",
+                                      files[stage])
+                    seen[host] = (site.name, stage)
+
+
+def _storage_problems(stacks: Mapping[Stage, ParsedStack], files: Mapping[Stage, str | None]) -> Iterable[Problem]:
+    """S3 bucket names and Azure storage account names are global: one site on one stage each.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html,
+    https://learn.microsoft.com/azure/storage/common/storage-account-overview#storage-account-name"""
+    seen: dict[tuple[str, str], tuple[str, Stage]] = {}
+    for stage in STAGES:
+        for i, site in stacks[stage].sites if stage in stacks else ():
+            media = site.media
+            if media is None:
+                continue
+            key, name = (("aws.bucket_name", media.aws.bucket_name) if media.backend == "aws"
+                         else ("azure.account_name", media.azure.account_name))
+            if name is None:
+                continue
+            if (key, name) in seen:
+                other, other_stage = seen[(key, name)]
+                where = f"{other_stage}, {files[other_stage]}" if files[other_stage] != files[stage] else other_stage
+                yield Problem(f"sites[{i}].media.{key}", f"{name!r} is also the storage of site {other} ({where}); "
+                                                         "each site and stage needs its own", files[stage])
+            else:
+                seen[(key, name)] = (site.name, stage)
+
+
+def locate(problems: Iterable[Problem], sources: Sequence[StackSource]) -> list[Problem]:
+    """Each problem at the line and column of its path in its file, where the file was read from disk."""
+    spans = {source.file: source.spans for source in sources}
+    return [problem.in_file(problem.file, spans.get(problem.file)) for problem in problems]
+
+
+def secret_test(source: StackSource) -> SecretTest:
+    """Whether a path of the source's namespace was given as a secret, or lies inside one."""
+    secrets = source.secrets()
+    return lambda path: any(path == s or path.startswith((f"{s}.", f"{s}[")) for s in secrets)
 
 
 def load_project(own: StackSource, peers: Sequence[StackSource] = ()) -> Project:
     """Validate the stack being deployed together with the project's other stacks; every problem of every
     file is reported at once (ConfigError), each with its file and key path."""
     problems: list[Problem] = []
-    stacks: dict[Stage, StackConfig] = {}
+    stacks: dict[Stage, ParsedStack] = {}
     files: dict[Stage, str | None] = {}
     sources: dict[Stage, StackSource] = {}
+    zones: dict[str, DeclaredZone] = {}
     own_stage: Stage | None = None
     for source in (own, *peers):
-        try:
-            config = parse_structure(source.namespace, source.stack)
-        except ConfigError as err:
-            problems += [p.in_file(source.file) for p in err.problems]
-            continue
-        if config.stage in stacks:
-            problems.append(Problem("stage", f"{config.stage!r} is also the stage of {files[config.stage]}; "
-                                             "each stage has one stack file", source.file))
-            continue
-        stacks[config.stage], files[config.stage], sources[config.stage] = config, source.file, source
-        if source is own:
-            own_stage = config.stage
-    zones: dict[str, tuple[ZoneConfig, Stage, str | None]] = {}
-    for stage, config in stacks.items():
-        for name, zone in config.zones.items():
+        parsed = parse_structure(source.namespace, source.stack, source.spans, secret_test(source))
+        problems += [p.in_file(source.file) for p in parsed.problems]
+        for name, zone in [*parsed.zones.items(), *((name, None) for name in parsed.broken_zones)]:
             if name in zones:
                 problems.append(Problem(f"zones.{name}", f"also declared in {zones[name][2]}; a zone is declared "
-                                                         "in exactly one stack file, its owner's", files[stage]))
+                                                         "in exactly one stack file, its owner's", source.file))
             else:
-                zones[name] = (zone, stage, files[stage])
-    for stage, config in stacks.items():
-        problems += [p.in_file(files[stage]) for p in stack_problems(config, zones, sources[stage].secret_keys)]
+                zones[name] = (zone, parsed.stage, source.file)
+        if parsed.stage is None:
+            problems += [p.in_file(source.file) for p in stack_problems(parsed, zones, secret_test(source))
+                         if p.path.startswith("zones.")]
+            continue
+        if source.stack in STAGES and parsed.stage != source.stack:
+            problems.append(Problem("stage", f"is {parsed.stage!r} in the {source.stack} stack's own file: a stack "
+                                             f"named like a stage is that stage; remove appcdn:stage or write "
+                                             f"{source.stack}", source.file))
+            continue
+        if parsed.stage in stacks:
+            problems.append(Problem("stage", f"{parsed.stage!r} is also the stage of {files[parsed.stage]}; "
+                                             "each stage has one stack file", source.file))
+            continue
+        stacks[parsed.stage], files[parsed.stage], sources[parsed.stage] = parsed, source.file, source
+        if source is own:
+            own_stage = parsed.stage
+    for stage, parsed in stacks.items():
+        problems += [p.in_file(files[stage]) for p in stack_problems(parsed, zones, secret_test(sources[stage]))]
     problems += _host_problems(stacks, files)
+    problems += _storage_problems(stacks, files)
     if problems or own_stage is None:
-        raise ConfigError(problems)
-    return Project(own_stage, stacks, files)
+        raise ConfigError(locate(problems, [own, *peers]))
+    return Project(own_stage, {stage: parsed.config() for stage, parsed in stacks.items()}, files)
 
 
 def parse_stack_config(raw: Mapping[str, Any], stack_name: str, secret_keys: Collection[str] = ()) -> StackConfig:

@@ -12,17 +12,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
+from appcdn import resource_names
 from appcdn.config.app import AppConfig, app_problems
 from appcdn.config.cache import CachePolicy, ImageRule, image_problems, policy_problems
 from appcdn.config.certificates import CertificateConfig, certificate_problems, secret_problems
-from appcdn.config.fields import NAMESPACE, STAGES, Host, Name, Stage, Strict, in_zone
+from appcdn.config.fields import STAGES, Host, Name, Stage, Strict, in_zone
 from appcdn.config.media import MediaConfig, media_hosts, media_problems
-from appcdn.config.problems import ConfigError, Problem, duplicate_names, structure_problems
+from appcdn.config.messages import REMOVED_KEYS, SecretTest, shown, structure_problems, validate_partially
+from appcdn.config.names import collisions, declared_names
+from appcdn.config.problems import Problem, duplicate_names
+from appcdn.config.stack_yaml import Span
 from appcdn.config.zones import ZoneConfig, zone_problems
 
 
@@ -48,19 +53,71 @@ class StackConfig(Strict):
     sites: list[Site] = Field(min_length=1, description="the apps this stack serves")
 
 
-def parse_structure(raw: Mapping[str, Any], stack_name: str) -> StackConfig:
-    """The namespace's keys (without ``appcdn:``) as a model; unknown keys and wrong types are problems."""
-    data = dict(raw)
-    if "stage" not in data and stack_name in STAGES:
-        data["stage"] = stack_name
-    try:
-        return StackConfig.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(structure_problems(err)) from None
+_STAGE: TypeAdapter[Stage] = TypeAdapter(Stage)
+DeclaredZone = tuple[ZoneConfig | None, Stage | None, str | None]
+"""A zone as declared in the project: its config (None when it does not validate), its owner's stage and file."""
 
 
-def zone_of(zones: Mapping[str, tuple[ZoneConfig, Stage, str | None]], path: str,
-            site: Site) -> tuple[ZoneConfig, Stage, str | None] | Problem:
+@dataclass(frozen=True)
+class ParsedStack:
+    """One stack file as far as it validates: the stage, the zones and sites that passed (with their index in the
+    file), the names of zones that did not, and every structural problem. Broken parts are left out so that
+    the meaning checks of the rest still run: one pass reports everything."""
+
+    stage: Stage | None
+    zones: dict[str, ZoneConfig]
+    broken_zones: list[str]
+    sites: list[tuple[int, Site]]
+    problems: list[Problem]
+
+    def config(self) -> StackConfig:
+        """The whole stack file as a model; only when there is no problem."""
+        assert self.stage is not None and not self.problems
+        return StackConfig(stage=self.stage, zones=self.zones, sites=[site for _, site in self.sites])
+
+
+def parse_structure(raw: Mapping[str, Any], stack_name: str, spans: Mapping[str, Span] | None = None,
+                    secret: SecretTest = lambda path: False) -> ParsedStack:
+    """The namespace's keys (without ``appcdn:``) as models, each zone and site on its own; unknown keys and
+    wrong types are problems."""
+    problems = [Problem(key, REMOVED_KEYS.get(key, "unknown key"))
+                for key in raw if key not in StackConfig.model_fields]
+    stage: Stage | None = None
+    written = raw.get("stage", stack_name if stack_name in STAGES else None)
+    if written is None and "stage" not in raw:
+        problems.append(Problem("stage", "Field required"))
+    else:
+        try:
+            stage = _STAGE.validate_python(written)
+        except ValidationError as err:
+            problems += structure_problems(err, "stage", spans, secret)
+    zones, broken = {}, []
+    raw_zones = raw.get("zones", {})
+    if not isinstance(raw_zones, Mapping):
+        problems.append(Problem("zones", f"{shown(raw_zones)} is not a map of zones by apex domain"))
+        raw_zones = {}
+    for name, data in raw_zones.items():
+        zone, found = validate_partially(ZoneConfig, data, f"zones.{name}", spans, secret)
+        problems += found
+        if zone is None:
+            broken.append(name)
+        else:
+            zones[name] = zone
+    sites: list[tuple[int, Site]] = []
+    raw_sites = raw.get("sites")
+    if not isinstance(raw_sites, list) or not raw_sites:
+        problems.append(Problem("sites", "Field required" if raw_sites is None else
+                                f"{shown(raw_sites)} is not a list of sites; give at least one"))
+        raw_sites = []
+    for i, data in enumerate(raw_sites):
+        site, found = validate_partially(Site, data, f"sites[{i}]", spans, secret)
+        problems += found
+        if site is not None:
+            sites.append((i, site))
+    return ParsedStack(stage, zones, broken, sites, problems)
+
+
+def zone_of(zones: Mapping[str, DeclaredZone], path: str, site: Site) -> DeclaredZone | Problem:
     found = zones.get(site.zone)
     if found is None:
         declared = ", ".join(sorted(zones)) or "none"
@@ -69,29 +126,47 @@ def zone_of(zones: Mapping[str, tuple[ZoneConfig, Stage, str | None]], path: str
     return found
 
 
-def stack_problems(config: StackConfig, zones: Mapping[str, tuple[ZoneConfig, Stage, str | None]],
-                   secret_keys: Collection[str]) -> Iterable[Problem]:
-    """Meaning checks of one stack, against the project's zones (name → config, owner stage, owner's file)."""
-    for name, zone in config.zones.items():
+def name_problems(parsed: ParsedStack) -> Iterable[Problem]:
+    """Two resources of one stack with the same type and name cannot both exist."""
+    named = [("Zone", resource_names.zone_component(name), f"zones.{name}", f"zone {name}") for name in parsed.zones]
+    for i, site in parsed.sites:
+        certificates = [(c.name, c.mode, c.hosts) for c in site.certificates]
+        named += [(kind, name, f"sites[{i}].{key}", f"site {site.name}'s {key.split('[')[0].replace('.', ' ')}")
+                  for kind, name, key in declared_names(site.name, parsed.stage or "live", site.hosts,
+                                                        media_hosts(site.media), certificates)]
+    yield from collisions(named)
+
+
+def stack_problems(parsed: ParsedStack, zones: Mapping[str, DeclaredZone], secret: SecretTest) -> Iterable[Problem]:
+    """Meaning checks of one stack, against the project's zones; sites on a zone that does not validate are
+    checked once it does."""
+    for name, zone in parsed.zones.items():
         yield from zone_problems(f"zones.{name}", name, zone)
-    yield from duplicate_names("sites", [s.name for s in config.sites], "site")
-    for i, site in enumerate(config.sites):
+    yield from duplicate_names("sites", [s.name for _, s in parsed.sites], "site", [i for i, _ in parsed.sites])
+    yield from name_problems(parsed)
+    for i, site in parsed.sites:
         sp = f"sites[{i}]"
         found = zone_of(zones, sp, site)
         if isinstance(found, Problem):
             yield found
             continue
-        zone, owner, owner_file = found
+        declared, owner, owner_file = found
+        if declared is None:
+            continue
+        zone = declared
         for host in site.hosts:
             if not in_zone(host, site.zone):
                 yield Problem(f"{sp}.hosts", f"{host!r} is outside the site's zone {site.zone}")
+        if site.origin is not None and site.origin in [*site.hosts, *media_hosts(site.media)]:
+            yield Problem(f"{sp}.origin", f"{site.origin!r} is one of the site's own hosts: its record would point at "
+                                          "itself; origin is where the app runs (e.g. shop.eu.aldryn.io)")
         yield from policy_problems(f"{sp}.cache", site.cache, site.hosts, zone.plan)
         yield from image_problems(f"{sp}.images", site.images, site.hosts, zone.plan)
         if site.media is not None:
             yield from media_problems(f"{sp}.media", site.media, site.zone, zone.plan,
-                                      owner_file or "the owner's stack file" if owner != config.stage else None)
+                                      owner_file or "the owner's stack file" if owner != parsed.stage else None)
         yield from certificate_problems(f"{sp}.certificates", site.certificates,
                                         list(site.hosts) + media_hosts(site.media), site.zone, zone.plan,
                                         zone.settings.ssl)
-        yield from secret_problems(f"{sp}.certificates", site.certificates, f"{NAMESPACE}:sites" in secret_keys)
-        yield from app_problems(f"{sp}.app", site.app, f"{NAMESPACE}:sites" in secret_keys)
+        yield from secret_problems(f"{sp}.certificates", site.certificates, secret)
+        yield from app_problems(f"{sp}.app", site.app, secret)

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from appcdn.policy.expressions import Request, glob_matches
+from appcdn.config.globs import glob_matches
+from appcdn.policy.expressions import Request
 
 Truth = bool | None
 """True, False, or None for unknown."""

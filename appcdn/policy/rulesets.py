@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from appcdn.config.cache import CachePolicy, ImageRule, Match
-from appcdn.config.fields import Stage
+from appcdn.config.fields import MAX_EXPRESSION_LENGTH, Stage
 from appcdn.config.media import MediaConfig, media_hosts
 from appcdn.config.plans import RULES_PER_PHASE
 from appcdn.config.problems import ConfigError, Problem
 from appcdn.config.project import Project
 from appcdn.policy.cache_rules import cache_settings, stage_cache_rules
-from appcdn.policy.expressions import MAX_EXPRESSION_LENGTH, Request, any_expression, match_expression, request_matches
+from appcdn.policy.expressions import Request, any_expression, match_expression, request_matches
 from appcdn.policy.media import media_edge_rules
 
 CACHE_PHASE = "http_request_cache_settings"
@@ -204,13 +204,41 @@ def _limit_problems(project: Project, zone_name: str, phase: str, count: int, ke
                       f"rules after merging; the {plan} plan allows {limit}", project.files.get(owner))
 
 
+def _rule_path(project: Project, rule: CompiledRule) -> tuple[str, str | None]:
+    """Where a (not yet merged) rule comes from: its key path and file."""
+    site_name, stage, name = rule.names[0].split("/")
+    config = project.stacks[stage]  # type: ignore[index]
+    i, site = next((i, s) for i, s in enumerate(config.sites) if s.name == site_name)
+    rules = [r.name for r in (site.images if rule.action == "set_config" else site.cache.rules)]
+    key = "images" if rule.action == "set_config" else "cache.rules"
+    path = f"sites[{i}].{key}[{rules.index(name)}]" if name in rules else \
+        f"sites[{i}].media" if name.startswith("media-") else f"sites[{i}].hosts"
+    return path, project.files.get(stage)  # type: ignore[call-overload]
+
+
+def _expression_problems(project: Project, rules: Iterable[CompiledRule]) -> Iterable[Problem]:
+    """https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length"""
+    too_long: dict[tuple[str, str | None], list[tuple[str, int]]] = {}
+    for rule in rules:
+        if len(rule.expression) > MAX_EXPRESSION_LENGTH:
+            too_long.setdefault(_rule_path(project, rule), []).append((rule.names[0], len(rule.expression)))
+    for (path, file), found in too_long.items():
+        names, longest = ", ".join(name for name, _ in found), max(n for _, n in found)
+        what = f"rules {names} compile to Cloudflare expressions of up to" if len(found) > 1 else \
+            f"rule {names} compiles to a Cloudflare expression of"
+        yield Problem(path, f"{what} {longest} characters; Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for one "
+                            "rule: split it (fewer hosts, prefixes or paths per rule or per site)", file)
+
+
 def compile_zones(project: Project) -> dict[str, ZoneRules]:
     """The phase rules of every zone the stack owns or serves sites on, composed from every stage's stack.
-    Raises ConfigError when a zone's plan is too small."""
+    Raises ConfigError when a rule's expression is too long or a zone's plan too small."""
     compiled: dict[str, ZoneRules] = {}
     problems: list[Problem] = []
     for zone_name in project.zones_in_use():
-        rules = ZoneRules(zone_name, zone_cache_rules(project, zone_name), zone_config_rules(project, zone_name),
+        cache, config = scoped_cache_rules(project, zone_name), scoped_config_rules(project, zone_name)
+        problems += _expression_problems(project, [*cache, *config])
+        rules = ZoneRules(zone_name, merge_rules(cache), merge_rules(config),
                           [ss for ss in site_stages(project, zone_name) if media_hosts(ss.media)])
         problems += _limit_problems(project, zone_name, CACHE_PHASE, len(rules.cache), "cache and media")
         problems += _limit_problems(project, zone_name, CONFIG_PHASE, len(rules.config), "images")
