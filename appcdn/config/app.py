@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr
 
 from appcdn import defaults
 from appcdn.config.fields import AwsRegion, AzureLocation, ResourceGroupName, Strict
-from appcdn.config.messages import SecretTest
+from appcdn.config.messages import SecretTest, may_be_secret
 from appcdn.config.problems import Problem
 
 
@@ -61,12 +61,14 @@ def app_problems(path: str, app: AppConfig, secret: SecretTest) -> Iterable[Prob
     says whether the value at a path was given as one (exactly, when the stack file was read offline; by whole key
     under the engine)."""
     store, sp = app.cache, f"{path}.cache"
+    backend = "the value (not shown: it may be secret)" if may_be_secret(f"{sp}.backend", store.backend, secret) \
+        else repr(store.backend)
     if store.backend in defaults.LOCAL_CACHE_BACKENDS:
-        yield Problem(f"{sp}.backend", f"{store.backend!r} keeps a separate cache in each container; the app runs "
+        yield Problem(f"{sp}.backend", f"{backend} keeps a separate cache in each container; the app runs "
                                        "in several containers in parallel, so entries, invalidations and rate limits "
                                        "would not be shared. Use database (the default) or redis")
     elif store.backend not in ("database", "redis"):
-        yield Problem(f"{sp}.backend", f"{store.backend!r} is not allowed; use database or redis")
+        yield Problem(f"{sp}.backend", f"{backend} is not allowed; use database or redis")
     if store.backend == "redis":
         redis = store.redis
         if redis is None or (redis.managed is None) == (redis.url is None):

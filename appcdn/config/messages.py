@@ -20,8 +20,10 @@ from appcdn.config.stack_yaml import Span
 
 SecretTest = Callable[[str], bool]
 """Whether a path (``sites[0].certificates[0].private_key``) holds a value given as a secret."""
-SECRET_FIELD_NAMES = ("certificate", "private_key")
-"""Fields that hold secrets wherever they appear; their values are never shown."""
+SECRET_FIELD_NAMES = ("certificate", "private_key", "url")
+"""Fields that hold secrets wherever they appear (a Redis URL carries a password); their values are never shown."""
+_CREDENTIALS = re.compile(r"://[^/?#@\s]*@")
+"""A URL with user information (``rediss://:password@host``)."""
 M = TypeVar("M", bound=BaseModel)
 
 REMOVED_KEYS = {
@@ -55,9 +57,11 @@ def shown(value: object) -> str:
 
 
 def may_be_secret(path: str, value: object, secret: SecretTest) -> bool:
-    """Given as a secret, in a secret field, or text that looks like key material: never echoed."""
+    """Given as a secret, in a secret field, or text that looks like key material or a URL with credentials: never
+    echoed."""
     field = re.sub(r"(\[\d+\])+$", "", path).rsplit(".", 1)[-1]
-    looks_secret = isinstance(value, str) and ("-----BEGIN" in value or "\n" in value or len(value) > 200)
+    looks_secret = isinstance(value, str) and ("-----BEGIN" in value or "\n" in value or len(value) > 200 or
+                                               _CREDENTIALS.search(value) is not None)
     return secret(path) or field in SECRET_FIELD_NAMES or looks_secret
 
 
