@@ -22,7 +22,8 @@ from appcdn.config.fields import Stage
 from appcdn.config.media import HeaderRule, MediaConfig, media_hosts
 from appcdn.config.plans import MIN_EDGE_TTL, PlanTier
 from appcdn.defaults import AZURE_PRIVATE_CONTAINER, AZURE_PUBLIC_CONTAINER
-from appcdn.policy.expressions import any_of, glob_matches
+from appcdn.globs import glob_matches
+from appcdn.policy.expressions import any_of
 
 CONNECTOR_PROVIDERS = {"aws": "aws_s3", "azure": "azure_storage"}
 
