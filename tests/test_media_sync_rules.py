@@ -48,14 +48,3 @@ def test_remembered_urls_are_bounded_and_past_the_bound_the_rule_is_purged_by_pr
     report.record("kept", rule, Outcome.UNCHANGED, "/kept")
     tally = report.rules[0]
     assert len(tally.served_changed) == PURGE_KEYS_PER_RULE and tally.purge_by_prefix
-
-
-def test_reports_of_two_containers_add_up() -> None:
-    first, second = SyncReport(), SyncReport()
-    first.record("a", BOOK.rules[0], Outcome.CHANGED)
-    second.record("b", BOOK.rules[0], Outcome.FAILED, reason="boom")
-    second.record("c", None, Outcome.UNMATCHED)
-    first.merge(second)
-    assert (first.scanned, first.changed, first.failed, first.unmatched) == (3, 1, 1, 1)
-    assert first.failures == [("b", "boom")] and first.rules[0].failed == 1
-    assert first.lines()[-2] == "scanned 3, changed 1, unchanged 0, failed 1, matched by no rule 1"

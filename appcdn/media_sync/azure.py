@@ -54,6 +54,9 @@ class AzureContainer:
     def served_path(self, key: str) -> str | None:
         return f"/{self.name}/" + quote(key, safe=URL_SAFE) if self.served else None
 
+    def served_prefixes(self, key_prefix: str) -> list[str]:
+        return [f"/{self.name}/" + quote(key_prefix, safe=URL_SAFE)] if self.served else []
+
     def reconcile(self, item: BlobProperties, declared: Declared, dry_run: bool) -> bool:
         current: ContentSettings = item.content_settings
         if is_satisfied(declared, stored(current)):

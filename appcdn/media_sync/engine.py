@@ -30,6 +30,10 @@ class Store(Protocol, Generic[Item]):
         """The object's URL path on the media domain when it is publicly served there, else ``None``."""
         ...
 
+    def served_prefixes(self, key_prefix: str) -> list[str]:
+        """URL path prefixes covering every served object whose key starts with ``key_prefix``."""
+        ...
+
     def reconcile(self, item: Item, declared: Declared, dry_run: bool) -> bool:
         """Make the object carry ``declared``; whether it had to (or, dry run, would have to) change."""
         ...
@@ -62,6 +66,8 @@ def sync_store(store: Store[Item], book: RuleBook, dry_run: bool = False, worker
     finally:
         if progress is not None:
             progress.close()
+        for tally in report.rules.values():
+            tally.purge_prefixes.update(store.served_prefixes(tally.declared.prefix))
     return report
 
 

@@ -1,7 +1,7 @@
 """The tally of one run: per rule and in total, thread-safe, bounded in memory whatever the object count.
 
 Changed objects that the media domain serves are remembered for purging, up to ``PURGE_KEYS_PER_RULE`` per
-rule; past that, and whenever every served object of a rule changed, the rule is purged by its prefix.
+rule; past that, and whenever every served object of a rule changed, the rule is purged by its prefixes.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class RuleTally:
     served_changed: list[str] = field(default_factory=list)
     """URL paths of changed served objects, up to ``PURGE_KEYS_PER_RULE``."""
     served_changed_count: int = 0
+    purge_prefixes: set[str] = field(default_factory=set)
+    """URL path prefixes covering the served objects of this rule (set by the engine from each store)."""
 
     @property
     def purge_by_prefix(self) -> bool:
@@ -86,22 +88,6 @@ class SyncReport:
                     tally.served_changed_count += 1
                     if len(tally.served_changed) < PURGE_KEYS_PER_RULE:
                         tally.served_changed.append(served_path)
-
-    def merge(self, other: SyncReport) -> None:
-        """Add another store's run (Azure: the private and the public container) to this one."""
-        with self._lock:
-            for name in ("scanned", "changed", "unchanged", "failed", "unmatched"):
-                setattr(self, name, getattr(self, name) + getattr(other, name))
-            self.failures += other.failures[:max(0, FAILURES_KEPT - len(self.failures))]
-            for index, theirs in other.rules.items():
-                ours = self.rules.setdefault(index, RuleTally(theirs.declared))
-                ours.changed += theirs.changed
-                ours.unchanged += theirs.unchanged
-                ours.failed += theirs.failed
-                ours.served_scanned += theirs.served_scanned
-                ours.examples = (ours.examples + theirs.examples)[:EXAMPLES_PER_RULE]
-                ours.served_changed_count += theirs.served_changed_count
-                ours.served_changed = (ours.served_changed + theirs.served_changed)[:PURGE_KEYS_PER_RULE]
 
     def lines(self) -> list[str]:
         """Per rule (dry run: what would change, with examples), then the summary."""

@@ -104,6 +104,11 @@ class S3Bucket:
     def served_path(self, key: str) -> str | None:
         return "/" + quote(key, safe=URL_SAFE) if key.startswith(self.public_prefixes) else None
 
+    def served_prefixes(self, key_prefix: str) -> list[str]:
+        covering = {key_prefix if key_prefix.startswith(p) else p for p in self.public_prefixes
+                    if key_prefix.startswith(p) or p.startswith(key_prefix)}
+        return sorted("/" + quote(prefix, safe=URL_SAFE) for prefix in covering)
+
     def reconcile(self, item: str, declared: Declared, dry_run: bool) -> bool:
         try:
             return self._reconcile(item, declared, dry_run)
