@@ -66,10 +66,11 @@ def purge_plan(report: SyncReport, host: str) -> PurgePlan:
     return PurgePlan(tuple(dict.fromkeys(urls)), tuple(sorted(prefixes)))
 
 
-def _client() -> Any:
+def _client(token: str | None) -> Any:
     from cloudflare import Cloudflare
 
-    return Cloudflare(max_retries=MAX_RETRIES)  # api token and base URL from the environment
+    # without a token: CLOUDFLARE_API_TOKEN; the base URL: CLOUDFLARE_BASE_URL, else Cloudflare's
+    return Cloudflare(api_token=token, max_retries=MAX_RETRIES)
 
 
 def _zone_id(client: Any, zone_id: str | None, zone_name: str) -> str:
@@ -81,11 +82,12 @@ def _zone_id(client: Any, zone_id: str | None, zone_name: str) -> str:
     raise PurgeError(f"zone {zone_name} not found with this API token")
 
 
-def purge(plan: PurgePlan, zone_name: str, zone_id: str | None, tier: PlanTier, out: TextIO) -> int:
+def purge(plan: PurgePlan, zone_name: str, zone_id: str | None, tier: PlanTier, out: TextIO,
+          token: str | None = None) -> int:
     """Send the purge requests; return how many were sent. Raises ``PurgeError``."""
     import cloudflare
 
-    client = _client()
+    client = _client(token)
     sent = 0
     try:
         zone = _zone_id(client, zone_id, zone_name)
