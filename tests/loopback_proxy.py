@@ -48,6 +48,13 @@ class ProxyState:
 
 def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
     target = urlsplit(state.upstream)
+    local = threading.local()  # one kept-alive upstream connection per client connection (handler thread)
+
+    def upstream_connection(fresh: bool = False) -> http.client.HTTPConnection:
+        if fresh or getattr(local, "connection", None) is None:
+            local.connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        connection: http.client.HTTPConnection = local.connection
+        return connection
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -77,10 +84,15 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
                 state.log.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
             if state.delay:
                 time.sleep(state.delay)
-            upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-            upstream.request(self.command, self.path, body=body, headers=headers)
-            response = upstream.getresponse()
+            try:
+                upstream = upstream_connection()
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+            except (http.client.HTTPException, OSError):  # the kept-alive connection was closed upstream
+                upstream = upstream_connection(fresh=True)
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
             payload = response.read()
             self.send_response(response.status, response.reason)
             for name, value in response.getheaders():
@@ -91,7 +103,6 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
-            upstream.close()
 
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _relay
 
