@@ -48,3 +48,24 @@ def test_remembered_urls_are_bounded_and_past_the_bound_the_rule_is_purged_by_pr
     report.record("kept", rule, Outcome.UNCHANGED, "/kept")
     tally = report.rules[0]
     assert len(tally.served_changed) == PURGE_KEYS_PER_RULE and tally.purge_by_prefix
+
+
+def test_progress_shows_on_a_terminal_and_stays_silent_elsewhere() -> None:
+    import io
+
+    from appcdn.media_sync.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    report = SyncReport()
+    report.record("a", BOOK.rules[0], Outcome.CHANGED)
+    terminal, pipe = Terminal(), io.StringIO()
+    shown, silent = Progress("s3://b", report, terminal), Progress("s3://b", report, pipe)
+    shown.last = silent.last = 0.0  # the refresh interval has passed
+    for progress in (shown, silent):
+        progress.tick()
+        progress.close()
+    assert terminal.getvalue().startswith("\rs3://b: scanned 1  changed 1  unchanged 0  failed 0")
+    assert terminal.getvalue().endswith("\n") and pipe.getvalue() == ""
