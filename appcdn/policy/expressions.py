@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from appcdn.config.cache import Match
+from appcdn.globs import glob_matches as glob_matches  # re-exported; the semantics live there
 
 MAX_EXPRESSION_LENGTH = 4096  # Cloudflare's limit for one rule's expression
 
@@ -95,22 +96,6 @@ class Request:
     @property
     def cookie_header(self) -> str:
         return "; ".join(f"{name}=1" for name in sorted(self.cookies))
-
-
-def glob_matches(glob: str, path: str) -> bool:
-    """Cloudflare's ``strict wildcard``: '*' matches any run of characters, case-sensitive."""
-    pieces = glob.split("*")
-    if len(pieces) == 1:
-        return glob == path
-    if not path.startswith(pieces[0]) or not path.endswith(pieces[-1]) or len(path) < len(pieces[0]) + len(pieces[-1]):
-        return False
-    pos, end = len(pieces[0]), len(path) - len(pieces[-1])
-    for piece in pieces[1:-1]:
-        found = path.find(piece, pos, end)
-        if found < 0:
-            return False
-        pos = found + len(piece)
-    return True
 
 
 def request_matches(request: Request, hosts: Sequence[str], match: Match) -> bool:
