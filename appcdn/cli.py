@@ -7,6 +7,10 @@ declares and the effective cache behaviour. Exit 0 on success, 2 on invalid conf
 ``appcdn adopt --stack NAME [--out FILE]``: read what already exists on the stack's live zones (read only,
 ``appcdn.adopt``), print what their rules do today next to what ours will do, and write a Pulumi bulk import
 file (default ``adopt.<stack>.json`` in the project). Exit 0 when done, 2 on invalid config, 3 on an API error.
+
+``appcdn media sync-headers --stack NAME --site SITE [--bucket NAME | --account NAME --container NAME]
+[--dry-run]``: reconcile the headers of a site's stored media with its header rules, then purge what changed
+from the edge (``appcdn.media_sync.command``).
 """
 
 from __future__ import annotations
@@ -140,9 +144,25 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--stack", "-s", required=True, help="stack name: test or live (stacks/Pulumi.<name>.yaml)")
     a.add_argument("--out", "-o", type=Path, help="import file to write (default: adopt.<stack>.json in the project)")
     a.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    media = sub.add_parser("media", help="a site's stored media").add_subparsers(dest="media_command", required=True)
+    m = media.add_parser("sync-headers", help="make every stored object carry its header rule's headers; purge "
+                                              "what changed from the edge")
+    m.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
+    m.add_argument("--site", required=True, help="the site's name")
+    m.add_argument("--bucket", help="S3 bucket (default: the site's media.aws.bucket_name)")
+    m.add_argument("--account", help="Azure storage account (default: the site's media.azure.account_name)")
+    m.add_argument("--container", help="Azure container (default: the site's private and public containers)")
+    m.add_argument("--dry-run", action="store_true", help="write nothing; show what would change, per rule")
+    m.add_argument("--workers", type=int, default=16, help="concurrent requests (default 16)")
+    m.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
     args = parser.parse_args(argv)
     if args.command == "adopt":
         return adopt(args.cwd.resolve(), args.stack, args.out)
+    if args.command == "media":
+        from appcdn.media_sync.command import SyncRequest, sync_headers
+
+        return sync_headers(SyncRequest(args.cwd.resolve(), args.stack, args.site, args.bucket, args.account,
+                                        args.container, args.dry_run, args.workers))
     return plan(args.cwd.resolve(), args.stack, args.json)
 
 

@@ -16,6 +16,7 @@ from appcdn import defaults
 from appcdn.components.app_hosts import AppHostsArgs
 from appcdn.components.azure_media import AzureMediaArgs
 from appcdn.components.cache_store import CacheStoreArgs
+from appcdn.components.media_headers import MediaHeadersArgs
 from appcdn.components.certificates import CertificateSpec
 from appcdn.components.s3_media import S3MediaArgs
 from appcdn.components.zone import ZoneArgs
@@ -82,6 +83,27 @@ def azure_media_args(site: Site, media: MediaConfig, stage: Stage) -> AzureMedia
         cors_hosts=list(site.hosts) + media_hosts(media),
         soft_delete_days=media.azure.soft_delete_days if posture["versioning"] else None,
         tags=_tags(site, stage), protect=posture["protect"])
+
+
+def media_headers_args(site: Site, media: MediaConfig, zone: ZoneConfig, zone_id: pulumi.Input[str],
+                       store_name: pulumi.Input[str],
+                       cloudflare_api_token: pulumi.Input[str] | None) -> MediaHeadersArgs | None:
+    """The deploy-time header reconcile of a site's media; None when the stack turns it off."""
+    if not media.sync_headers_on_deploy:
+        return None
+    cached = media.domain is not None and media.domain.cache
+    args = MediaHeadersArgs(
+        backend=media.backend, rules=[r.model_dump(exclude={"edge_ttl"}, exclude_none=True) for r in media.headers],
+        media_host=media.domain.host if media.domain is not None and cached else None, zone=site.zone,
+        zone_id=zone_id, zone_plan=zone.plan, cloudflare_api_token=cloudflare_api_token)
+    if media.backend == "aws":
+        args["bucket"], args["region"] = store_name, media.aws.region
+        args["public_prefixes"] = list(media.public_prefixes)
+    else:
+        public = [(defaults.AZURE_PUBLIC_CONTAINER, True)] if media.public_prefixes else []
+        args["account"] = store_name
+        args["containers"] = [(defaults.AZURE_PRIVATE_CONTAINER, False), *public]
+    return args
 
 
 def cache_store_args(site: Site, stage: Stage) -> CacheStoreArgs | None:

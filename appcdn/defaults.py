@@ -89,6 +89,9 @@ MEDIA_HEADERS: Final[list[dict[str, str]]] = [
 ]
 """Header rules, first match wins: one year for public thumbnails, one hour for everything else."""
 
+SYNC_HEADERS_ON_DEPLOY: Final = True
+"""``pulumi up`` reconciles the headers of stored objects when a site's header rules change."""
+
 AWS_REGION: Final = "eu-central-1"
 AZURE_LOCATION: Final = "westeurope"
 NONCURRENT_VERSION_DAYS: Final = 30

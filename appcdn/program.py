@@ -17,12 +17,14 @@ import pulumi_cloudflare as cloudflare
 
 from appcdn import resource_names
 from appcdn.component_args import (
-    app_hosts_args, azure_media_args, cache_store_args, certificate_spec, media_domain_args, s3_media_args, zone_args,
+    app_hosts_args, azure_media_args, cache_store_args, certificate_spec, media_domain_args, media_headers_args,
+    s3_media_args, zone_args,
 )
 from appcdn.components.app_hosts import AppHosts
 from appcdn.components.azure_media import AzureMedia
 from appcdn.components.cache_store import CacheStore
 from appcdn.components.certificates import SiteCertificates
+from appcdn.components.media_headers import MediaHeaders
 from appcdn.components.s3_media import S3Media
 from appcdn.components.zone import Zone
 from appcdn.config.fields import NAMESPACE, Stage
@@ -48,9 +50,25 @@ def _declare_media(site: Site, stage: Stage) -> MediaStorage | None:
     return AzureMedia(name, azure_media_args(site, media, stage))
 
 
-def _django_exports(media: MediaConfig, endpoint_host: str) -> dict[str, Any]:
-    """The app's media settings once the storage's endpoint host is known."""
-    return django_settings(media, media_url(media, endpoint_host))
+def _django_exports(media: MediaConfig, names: list[str]) -> dict[str, Any]:
+    """The app's media settings once the storage's endpoint host and name are known."""
+    endpoint_host, store_name = names
+    return django_settings(media, media_url(media, endpoint_host), store_name)
+
+
+def _store_name(store: MediaStorage) -> pulumi.Output[str]:
+    return store.bucket_name if isinstance(store, S3Media) else store.account_name
+
+
+def _declare_media_headers(site: Site, stage: Stage, project: Project, zone_id: pulumi.Output[str],
+                           store: MediaStorage) -> None:
+    """Stored objects get the rules' headers on ``up`` (unless the stack turns it off)."""
+    assert site.media is not None
+    store_name = _store_name(store)
+    token = pulumi.Config("cloudflare").get_secret("apiToken")
+    args = media_headers_args(site, site.media, project.zone(site.zone), zone_id, store_name, token)
+    if args is not None:
+        MediaHeaders(f"{site.name}-{stage}-media-headers", args, pulumi.ResourceOptions(depends_on=[store]))
 
 
 def _zone_id(project: Project, zone_name: str) -> pulumi.Output[str]:
@@ -106,7 +124,9 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
             domain = media_domain_args(media, zone_id, store.endpoint_host)
             if domain is not None:
                 AppHosts(resource_names.media_domain_hosts(site.name, stage), domain)
-            exports["django"] = store.endpoint_host.apply(partial(_django_exports, media))
+            exports["django"] = pulumi.Output.all(store.endpoint_host, _store_name(store)).apply(
+                partial(_django_exports, media))
+            _declare_media_headers(site, stage, project, zone_id, store)
         exports["app_env"] = {**app_env(site.app, stage), "CACHE_URL": _cache_url(site, stage)}
         site_exports[site.name] = exports
     return {"stage": stage, "zone_ids": zone_ids, "sites": site_exports}

@@ -4,8 +4,7 @@ import octorules_wirefilter
 import pytest
 
 from appcdn.config.cache import Match
-from appcdn.config.globs import glob_matches
-from appcdn.policy.expressions import Request, match_expression, quote, request_matches
+from appcdn.policy.expressions import Request, glob_matches, match_expression, quote, request_matches
 
 HOSTS = ["www.example.com", "example.com"]
 

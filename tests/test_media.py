@@ -131,7 +131,10 @@ def test_django_settings_for_s3():
     media = MediaConfig.model_validate(media_config(headers=[
         {"match": "downloads/*", "cache_control": "private", "content_disposition": "attachment"},
         {"match": "*", "cache_control": "public, max-age=3600", "content_language": "en"}]))
-    assert django_settings(media, media_url(media, "b.s3.eu-central-1.amazonaws.com")) == {
+    assert django_settings(media, media_url(media, "b.s3.eu-central-1.amazonaws.com"), "b") == {
+        "APPCDN_MEDIA_VERSION": "1",
+        "APPCDN_MEDIA_BACKEND": "aws",
+        "AWS_STORAGE_BUCKET_NAME": "b",
         "AWS_S3_REGION_NAME": "eu-central-1",
         "AWS_S3_OBJECT_PARAMETERS": {"CacheControl": "public, max-age=3600", "ContentLanguage": "en"},
         "APPCDN_MEDIA_HEADERS": [

@@ -1,5 +1,6 @@
 """Globs where '*' is the only wildcard (any run of characters, '/' included; Cloudflare's ``strict wildcard`` and
-the media header rules): matching, inclusion and overlap, decided exactly.
+the media header rules): inclusion and overlap, decided exactly. Matching is ``appcdn.globs``'s, the one matcher
+every layer uses (re-exported here).
 
 A glob is a regular language, so inclusion and overlap are decided on automata: the states of a glob are the
 positions in its text, and a search runs over pairs of state sets, reading only the characters either glob names
@@ -11,28 +12,13 @@ from __future__ import annotations
 
 from collections import deque
 
+from appcdn.globs import glob_matches as glob_matches  # re-exported; the semantics live there
+
 STAR = "*"
 MAX_STATES = 20_000
 """Pairs of state sets searched before giving up; an undecided question is answered "no" (never a false error)."""
 
 States = frozenset[int]
-
-
-def glob_matches(glob: str, text: str) -> bool:
-    """Whether ``text`` matches ``glob``, case-sensitive."""
-    pieces = glob.split(STAR)
-    if len(pieces) == 1:
-        return glob == text
-    if not text.startswith(pieces[0]) or not text.endswith(pieces[-1]) or \
-            len(text) < len(pieces[0]) + len(pieces[-1]):
-        return False
-    pos, end = len(pieces[0]), len(text) - len(pieces[-1])
-    for piece in pieces[1:-1]:
-        found = text.find(piece, pos, end)
-        if found < 0:
-            return False
-        pos = found + len(piece)
-    return True
 
 
 def _closure(glob: str, states: set[int]) -> States:

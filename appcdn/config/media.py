@@ -83,6 +83,10 @@ class MediaConfig(Strict):
                                       min_length=1,
                                       description="ordered; the first match wins")
     domain: MediaDomain | None = Field(default=None, description="default: the provider's endpoint")
+    sync_headers_on_deploy: bool = Field(
+        default=defaults.SYNC_HEADERS_ON_DEPLOY,
+        description="pulumi up gives stored objects their rule's headers when the rules change (and purges them "
+                    "from the media domain); false: only appcdn media sync-headers does")
 
 
 def media_hosts(media: MediaConfig | None) -> list[str]:

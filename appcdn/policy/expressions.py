@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from appcdn.config.cache import Match
-from appcdn.config.globs import glob_matches
+from appcdn.globs import glob_matches as glob_matches  # re-exported; the semantics live there
 
 
 def quote(value: str) -> str:

@@ -19,10 +19,11 @@ from typing import Any
 
 from appcdn.config.cache import Match
 from appcdn.config.fields import Stage
-from appcdn.config.globs import glob_matches
 from appcdn.config.media import HeaderRule, MediaConfig, media_hosts
 from appcdn.config.plans import MIN_EDGE_TTL, PlanTier
 from appcdn.defaults import AZURE_PRIVATE_CONTAINER, AZURE_PUBLIC_CONTAINER
+from appcdn.django_media import MEDIA_SETTINGS_VERSION
+from appcdn.globs import glob_matches
 from appcdn.policy.expressions import any_of
 
 CONNECTOR_PROVIDERS = {"aws": "aws_s3", "azure": "azure_storage"}
@@ -63,15 +64,20 @@ def catch_all(rules: Sequence[HeaderRule]) -> HeaderRule | None:
     return next((r for r in rules if r.match == "*"), None)
 
 
-def django_settings(media: MediaConfig, media_url: str | None = None) -> dict[str, Any]:
-    """What the app needs, as django-storages understands it, plus the ordered rules for per-path headers."""
+def django_settings(media: MediaConfig, media_url: str | None = None, store_name: str | None = None) -> dict[str, Any]:
+    """What the app needs, as django-storages understands it, plus the ordered rules for per-path headers.
+    ``store_name``: the bucket or storage account. ``appcdn.django_media`` reads this contract (versioned)."""
     default = catch_all(media.headers)
     settings: dict[str, Any] = {
+        "APPCDN_MEDIA_VERSION": MEDIA_SETTINGS_VERSION,
+        "APPCDN_MEDIA_BACKEND": media.backend,
         "APPCDN_MEDIA_HEADERS": [{"match": r.match, "headers": object_headers(r)} for r in media.headers],
         "APPCDN_MEDIA_PUBLIC_PREFIXES": list(media.public_prefixes),
     }
     if media.backend == "aws":
         settings["AWS_S3_REGION_NAME"] = media.aws.region
+        if store_name:
+            settings["AWS_STORAGE_BUCKET_NAME"] = store_name
         if default is not None:
             settings["AWS_S3_OBJECT_PARAMETERS"] = {
                 k.replace("-", ""): v for k, v in object_headers(default).items()}
@@ -79,6 +85,8 @@ def django_settings(media: MediaConfig, media_url: str | None = None) -> dict[st
         # Azure's public access is per container, not per prefix: the default storage is the private
         # container, and only the public prefixes go to the public one.
         settings["AZURE_CONTAINER"] = AZURE_PRIVATE_CONTAINER
+        if store_name:
+            settings["AZURE_ACCOUNT_NAME"] = store_name
         if media.public_prefixes:
             settings["APPCDN_AZURE_PUBLIC_CONTAINER"] = AZURE_PUBLIC_CONTAINER
         if default is not None:

@@ -15,8 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from appcdn.config.globs import glob_matches
-from appcdn.policy.expressions import Request
+from appcdn.policy.expressions import Request, glob_matches
 
 Truth = bool | None
 """True, False, or None for unknown."""

@@ -1,0 +1,129 @@
+"""``appcdn media sync-headers``: make every stored media object of a site carry its header rule's headers,
+then purge what changed from the media domain's edge cache.
+
+The site, its rules and its store come from the project's stack files (validated as ``appcdn plan`` does);
+``--bucket`` / ``--account`` / ``--container`` override the store's names. Endpoints and credentials come
+from the standard environment. Exit 0 when every object is right, 1 if any failed (or the purge did), 2 on
+a config error, 130 when interrupted (rerun to finish: every object is either old or new).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from appcdn.config.problems import ConfigError
+from appcdn.config.project import Project, load_project, locate
+from appcdn.config.stack import Site
+from appcdn.config.stack_files import read_project
+from appcdn.media_sync.engine import DEFAULT_WORKERS
+from appcdn.media_sync.purge import PurgeError, purge, purge_plan
+from appcdn.media_sync.report import SyncReport
+from appcdn.media_sync.rules import RuleBook
+from appcdn.media_sync.targets import TargetError, resolve_target, sync_target
+
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+NAME = "appcdn media sync-headers"
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    project_dir: Path
+    stack: str
+    site: str
+    bucket: str | None = None
+    account: str | None = None
+    container: str | None = None
+    dry_run: bool = False
+    workers: int = DEFAULT_WORKERS
+
+
+def _load(request: SyncRequest, err: TextIO) -> tuple[Project, Site] | None:
+    try:
+        own, peers = read_project(request.project_dir, request.stack)
+    except FileNotFoundError as error:
+        print(f"{NAME}: {error}", file=err)
+        return None
+    except ConfigError as error:
+        print(f"stack {request.stack}: {error.report()}", file=err)
+        return None
+    for warning in [w for f in (own, *peers) for w in f.warnings]:
+        print(f"warning: {warning}", file=err)
+    sources = [own.source(), *(peer.source() for peer in peers)]
+    try:
+        project = load_project(sources[0], sources[1:])
+    except ConfigError as error:
+        print(f"stack {request.stack}: {ConfigError(locate(error.problems, sources)).report()}", file=err)
+        return None
+    site = next((s for s in project.config.sites if s.name == request.site), None)
+    if site is None:
+        names = ", ".join(s.name for s in project.config.sites)
+        print(f"{NAME}: stack {request.stack} has no site {request.site!r} (sites: {names})", file=err)
+        return None
+    if site.media is None:
+        print(f"{NAME}: site {site.name} has no media on stack {request.stack}", file=err)
+        return None
+    return project, site
+
+
+def _purge(project: Project, site: Site, report: SyncReport, out: TextIO, err: TextIO) -> bool:
+    """Purge what changed on the site's media domain; whether that went well (or was not needed)."""
+    media = site.media
+    if media is None or media.domain is None or not media.domain.cache:
+        return True
+    plan = purge_plan(report, media.domain.host)
+    if not plan:
+        return True
+    verb = "would purge" if report.dry_run else "to purge"
+    print(f"Cloudflare cache on {media.domain.host}, {verb}:", file=out)
+    print("\n".join(plan.lines()), file=out)
+    if report.dry_run:
+        return True
+    if not os.environ.get("CLOUDFLARE_API_TOKEN"):
+        print("notice: CLOUDFLARE_API_TOKEN is not set, so nothing was purged; the edge keeps serving the old "
+              "headers until the cached copies expire (purge the list above to apply them now)", file=out)
+        return True
+    zone = project.zone(site.zone)
+    try:
+        purge(plan, site.zone, zone.id, zone.plan, out)
+    except PurgeError as error:
+        print(f"{NAME}: {error}", file=err)
+        return False
+    return True
+
+
+def sync_headers(request: SyncRequest, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    loaded = _load(request, err)
+    if loaded is None:
+        return EXIT_INVALID
+    project, site = loaded
+    assert site.media is not None
+    try:
+        target = resolve_target(site.media, request.bucket, request.account, request.container)
+    except TargetError as error:
+        print(f"{NAME}: {error}", file=err)
+        return EXIT_INVALID
+    report = SyncReport(dry_run=request.dry_run)
+    mode = " (dry run: nothing is written)" if request.dry_run else ""
+    print(f"site {site.name} on stack {request.stack}: {', '.join(target.labels())}{mode}", file=out)
+    try:
+        sync_target(target, RuleBook(site.media.headers), request.dry_run, request.workers, err, report=report)
+    except KeyboardInterrupt:
+        print("\n".join(report.lines()), file=out)
+        print("interrupted: every object is either as it was or done; run the command again to finish", file=err)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - a store that cannot be listed or reached at all
+        from appcdn.media_sync.clients import CredentialsMissing
+
+        print("\n".join(report.lines()), file=out)
+        print(f"{NAME}: {type(error).__name__}: {error}", file=err)
+        return EXIT_INVALID if isinstance(error, CredentialsMissing) else EXIT_FAILED
+    print("\n".join(report.lines()), file=out)
+    purged = _purge(project, site, report, out, err)
+    return EXIT_FAILED if report.failed or not purged else 0

@@ -1,0 +1,75 @@
+"""One reconcile run over one store (an S3 bucket or an Azure container): list, decide, write what differs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Generic, Protocol, TypeVar
+
+from appcdn.media_sync.progress import Progress
+from appcdn.media_sync.report import Outcome, SyncReport
+from appcdn.media_sync.rules import Declared, RuleBook
+from appcdn.media_sync.runner import run_bounded
+
+Item = TypeVar("Item")
+ItemT = TypeVar("ItemT", contravariant=True)
+DEFAULT_WORKERS = 16
+
+
+class Store(Protocol, Generic[Item]):
+    """What the engine needs from a bucket or container."""
+
+    label: str
+
+    def listing(self) -> Iterator[Item]:
+        """Every object, page by page, as the listing returns it."""
+        ...
+
+    def key(self, item: Item) -> str: ...
+
+    def served_path(self, key: str) -> str | None:
+        """The object's URL path on the media domain when it is publicly served there, else ``None``."""
+        ...
+
+    def served_prefixes(self, key_prefix: str) -> list[str]:
+        """URL path prefixes covering every served object whose key starts with ``key_prefix``."""
+        ...
+
+    def reconcile(self, item: Item, declared: Declared, dry_run: bool) -> bool:
+        """Make the object carry ``declared``; whether it had to (or, dry run, would have to) change."""
+        ...
+
+
+def sync_store(store: Store[Item], book: RuleBook, dry_run: bool = False, workers: int = DEFAULT_WORKERS,
+               progress: Progress | None = None) -> SyncReport:
+    """Reconcile every object of ``store`` with ``book``; errors are counted per object, never raised."""
+    report = progress.report if progress is not None else SyncReport(dry_run=dry_run)
+    report.dry_run = dry_run
+
+    def one(item: Item) -> None:
+        key = store.key(item)
+        declared = book.for_key(key)
+        served = store.served_path(key)
+        if declared is None:
+            report.record(key, None, Outcome.UNMATCHED)
+        else:
+            try:
+                changed = store.reconcile(item, declared, dry_run)
+            except Exception as error:  # noqa: BLE001 - one object's failure must not stop the others
+                report.record(key, declared, Outcome.FAILED, served, reason=_reason(error))
+            else:
+                report.record(key, declared, Outcome.CHANGED if changed else Outcome.UNCHANGED, served)
+        if progress is not None:
+            progress.tick()
+
+    try:
+        run_bounded(store.listing(), one, workers)
+    finally:
+        if progress is not None:
+            progress.close()
+        for tally in report.rules.values():
+            tally.purge_prefixes.update(store.served_prefixes(tally.declared.prefix))
+    return report
+
+
+def _reason(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}".splitlines()[0][:300]

@@ -1,0 +1,64 @@
+"""Which headers an object should carry: the first header rule whose glob matches its key.
+
+A rule declares ``Cache-Control`` and, optionally, ``Content-Disposition`` and ``Content-Language``. What a
+rule does not declare is the object's own business and is left exactly as stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from appcdn.config.media import HeaderRule
+from appcdn.globs import glob_matches, literal_prefix
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The headers of one rule; ``None``: the rule says nothing and the stored value stays."""
+
+    index: int
+    """The rule's position in the site's list (the first match wins)."""
+    match: str
+    cache_control: str
+    content_disposition: str | None = None
+    content_language: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        """Every key the rule can match starts with this ('' for a glob that starts with '*')."""
+        return literal_prefix(self.match)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The declarable headers an object carries now (``None``: absent)."""
+
+    cache_control: str | None
+    content_disposition: str | None = None
+    content_language: str | None = None
+
+
+def is_satisfied(declared: Declared, stored: Stored) -> bool:
+    """Whether the object already carries every header its rule declares."""
+    return (stored.cache_control == declared.cache_control
+            and declared.content_disposition in (None, stored.content_disposition)
+            and declared.content_language in (None, stored.content_language))
+
+
+class RuleBook:
+    """A site's ordered header rules, ready to answer per key."""
+
+    def __init__(self, rules: Iterable[HeaderRule]):
+        self.rules = [Declared(i, r.match, r.cache_control, r.content_disposition, r.content_language)
+                      for i, r in enumerate(rules)]
+
+    @classmethod
+    def from_dicts(cls, rules: Sequence[Mapping[str, Any]]) -> RuleBook:
+        """From rules as config or a Pulumi input gives them (``{"match": …, "cache_control": …}``)."""
+        return cls(HeaderRule.model_validate(dict(r)) for r in rules)
+
+    def for_key(self, key: str) -> Declared | None:
+        """The first rule matching ``key``; ``None`` when no rule does (the object is left alone)."""
+        return next((r for r in self.rules if glob_matches(r.match, key)), None)

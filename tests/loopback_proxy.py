@@ -1,0 +1,124 @@
+"""A reverse proxy on loopback in front of a storage emulator: it counts the requests that pass (method and
+path), can answer the first N requests itself with a throttling error, and can slow every request down.
+Real HTTP both ways; the SDKs under test see nothing but a server at another port."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+
+
+@dataclass
+class Throttle:
+    """Answer the first ``count`` requests (matching ``methods``, if given) with ``status`` and ``body``."""
+
+    count: int
+    status: int = 503
+    body: bytes = b""
+    content_type: str = "application/xml"
+    methods: tuple[str, ...] = ()
+    answered: int = 0
+
+
+@dataclass
+class ProxyState:
+    upstream: str
+    delay: float = 0.0
+    throttle: Throttle | None = None
+    requests: Counter[str] = field(default_factory=Counter)
+    """Requests forwarded, by method."""
+    log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    """(method, path, request headers) of every forwarded request."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.log.clear()
+
+
+def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
+    target = urlsplit(state.upstream)
+    local = threading.local()  # one kept-alive upstream connection per client connection (handler thread)
+
+    def upstream_connection(fresh: bool = False) -> http.client.HTTPConnection:
+        if fresh or getattr(local, "connection", None) is None:
+            local.connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        connection: http.client.HTTPConnection = local.connection
+        return connection
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _relay(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            throttle = state.throttle
+            with state.lock:
+                throttled = (throttle is not None and throttle.answered < throttle.count
+                             and (not throttle.methods or self.command in throttle.methods))
+                if throttled and throttle is not None:
+                    throttle.answered += 1
+            if throttled and throttle is not None:
+                self.send_response(throttle.status)
+                self.send_header("Content-Type", throttle.content_type)
+                self.send_header("Content-Length", str(len(throttle.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(throttle.body)
+                return
+            with state.lock:
+                state.requests[self.command] += 1
+                state.log.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+            if state.delay:
+                time.sleep(state.delay)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            try:
+                upstream = upstream_connection()
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+            except (http.client.HTTPException, OSError):  # the kept-alive connection was closed upstream
+                upstream = upstream_connection(fresh=True)
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+            payload = response.read()
+            self.send_response(response.status, response.reason)
+            for name, value in response.getheaders():
+                if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                    self.send_header(name, value)
+            declared = response.getheader("Content-Length")
+            self.send_header("Content-Length", declared if self.command == "HEAD" and declared else str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _relay
+
+    return Handler
+
+
+@contextmanager
+def loopback_proxy(upstream: str, **options: object) -> Iterator[tuple[str, ProxyState]]:
+    """(the proxy's URL, its state) while the block runs."""
+    state = ProxyState(upstream, **options)  # type: ignore[arg-type]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,120 @@
+"""The app side: a Django app configured only from the stack's exported settings uploads through
+django-storages, and each object carries its first-matching header rule's headers from the start.
+
+The export is what the program itself exports (``sites.<name>.django``, run under the mock engine); the uploads
+run in a separate Django process against moto's S3 server and Azurite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from appcdn.django_media import (
+    AZURE_PARAMETERS, S3_PARAMETERS, MediaSettingsError, configure_media, headers_for, upload_parameters,
+)
+from appcdn.policy.rulesets import compile_zones
+from appcdn.program import declare as declare_program
+from tests.conftest import ROOT, declare, project_of, raw_config
+
+ONE_YEAR = "public, max-age=31536000"
+ONE_HOUR = "public, max-age=3600"
+THUMBNAIL = "filer_public_thumbnails/filer_public/2026/07/a.jpg__400x300_q85_crop.jpg"
+DOCUMENT = "documents/b.pdf"
+
+
+def exported_django_settings(media: dict[str, Any]) -> dict[str, Any]:
+    """The stack output ``sites.shop.django`` that the program declares for ``media``."""
+    project = project_of(raw_config(media=media))
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        outputs = declare_program(project, compile_zones(project))
+        outputs["sites"]["shop"]["django"].apply(captured.update)
+
+    declare(program)
+    return captured
+
+
+def upload(export: dict[str, Any], env: dict[str, str], *names: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "django_media" / "upload.py"), *names], capture_output=True, text=True,
+        env={**os.environ, **env, "APPCDN_MEDIA_SETTINGS": json.dumps(export), "PYTHONPATH": str(ROOT),
+             "DJANGO_SETTINGS_MODULE": "tests.django_media.settings"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: str) -> None:
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    s3.create_bucket(Bucket=bucket)
+    export = exported_django_settings({"backend": "aws", "aws": {"region": "us-east-1", "bucket_name": bucket},
+                                       "domain": {"host": "media.example.com"}})
+    assert (export["APPCDN_MEDIA_VERSION"], export["AWS_STORAGE_BUCKET_NAME"]) == ("1", bucket)
+    saved = upload(export, {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                            "AWS_SECRET_ACCESS_KEY": "testing"}, THUMBNAIL, DOCUMENT)
+    assert saved == [THUMBNAIL, DOCUMENT]
+    thumbnail, document = (s3.head_object(Bucket=bucket, Key=key) for key in saved)
+    assert (thumbnail["CacheControl"], thumbnail["ContentType"]) == (ONE_YEAR, "image/jpeg")
+    assert (document["CacheControl"], document["ContentType"]) == (ONE_HOUR, "application/pdf")
+
+
+def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_container(azurite_blob: str) -> None:
+    service = BlobServiceClient.from_connection_string(azurite_blob)
+    for container in ("private", "public"):  # what AzureMedia declares
+        if not service.get_container_client(container).exists():
+            service.create_container(container)
+    export = exported_django_settings({"backend": "azure", "azure": {"account_name": "devstoreaccount1"}})
+    saved = upload(export, {"AZURE_STORAGE_CONNECTION_STRING": azurite_blob}, THUMBNAIL, DOCUMENT)
+    thumbnail = service.get_blob_client("public", saved[0]).get_blob_properties().content_settings
+    document = service.get_blob_client("private", saved[1]).get_blob_properties().content_settings
+    assert (thumbnail.cache_control, thumbnail.content_type) == (ONE_YEAR, "image/jpeg")
+    assert (document.cache_control, document.content_type) == (ONE_HOUR, "application/pdf")
+    assert not service.get_blob_client("private", saved[0]).exists()  # public media only where it is public
+
+
+RULES = [{"match": "downloads/*", "headers": {"Cache-Control": "private", "Content-Disposition": "attachment"}},
+         {"match": "*", "headers": {"Cache-Control": ONE_HOUR}}]
+
+
+def test_the_first_matching_rule_gives_the_upload_parameters_of_each_sdk() -> None:
+    assert upload_parameters(headers_for(RULES, "downloads/x.zip"), S3_PARAMETERS) == {
+        "CacheControl": "private", "ContentDisposition": "attachment"}
+    assert upload_parameters(headers_for(RULES, "a.jpg"), AZURE_PARAMETERS) == {"cache_control": ONE_HOUR}
+    assert headers_for(RULES[:1], "a.jpg") == {}
+
+
+def test_without_an_export_local_development_keeps_django_s_storage() -> None:
+    settings: dict[str, Any] = {}
+    assert not configure_media(settings, {}) and settings == {}
+
+
+def test_an_export_of_another_version_is_refused_at_start_up(tmp_path: Path) -> None:
+    path = tmp_path / "media.json"
+    path.write_text(json.dumps({"APPCDN_MEDIA_VERSION": "2"}))
+    with pytest.raises(MediaSettingsError, match="version 2; this module reads 1"):
+        configure_media({}, {"APPCDN_MEDIA_SETTINGS_FILE": str(path)})
+
+
+def test_the_export_becomes_the_default_storage_media_url_and_rules() -> None:
+    export = exported_django_settings({"backend": "azure", "azure": {"account_name": "shopmedia"},
+                                       "domain": {"host": "media.example.com"}})
+    settings: dict[str, Any] = {}
+    assert configure_media(settings, {"APPCDN_MEDIA_SETTINGS": json.dumps(export), "AZURE_STORAGE_KEY": "k"})
+    assert settings["MEDIA_URL"] == "https://media.example.com/public/"
+    assert settings["STORAGES"]["default"] == {"BACKEND": "appcdn.django_storages.AzureMediaStorage", "OPTIONS": {
+        "account_name": "shopmedia", "azure_container": "private", "public_container": "public",
+        "public_prefixes": ["filer_public/", "filer_public_thumbnails/"], "cache_control": ONE_HOUR,
+        "header_rules": export["APPCDN_MEDIA_HEADERS"], "public_domain": "media.example.com",
+        "overwrite_files": False, "account_key": "k"}}
+    assert "staticfiles" in settings["STORAGES"]

@@ -1,0 +1,141 @@
+"""The header reconcile during ``pulumi up``: one dynamic resource per site whose inputs are the header rules and
+the store (so preview shows a change of rules), on by default, off with ``media.sync_headers_on_deploy: false``;
+its provider reconciles on create and update, against moto's S3 server and Azurite."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from appcdn.media_sync.deploy import MediaHeadersProvider
+from appcdn.policy.rulesets import compile_zones
+from appcdn.program import declare as declare_program, export
+from tests.conftest import ZONE_ID, declare, project_of, raw_config
+from tests.fake_cloudflare import FakeCloudflare, fake_cloudflare
+
+DYNAMIC = "pulumi-python:dynamic/appcdn:MediaHeaders"
+ONE_YEAR = "public, max-age=31536000"
+ONE_HOUR = "public, max-age=3600"
+RULES = [{"match": "filer_public_thumbnails/*", "cache_control": ONE_YEAR}, {"match": "*", "cache_control": ONE_HOUR}]
+
+
+def planned(**media: Any) -> dict[str, Any]:
+    project = project_of(raw_config(media={"backend": "aws", **media}))
+    return declare(lambda: export(declare_program(project, compile_zones(project))),
+                   {"cloudflare:apiToken": "token"})
+
+
+def test_each_site_s_media_gets_a_header_resource_whose_inputs_are_its_rules_and_store() -> None:
+    resources = planned(aws={"bucket_name": "shop-media"}, domain={"host": "media.example.com"})
+    sync = resources["shop-live-media-headers"]
+    assert sync.type == DYNAMIC
+    assert {k: v for k, v in sync.inputs.items() if k not in ("__provider", "cloudflare_api_token")} == {
+        "backend": "aws", "bucket": "shop-media", "region": "eu-central-1",
+        "public_prefixes": ["filer_public/", "filer_public_thumbnails/"], "rules": RULES,
+        "media_host": "media.example.com", "zone": "example.com", "zone_id": ZONE_ID, "zone_plan": "pro"}
+    assert sync.inputs["cloudflare_api_token"] == "[secret]"
+
+
+def test_a_change_of_rules_is_a_change_of_inputs_so_preview_shows_it() -> None:
+    before = planned()["shop-live-media-headers"].inputs["rules"]
+    after = planned(headers=[{"match": "*", "cache_control": "public, max-age=60"}])["shop-live-media-headers"]
+    assert after.inputs["rules"] != before
+    provider = MediaHeadersProvider()
+    olds = {"backend": "aws", "bucket": "b", "region": "r", "rules": before, "summary": {"changed": 1}}
+    assert provider.diff("id", olds, {**olds, "rules": after.inputs["rules"]}).changes
+    assert not provider.diff("id", olds, {**olds, "cloudflare_api_token": "rotated"}).changes
+
+
+def test_the_stack_can_turn_it_off() -> None:
+    assert "shop-live-media-headers" not in planned(sync_headers_on_deploy=False)
+
+
+def test_azure_sites_reconcile_both_containers_and_only_the_public_one_is_served() -> None:
+    project = project_of(raw_config(media={"backend": "azure", "azure": {"account_name": "shopmedia"}}))
+    resources = declare(lambda: export(declare_program(project, compile_zones(project))))
+    inputs = resources["shop-live-media-headers"].inputs
+    assert (inputs["account"], inputs["containers"]) == ("shopmedia", [["private", False], ["public", True]])
+
+
+@pytest.fixture
+def s3(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name, value in {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+
+
+def aws_props(bucket: str, **extra: Any) -> dict[str, Any]:
+    return {"backend": "aws", "bucket": bucket, "region": "us-east-1", "public_prefixes": ["filer_public_thumbnails/"],
+            "rules": RULES, **extra}
+
+
+def test_create_and_update_reconcile_the_bucket(s3: Any) -> None:
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x", ContentType="image/jpeg")
+    s3.put_object(Bucket=bucket, Key="doc.pdf", Body=b"x")
+    provider = MediaHeadersProvider()
+    created = provider.create(aws_props(bucket))
+    assert created.outs is not None and created.outs["summary"] == {"scanned": 2, "changed": 2, "unchanged": 0,
+                                                                    "failed": 0}
+    assert s3.head_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg")["CacheControl"] == ONE_YEAR
+    new_rules = [{"match": "*", "cache_control": "public, max-age=60"}]
+    updated = provider.update(created.id, created.outs, aws_props(bucket, rules=new_rules))
+    assert updated.outs is not None and updated.outs["summary"]["changed"] == 2
+    head = s3.head_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg")
+    assert (head["CacheControl"], head["ContentType"]) == ("public, max-age=60", "image/jpeg")
+    assert provider.update(created.id, updated.outs, aws_props(bucket, rules=new_rules)).outs["summary"][  # type: ignore[index]
+        "changed"] == 0
+    provider.delete(created.id, updated.outs)  # nothing stored changes
+    assert s3.head_object(Bucket=bucket, Key="doc.pdf")["CacheControl"] == "public, max-age=60"
+
+
+def test_a_failed_object_fails_the_update_so_the_next_up_runs_it_again(s3: Any) -> None:
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="cold.txt", Body=b"x", StorageClass="GLACIER")
+    with pytest.raises(RuntimeError, match="failed 1"):
+        MediaHeadersProvider().create(aws_props(bucket))
+
+
+def test_changed_served_objects_are_purged_with_the_stack_s_token(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
+    state = FakeCloudflare()
+    with fake_cloudflare(state) as base:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
+        outs = MediaHeadersProvider().create(aws_props(
+            bucket, media_host="media.example.com", zone="example.com", zone_id=ZONE_ID, zone_plan="pro",
+            cloudflare_api_token="stack-token")).outs
+    assert state.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public_thumbnails/"]})]
+    assert state.tokens == {"Bearer stack-token"}
+    assert outs is not None and "1 prefix(es)" in outs["purged"]
+
+
+def test_without_a_token_what_would_be_purged_is_reported_in_the_outputs(s3: Any) -> None:
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
+    outs = MediaHeadersProvider().create(aws_props(bucket, media_host="media.example.com", zone="example.com")).outs
+    assert outs is not None and outs["purged"].startswith("not purged (no Cloudflare token)")
+
+
+def test_the_provider_reconciles_azure_containers(azurite_blob: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_blob)
+    service = BlobServiceClient.from_connection_string(azurite_blob)
+    names = [f"p{uuid.uuid4().hex[:10]}", f"q{uuid.uuid4().hex[:10]}"]
+    for name in names:
+        service.create_container(name).upload_blob("filer_public_thumbnails/t.jpg", b"x")
+    outs = MediaHeadersProvider().create({"backend": "azure", "account": "devstoreaccount1", "rules": RULES,
+                                          "containers": [[names[0], False], [names[1], True]]}).outs
+    assert outs is not None and outs["summary"]["changed"] == 2
+    for name in names:
+        settings = service.get_blob_client(name, "filer_public_thumbnails/t.jpg").get_blob_properties().content_settings
+        assert settings.cache_control == ONE_YEAR

@@ -1,0 +1,125 @@
+"""Purging what a header run changed on a media domain: by prefix where a whole rule's served objects changed,
+by URL otherwise, batched within Cloudflare's per-request limits, 429 retried; checked against a loopback
+server speaking Cloudflare's API envelopes (tests/fake_cloudflare.py)."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from appcdn.config.media import HeaderRule
+from appcdn.media_sync.purge import PurgePlan, purge, purge_plan
+from appcdn.media_sync.report import Outcome, SyncReport
+from appcdn.media_sync.rules import RuleBook
+from tests.conftest import ZONE_ID, appcdn, project_dir, raw_config
+from tests.fake_cloudflare import FakeCloudflare, fake_cloudflare
+
+BOOK = RuleBook([HeaderRule(match="filer_public_thumbnails/*", cache_control="public, max-age=31536000"),
+                 HeaderRule(match="*", cache_control="public, max-age=3600")])
+
+
+def report_of(changed: dict[str, bool], prefixes: dict[int, set[str]] | None = None) -> SyncReport:
+    report = SyncReport()
+    for key, did_change in changed.items():
+        declared = BOOK.for_key(key)
+        report.record(key, declared, Outcome.CHANGED if did_change else Outcome.UNCHANGED, "/" + key)
+    for index, paths in (prefixes or {}).items():
+        report.rules[index].purge_prefixes.update(paths)
+    return report
+
+
+def test_a_rule_whose_served_objects_all_changed_is_purged_by_prefix_others_by_url() -> None:
+    report = report_of({"filer_public_thumbnails/a.jpg": True, "filer_public_thumbnails/b.jpg": True,
+                        "filer_public/c.jpg": True, "filer_public/d.jpg": False},
+                       {0: {"/filer_public_thumbnails/"}, 1: {"/filer_public/"}})
+    assert purge_plan(report, "media.example.com") == PurgePlan(
+        urls=("https://media.example.com/filer_public/c.jpg",),
+        prefixes=("media.example.com/filer_public_thumbnails/",))
+
+
+def test_nothing_changed_nothing_to_purge() -> None:
+    assert not purge_plan(report_of({"filer_public/d.jpg": False}), "media.example.com")
+
+
+def test_requests_stay_within_the_per_request_limits_of_the_plan() -> None:
+    plan = PurgePlan(urls=tuple(f"https://m.example.com/{i}" for i in range(250)),
+                     prefixes=tuple(f"m.example.com/{i}/" for i in range(31)))
+    pro = list(plan.requests("pro"))
+    assert [len(b.get("prefixes", b.get("files", []))) for b in pro] == [30, 1, 100, 100, 50]
+    assert [len(b.get("files", [])) for b in plan.requests("enterprise")][-1] == 250
+
+
+def test_rate_limited_purges_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    state = FakeCloudflare(rate_limited=2)
+    with fake_cloudflare(state) as base:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
+        sent = purge(PurgePlan(urls=("https://m.example.com/a",)), "example.com", ZONE_ID, "pro", io.StringIO())
+    assert sent == 1 and state.answered_429 == 2
+    assert state.purges == [(ZONE_ID, {"files": ["https://m.example.com/a"]})]
+    assert state.tokens == {"Bearer token-1"}
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
+    for name, value in {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    name = f"media-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name)
+    client.put_object(Bucket=name, Key="filer_public_thumbnails/a.jpg", Body=b"x")
+    client.put_object(Bucket=name, Key="filer_public/c d+e.jpg", Body=b"x")
+    client.put_object(Bucket=name, Key="filer_public/kept.jpg", Body=b"x", CacheControl="public, max-age=3600")
+    client.put_object(Bucket=name, Key="filer_private/secret.pdf", Body=b"x")  # not served: never purged
+    return client, name
+
+
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: str, **zone: Any) -> tuple[int, str, str]:
+    stack = raw_config(media={"backend": "aws", "aws": {"region": "us-east-1", "bucket_name": bucket},
+                              "domain": {"host": "media.example.com"}})
+    stack["zones"]["example.com"] = {"plan": "pro", **zone}
+    return appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
+                  cwd=project_dir(tmp_path, live=stack))
+
+
+def test_the_command_purges_what_changed_on_the_media_domain(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: tuple[Any, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    state = FakeCloudflare(rate_limited=1)
+    with fake_cloudflare(state) as base:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
+        code, out, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
+    assert code == 0, err
+    assert [body for _, body in state.purges] == [  # prefixes first, then URLs (as the app writes them)
+        {"prefixes": ["media.example.com/filer_public_thumbnails/"]},
+        {"files": ["https://media.example.com/filer_public/c%20d%2Be.jpg"]}]
+    assert "purged on example.com: 1 prefix(es), 1 URL(s) in 2 request(s)" in out
+    assert state.answered_429 == 1
+
+
+def test_a_zone_created_by_the_stack_is_found_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      bucket: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    state = FakeCloudflare(zones={"example.com": "zone-by-name"})
+    with fake_cloudflare(state) as base:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
+        code, _, err = run(tmp_path, capsys, bucket[1], account_id="acc")
+    assert code == 0, err
+    assert {zone for zone, _ in state.purges} == {"zone-by-name"}
+
+
+def test_a_refused_purge_exits_1_with_cloudflare_s_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          bucket: tuple[Any, str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_cloudflare(FakeCloudflare(refuse=True)) as base:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "bad")
+        code, _, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
+    assert code == 1 and "Authentication error" in err
