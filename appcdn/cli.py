@@ -21,7 +21,8 @@ from appcdn.config.project import Project, load_project
 from appcdn.config.stack_files import SECRET_PLACEHOLDER, StackFile, peer_sources, read_stack_file
 from appcdn.offline import DeclaredResource, run_under_mocks
 from appcdn.policy.app_env import app_env
-from appcdn.policy.behaviour import BehaviourRow, behaviour_rows
+from appcdn.behaviour_table import rule_count_lines, table
+from appcdn.policy.behaviour import behaviour_rows, rule_counts
 from appcdn.policy.rulesets import ZoneRules, compile_zones
 
 EXIT_INVALID = 2
@@ -41,14 +42,6 @@ def _tree(resources: list[DeclaredResource]) -> list[str]:
 
     walk(None, 1)
     return lines
-
-
-def _table(rows: list[BehaviourRow]) -> list[str]:
-    header = ("site", "stage", "hosts", "requests", "cache", "edge TTL", "browser TTL", "polish")
-    cells = [header] + [(r.site, r.stage, r.hosts, r.requests, r.cache, r.edge_ttl, r.browser_ttl, r.polish)
-                        for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
 
 
 def _ownership(project: Project) -> list[str]:
@@ -97,16 +90,20 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
                                 own.secret_keys)
     resources.sort(key=lambda r: (r.parent or "", r.type, r.name))
     rows = behaviour_rows(project, compiled)
+    counts = [c for c in rule_counts(project, compiled) if project.owns(c.zone)]
     if as_json:
         print(json.dumps({"stack": stack, "resources": [r.as_json() for r in resources],
-                          "cache_behaviour": [r.as_json() for r in rows], "app_env": _app_envs(project)},
-                         indent=2, sort_keys=True))
+                          "cache_behaviour": [r.as_json() for r in rows], "rule_counts": [c.as_json() for c in counts],
+                          "app_env": _app_envs(project)}, indent=2, sort_keys=True))
         return 0
     print(f"Stack {stack} (stage {project.stage}) declares {len(resources)} resources:")
     print("\n".join(_tree(resources)))
-    print("\nEffective cache behaviour (compiled rules applied in order):")
+    print("\nEffective cache behaviour (every request class the compiled rules tell apart, in Cloudflare's order):")
     print("\n".join(_ownership(project)))
-    print("\n".join(_table(rows)))
+    print("\n".join(table(rows)))
+    if counts:
+        print("\nRules deployed against the plan's limit per zone:")
+        print("\n".join(rule_count_lines(counts)))
     print("\nApp environment (stack output sites.<name>.app_env; read by appcdn.django_settings):")
     for site, env in _app_envs(project).items():
         print(f"  {site}: " + "  ".join(f"{key}={value}" for key, value in sorted(env.items())))

@@ -4,6 +4,7 @@ sometimes, a Test stack; sites with cache policies, per-path image rules and med
 - every emitted expression parses with Cloudflare's wirefilter;
 - a zone never gets more rules than its plan allows: compilation either fits or fails naming the plan;
 - merging never changes what happens to a request, for cache rules (app and media) and configuration rules;
+- the plan's behaviour table agrees with evaluating the rules, for every request, however its text is read;
 - on app hosts, a request with a session cookie or an Authorization header (or a truncated header list), to the
   admin, for django CMS editing or with a method other than GET and HEAD is never cacheable, whatever the
   user's rules and whatever the case of the Host header.
@@ -14,10 +15,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from appcdn.behaviour_table import shown_terms
 from appcdn.config.plans import RULES_PER_PHASE
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
+from appcdn.policy.behaviour import Outcome, behaviour_rows, effect_outcome
 from appcdn.policy.expressions import Request
+from appcdn.policy.request_atoms import covers
+from appcdn.policy.request_space import Effect
 from appcdn.policy.rulesets import apply_rules, compile_zones, merge_rules, scoped_cache_rules, scoped_config_rules
 
 PREFIXES = ["/a/", "/a/b/", "/b/", "/static/", "/media/", "/admin/"]
@@ -188,3 +193,47 @@ def test_safety_bypasses_hold_whatever_user_rules_come_before(config, request, c
     request = Request(host.upper() if shout else host, path, method, cookies, headers, truncated, args)
     merged = merge_rules(scoped_cache_rules(config, "example.com"))
     assert apply_rules(merged, request).get("cache") is False
+
+
+TABLE_PATHS = PATHS + ["/A/x", "/Static/s.CSS", "/x.CSS", "/en/cms_wizard/", "/sitemap1.xml", "/media/photos/a.jpg",
+                       "/a/b/admin", "/admin.jpg", "//a/"]
+table_requests = st.builds(
+    Request, host=st.sampled_from([f"{k}{i}{t}.example.com" for k in "sm" for i in range(3) for t in ("", "-test")]),
+    path=st.sampled_from(TABLE_PATHS), method=st.sampled_from(["GET", "HEAD", "POST", "PROPFIND"]),
+    cookies=st.frozensets(st.sampled_from(COOKIES + ["sessionid "])), headers=st.frozensets(st.sampled_from(HEADERS)),
+    headers_truncated=st.booleans(), query_args=st.frozensets(st.sampled_from(["edit", "page"]), max_size=1),
+)
+
+
+def evaluated(zone, request: Request, zone_polish: str) -> Outcome:
+    """What Cloudflare does with ``request``: the rules applied in order, only GET and HEAD cached."""
+    if request.method not in ("GET", "HEAD"):
+        return Outcome("bypassed")
+    cache = apply_rules(zone.cache, request)
+    config = None if cache.get("cache") is False else tuple(sorted(apply_rules(zone.config, request).items()))
+    return effect_outcome(Effect(tuple(sorted(cache.items())), config), zone_polish)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # ~0.2 s each
+@given(projects(), st.lists(table_requests, min_size=1, max_size=25))
+def test_the_tables_row_for_a_request_agrees_with_evaluating_the_rules(config, reqs):
+    """Exactly one row covers each request to a host of the table, and its outcome is the rules'; read as the
+    text shows it (each row minus the rows above it), the first row that covers the request is that row."""
+    try:
+        zones = compile_zones(config)
+    except ConfigError:
+        assume(False)
+        raise
+    rows = behaviour_rows(config, zones)
+    shown = shown_terms(rows)
+    polish = config.zone("example.com").images.polish
+    for request in reqs:
+        covering = [row for row in rows if row.matches(request)]
+        if not any(request.host in row.hosts for row in rows):
+            assert not covering
+            continue
+        assert len(covering) == 1, [r.requests for r in covering]
+        assert covering[0].outcome == evaluated(zones["example.com"], request, polish), covering[0].requests
+        first = next(row for row, terms in zip(rows, shown) if request.host in row.hosts
+                     and any(covers(dict(t), request) for t in terms))
+        assert first is covering[0]
