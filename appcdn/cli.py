@@ -4,6 +4,11 @@
 the program (``appcdn.program.declare``) under Pulumi's mock engine, and print the resource tree it
 declares and the effective cache behaviour. Exit 0 on success, 2 on invalid config or an unknown stack.
 
+``appcdn diff --stack NAME [--stack NAME …] --base REF [--format text|markdown] [--json]``: plan each stack at the
+git ref and in the working tree, offline, and print what changes: resources and cache behaviour in words, the
+changes that weaken safety first (``appcdn.diff``). Exit 0 when nothing changes, 1 when something does, 2 on
+an error (unknown ref or stack, invalid config).
+
 ``appcdn adopt --stack NAME [--out FILE]``: read what already exists on the stack's live zones (read only,
 ``appcdn.adopt``), print what their rules do today next to what ours will do, and write a Pulumi bulk import
 file (default ``adopt.<stack>.json`` in the project). Exit 0 when done, 2 on invalid config, 3 on an API error.
@@ -120,6 +125,21 @@ def adopt(project_dir: Path, stack: str, out: Path | None) -> int:
     return adopt_zones(project, compiled, stack, own.project, out or project_dir / f"adopt.{stack}.json")
 
 
+def diff(project_dir: Path, stacks: list[str], base: str, output: str) -> int:
+    from appcdn import diff_report
+    from appcdn.diff import compare
+    from appcdn.git_ref import PlanError, plan_ref, plan_working_tree
+
+    try:
+        diffs = [compare(stack, plan_ref(project_dir, stack, base), plan_working_tree(project_dir, stack))
+                 for stack in stacks]
+    except PlanError as err:
+        print(f"appcdn diff: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    print({"json": diff_report.as_json, "markdown": diff_report.markdown, "text": diff_report.text}[output](diffs))
+    return 1 if any(d.changed for d in diffs) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appcdn", description="Caching and CDN infrastructure as code.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,7 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--stack", "-s", required=True, help="stack name: test or live (stacks/Pulumi.<name>.yaml)")
     a.add_argument("--out", "-o", type=Path, help="import file to write (default: adopt.<stack>.json in the project)")
     a.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    d = sub.add_parser("diff", help="what a change does to stacks: plan them at a git ref and in the working tree "
+                                    "(offline) and compare resources and cache behaviour; exit 1 on changes")
+    d.add_argument("--stack", "-s", required=True, action="append", help="stack name; repeat for several")
+    d.add_argument("--base", required=True, help="git ref to compare with, e.g. origin/main")
+    d.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a PR comment")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
     args = parser.parse_args(argv)
+    if args.command == "diff":
+        return diff(args.cwd.resolve(), args.stack, args.base, "json" if args.json else args.format)
     if args.command == "adopt":
         return adopt(args.cwd.resolve(), args.stack, args.out)
     return plan(args.cwd.resolve(), args.stack, args.json)

@@ -229,15 +229,24 @@ def request_text(r: Request) -> str:
     return " ".join([f"{r.method} {r.host}{r.path}{query}", *extras])
 
 
+def drop_order(atom: Atom, value: bool) -> tuple[bool, int, Atom]:
+    """Which literals a term loses first when widened: negative ones, then request facts before paths."""
+    return (value, -KIND_ORDER[atom[0]], atom)
+
+
+def ordered_terms(terms: Sequence[Mapping[Atom, bool]]) -> tuple[Term, ...]:
+    """Terms as the table writes them: shortest first, literals in reading order."""
+    return tuple(sorted((tuple(sorted(t.items(), key=_literal_order)) for t in terms),
+                        key=lambda t: (len(t), term_text(t))))
+
+
 def _describe(host: str, side: Phases, zone_polish: str) -> dict[Outcome, tuple[tuple[Term, ...], Request]]:
     """Outcome → (terms, example request) for every request to ``host``."""
     classes = RequestClasses([side])
-    described = classes.describe(lambda effects: effect_outcome(effects[0], zone_polish),
-                                 order=lambda a, v: (v, -KIND_ORDER[a[0]], a))
+    described = classes.describe(lambda effects: effect_outcome(effects[0], zone_polish), order=drop_order)
     result = {}
     for key, terms in described.items():
-        ordered = tuple(sorted((tuple(sorted(t.items(), key=_literal_order)) for t in terms),
-                               key=lambda t: (len(t), term_text(t))))
+        ordered = ordered_terms(terms)
         result[key] = (ordered, request_atoms.example_request(host, dict(ordered[0]), classes.space))
     return result
 

@@ -152,21 +152,27 @@ class RequestClasses:
         return tuple(effect(side, literals) for side in self.sides)
 
     def describe(self, key: Callable[[tuple[Effect, ...]], K],
-                 order: Callable[[Atom, bool], Any] = lambda atom, value: (value, atom)) -> dict[K, list[Literals]]:
-        """Per outcome (``key`` of the sides' effects), terms whose union is exactly its requests. Literals
-        are dropped in ``order`` (by default negative ones first)."""
+                 order: Callable[[Atom, bool], Any] = lambda atom, value: (value, atom),
+                 absorbs: K | None = None,
+                 wanted: Callable[[K], bool] = lambda outcome: True) -> dict[K, list[Literals]]:
+        """Per outcome (``key`` of the sides' effects) that is ``wanted``, terms whose union is exactly its
+        requests. Literals are dropped in ``order`` (by default negative ones first). With ``absorbs``, the
+        terms may also cover that outcome's requests: each term is then exact among the requests whose
+        outcome is not ``absorbs`` (for a diff: "leaving out the requests bypassed before and after")."""
         uniform: dict[tuple[frozenset[tuple[Atom, bool]], K], bool] = {}
 
         def one_outcome(literals: Literals, outcome: K) -> bool:
             memo = (frozenset(literals.items()), outcome)
             if memo not in uniform:
                 uniform[memo] = not self.space.satisfiable(literals) or all(
-                    key(self.effects(leaf)) == outcome for leaf in self.leaves(literals))
+                    key(self.effects(leaf)) in (outcome, absorbs) for leaf in self.leaves(literals))
             return uniform[memo]
 
         groups: dict[K, list[Literals]] = {}
         for leaf in self.leaves():
             outcome = key(self.effects(leaf))
+            if (absorbs is not None and outcome == absorbs) or not wanted(outcome):
+                continue
             terms = groups.setdefault(outcome, [])
             if any(t.items() <= leaf.items() for t in terms):
                 continue
