@@ -159,7 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a PR comment")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    sub.add_parser("schema", help="the Pulumi package schema of the components (PulumiPlugin.yaml in provider/)")
     args = parser.parse_args(argv)
+    if args.command == "schema":
+        from appcdn.package_schema import main as print_schema
+
+        print_schema()
+        return 0
     if args.command == "diff":
         return diff(args.cwd.resolve(), args.stack, args.base, "json" if args.json else args.format)
     if args.command == "adopt":
