@@ -24,29 +24,15 @@ from pathlib import Path
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, load_project
 from appcdn.config.stack_files import SECRET_PLACEHOLDER, StackFile, peer_sources, read_stack_file
-from appcdn.offline import DeclaredResource, run_under_mocks
+from appcdn.offline import run_program
+from appcdn.plan_text import output_lines, resource_tree
 from appcdn.policy.app_env import app_env
 from appcdn.behaviour_table import rule_count_lines, table
 from appcdn.policy.behaviour import behaviour_rows, rule_counts
 from appcdn.policy.rulesets import ZoneRules, compile_zones
+from appcdn.program_plan import is_appcdn_project, plan_program
 
 EXIT_INVALID = 2
-
-
-def _tree(resources: list[DeclaredResource]) -> list[str]:
-    children: dict[str | None, list[DeclaredResource]] = {}
-    for r in resources:
-        children.setdefault(r.parent, []).append(r)
-    lines = []
-
-    def walk(parent: str | None, depth: int) -> None:
-        for r in children.get(parent, []):
-            flags = [f for f, on in (("protect", r.protect), ("retain on delete", r.retain_on_delete)) if on]
-            lines.append("  " * depth + f"{r.type}  {r.name}" + (f"  [{', '.join(flags)}]" if flags else ""))
-            walk(r.name, depth + 1)
-
-    walk(None, 1)
-    return lines
 
 
 def _ownership(project: Project) -> list[str]:
@@ -85,24 +71,28 @@ def load_stack(project_dir: Path, stack: str, command: str) -> tuple[StackFile, 
 
 
 def plan(project_dir: Path, stack: str, as_json: bool) -> int:
+    if not (project_dir / "Pulumi.yaml").exists():
+        print(f"appcdn plan: {project_dir} holds no Pulumi.yaml", file=sys.stderr)
+        return EXIT_INVALID
+    if not is_appcdn_project(project_dir):
+        return plan_program(project_dir, stack, as_json)
     loaded = load_stack(project_dir, stack, "plan")
     if loaded is None:
         return EXIT_INVALID
     own, project, compiled = loaded
     from appcdn.program import declare, export  # the provider SDKs load only for a valid config
 
-    resources = run_under_mocks(lambda: export(declare(project, compiled)), own.project, stack, own.config,
-                                own.secret_keys)
-    resources.sort(key=lambda r: (r.parent or "", r.type, r.name))
+    planned = run_program(lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys)
+    resources = sorted(planned.resources, key=lambda r: (r.parent or "", r.type, r.name))
     rows = behaviour_rows(project, compiled)
     counts = [c for c in rule_counts(project, compiled) if project.owns(c.zone)]
     if as_json:
         print(json.dumps({"stack": stack, "resources": [r.as_json() for r in resources],
                           "cache_behaviour": [r.as_json() for r in rows], "rule_counts": [c.as_json() for c in counts],
-                          "app_env": _app_envs(project)}, indent=2, sort_keys=True))
+                          "app_env": _app_envs(project), "outputs": planned.outputs}, indent=2, sort_keys=True))
         return 0
     print(f"Stack {stack} (stage {project.stage}) declares {len(resources)} resources:")
-    print("\n".join(_tree(resources)))
+    print("\n".join(resource_tree(resources)))
     print("\nEffective cache behaviour (every request class the compiled rules tell apart, in Cloudflare's order):")
     print("\n".join(_ownership(project)))
     print("\n".join(table(rows)))
@@ -112,6 +102,8 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     print("\nApp environment (stack output sites.<name>.app_env; read by appcdn.django_settings):")
     for site, env in _app_envs(project).items():
         print(f"  {site}: " + "  ".join(f"{key}={value}" for key, value in sorted(env.items())))
+    print("\nStack outputs (for other stacks' StackReference; secrets as [secret]):")
+    print("\n".join(output_lines(planned.outputs)))
     return 0
 
 
@@ -160,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
     sub.add_parser("schema", help="the Pulumi package schema of the components (PulumiPlugin.yaml in provider/)")
+    sub.add_parser("config-schema", help="a JSON Schema of a stack file, for editors (stacks/appcdn-stack.schema.json)")
     args = parser.parse_args(argv)
+    if args.command == "config-schema":
+        from appcdn.config.file_schema import main as print_config_schema
+
+        print_config_schema()
+        return 0
     if args.command == "schema":
         from appcdn.package_schema import main as print_schema
 
