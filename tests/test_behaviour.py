@@ -6,7 +6,8 @@ The first tests are the cases an independent evaluator found the old one-probe-p
 import pytest
 
 from appcdn.behaviour_table import rule_count_lines, shown_terms, table
-from appcdn.policy.behaviour import BehaviourRow, Outcome, behaviour_rows, duration, rule_counts
+from appcdn.policy.behaviour import BehaviourRow, behaviour_rows, rule_counts
+from appcdn.policy.outcome import Outcome, duration
 from appcdn.policy.expressions import Request
 from appcdn.policy.rulesets import compile_zones
 from tests.conftest import project_of, raw_config, test_stage

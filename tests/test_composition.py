@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from appcdn.config.file_schema import SCHEMA_FILE, stack_file_schema
-from tests.conftest import ROOT, appcdn, project_dir, raw_config
+from tests.conftest import ROOT, appcdn, raw_config
 
 EXAMPLE = ROOT / "examples" / "python"
 

@@ -17,13 +17,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from appcdn.behaviour_table import shown_terms
+from appcdn.config.media import media_hosts
 from appcdn.config.plans import RULES_PER_PHASE
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
-from appcdn.config.media import media_hosts
-from appcdn.policy.behaviour import Outcome, behaviour_rows, effect_outcome
+from appcdn.policy.behaviour import behaviour_rows
 from appcdn.policy.behaviour_diff import SiteHosts, ZoneSide, behaviour_changes
 from appcdn.policy.expressions import Request
+from appcdn.policy.outcome import Outcome, effect_outcome
 from appcdn.policy.request_atoms import covers
 from appcdn.policy.request_space import Effect
 from appcdn.policy.rulesets import (

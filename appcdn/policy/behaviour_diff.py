@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from appcdn.policy.behaviour import Outcome, Term, drop_order, effect_outcome, literal_text, ordered_terms, terms_text
+from appcdn.policy.behaviour import Term, drop_order, literal_text, ordered_terms, terms_text
+from appcdn.policy.outcome import Outcome, effect_outcome
 from appcdn.policy.request_space import Effect, Phases, RequestClasses
 from appcdn.policy.request_atoms import Literals, host_rules
 from appcdn.policy.rulesets import CompiledRule
