@@ -15,8 +15,9 @@ from typing import Any
 
 from appcdn.config.project import Project
 from appcdn.policy.api_form import action_settings
-from appcdn.policy.behaviour import Probe, outcome, probes
 from appcdn.policy.expressions import Request, glob_matches
+from appcdn.policy.outcome import outcome
+from appcdn.policy.probes import Probe, probes
 from appcdn.policy.rule_expressions import ParsedExpression, parse
 from appcdn.policy.rulesets import CompiledRule, SiteStage, ZoneRules, apply_rules, site_stages
 

@@ -4,6 +4,11 @@
 the program (``appcdn.program.declare``) under Pulumi's mock engine, and print the resource tree it
 declares and the effective cache behaviour. Exit 0 on success, 2 on invalid config or an unknown stack.
 
+``appcdn diff --stack NAME [--stack NAME …] --base REF [--format text|markdown] [--json]``: plan each stack at the
+git ref and in the working tree, offline, and print what changes: resources and cache behaviour in words, the
+changes that weaken safety first (``appcdn.diff``). Exit 0 when nothing changes, 1 when something does, 2 on
+an error (unknown ref or stack, invalid config).
+
 ``appcdn adopt --stack NAME [--out FILE]``: read what already exists on the stack's live zones (read only,
 ``appcdn.adopt``), print what their rules do today next to what ours will do, and write a Pulumi bulk import
 file (default ``adopt.<stack>.json`` in the project). Exit 0 when done, 2 on invalid config, 3 on an API error.
@@ -23,36 +28,15 @@ from pathlib import Path
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, load_project, locate
 from appcdn.config.stack_files import SECRET_PLACEHOLDER, StackFile, read_project
-from appcdn.offline import DeclaredResource, run_under_mocks
+from appcdn.offline import run_program
+from appcdn.plan_text import output_lines, resource_tree
 from appcdn.policy.app_env import app_env
-from appcdn.policy.behaviour import BehaviourRow, behaviour_rows
+from appcdn.behaviour_table import rule_count_lines, table
+from appcdn.policy.behaviour import behaviour_rows, rule_counts
 from appcdn.policy.rulesets import ZoneRules, compile_zones
+from appcdn.program_plan import is_appcdn_project, plan_program
 
 EXIT_INVALID = 2
-
-
-def _tree(resources: list[DeclaredResource]) -> list[str]:
-    children: dict[str | None, list[DeclaredResource]] = {}
-    for r in resources:
-        children.setdefault(r.parent, []).append(r)
-    lines = []
-
-    def walk(parent: str | None, depth: int) -> None:
-        for r in children.get(parent, []):
-            flags = [f for f, on in (("protect", r.protect), ("retain on delete", r.retain_on_delete)) if on]
-            lines.append("  " * depth + f"{r.type}  {r.name}" + (f"  [{', '.join(flags)}]" if flags else ""))
-            walk(r.name, depth + 1)
-
-    walk(None, 1)
-    return lines
-
-
-def _table(rows: list[BehaviourRow]) -> list[str]:
-    header = ("site", "stage", "hosts", "requests", "cache", "edge TTL", "browser TTL", "polish")
-    cells = [header] + [(r.site, r.stage, r.hosts, r.requests, r.cache, r.edge_ttl, r.browser_ttl, r.polish)
-                        for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
 
 
 def _ownership(project: Project) -> list[str]:
@@ -96,29 +80,39 @@ def load_stack(project_dir: Path, stack: str, command: str) -> tuple[StackFile, 
 
 
 def plan(project_dir: Path, stack: str, as_json: bool) -> int:
+    if not (project_dir / "Pulumi.yaml").exists():
+        print(f"appcdn plan: {project_dir} holds no Pulumi.yaml", file=sys.stderr)
+        return EXIT_INVALID
+    if not is_appcdn_project(project_dir):
+        return plan_program(project_dir, stack, as_json)
     loaded = load_stack(project_dir, stack, "plan")
     if loaded is None:
         return EXIT_INVALID
     own, project, compiled = loaded
     from appcdn.program import declare, export  # the provider SDKs load only for a valid config
 
-    resources = run_under_mocks(lambda: export(declare(project, compiled)), own.project, stack, own.config,
-                                own.secret_keys)
-    resources.sort(key=lambda r: (r.parent or "", r.type, r.name))
+    planned = run_program(lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys)
+    resources = sorted(planned.resources, key=lambda r: (r.parent or "", r.type, r.name))
     rows = behaviour_rows(project, compiled)
+    counts = [c for c in rule_counts(project, compiled) if project.owns(c.zone)]
     if as_json:
         print(json.dumps({"stack": stack, "resources": [r.as_json() for r in resources],
-                          "cache_behaviour": [r.as_json() for r in rows], "app_env": _app_envs(project)},
-                         indent=2, sort_keys=True))
+                          "cache_behaviour": [r.as_json() for r in rows], "rule_counts": [c.as_json() for c in counts],
+                          "app_env": _app_envs(project), "outputs": planned.outputs}, indent=2, sort_keys=True))
         return 0
     print(f"Stack {stack} (stage {project.stage}) declares {len(resources)} resources:")
-    print("\n".join(_tree(resources)))
-    print("\nEffective cache behaviour (compiled rules applied in order):")
+    print("\n".join(resource_tree(resources)))
+    print("\nEffective cache behaviour (every request class the compiled rules tell apart, in Cloudflare's order):")
     print("\n".join(_ownership(project)))
-    print("\n".join(_table(rows)))
+    print("\n".join(table(rows)))
+    if counts:
+        print("\nRules deployed against the plan's limit per zone:")
+        print("\n".join(rule_count_lines(counts)))
     print("\nApp environment (stack output sites.<name>.app_env; read by appcdn.django_settings):")
     for site, env in _app_envs(project).items():
         print(f"  {site}: " + "  ".join(f"{key}={value}" for key, value in sorted(env.items())))
+    print("\nStack outputs (for other stacks' StackReference; secrets as [secret]):")
+    print("\n".join(output_lines(planned.outputs)))
     return 0
 
 
@@ -130,6 +124,21 @@ def adopt(project_dir: Path, stack: str, out: Path | None) -> int:
     from appcdn.adopt import adopt as adopt_zones  # the Cloudflare SDK loads only for a valid config
 
     return adopt_zones(project, compiled, stack, own.project, out or project_dir / f"adopt.{stack}.json")
+
+
+def diff(project_dir: Path, stacks: list[str], base: str, output: str) -> int:
+    from appcdn import diff_report
+    from appcdn.diff import compare
+    from appcdn.git_ref import PlanError, plan_ref, plan_working_tree
+
+    try:
+        diffs = [compare(stack, plan_ref(project_dir, stack, base), plan_working_tree(project_dir, stack))
+                 for stack in stacks]
+    except PlanError as err:
+        print(f"appcdn diff: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    print({"json": diff_report.as_json, "markdown": diff_report.markdown, "text": diff_report.text}[output](diffs))
+    return 1 if any(d.changed for d in diffs) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +164,28 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--dry-run", action="store_true", help="write nothing; show what would change, per rule")
     m.add_argument("--workers", type=int, default=16, help="concurrent requests (default 16)")
     m.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    d = sub.add_parser("diff", help="what a change does to stacks: plan them at a git ref and in the working tree "
+                                    "(offline) and compare resources and cache behaviour; exit 1 on changes")
+    d.add_argument("--stack", "-s", required=True, action="append", help="stack name; repeat for several")
+    d.add_argument("--base", required=True, help="git ref to compare with, e.g. origin/main")
+    d.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a PR comment")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    sub.add_parser("schema", help="the Pulumi package schema of the components (PulumiPlugin.yaml in provider/)")
+    sub.add_parser("config-schema", help="a JSON Schema of a stack file, for editors (stacks/appcdn-stack.schema.json)")
     args = parser.parse_args(argv)
+    if args.command == "config-schema":
+        from appcdn.config.file_schema import main as print_config_schema
+
+        print_config_schema()
+        return 0
+    if args.command == "schema":
+        from appcdn.package_schema import main as print_schema
+
+        print_schema()
+        return 0
+    if args.command == "diff":
+        return diff(args.cwd.resolve(), args.stack, args.base, "json" if args.json else args.format)
     if args.command == "adopt":
         return adopt(args.cwd.resolve(), args.stack, args.out)
     if args.command == "media":

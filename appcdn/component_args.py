@@ -15,11 +15,12 @@ from pydantic import SecretStr
 from appcdn import defaults
 from appcdn.components.app_hosts import AppHostsArgs
 from appcdn.components.azure_media import AzureMediaArgs
-from appcdn.components.cache_store import CacheStoreArgs
+from appcdn.components.cache_store import CacheStoreArgs, Cloud
+from appcdn.components.certificates import CertificateAuthority, CertificateMode, CertificateSpec, ValidationMethod
 from appcdn.components.media_headers import MediaHeadersArgs
-from appcdn.components.certificates import CertificateSpec
 from appcdn.components.s3_media import S3MediaArgs
 from appcdn.components.zone import ZoneArgs
+from appcdn.components.zone_rules import ConnectorRule, PhaseRule
 from appcdn.config.certificates import CertificateConfig
 from appcdn.config.fields import Stage
 from appcdn.config.media import MediaConfig, media_hosts
@@ -30,8 +31,8 @@ from appcdn.policy.rulesets import CompiledRule, ZoneRules
 from appcdn.policy.zone_settings import zone_settings
 
 
-def ruleset_rule(rule: CompiledRule) -> cloudflare.RulesetRuleArgsDict:
-    return cast(cloudflare.RulesetRuleArgsDict, rule.to_rule())
+def ruleset_rule(rule: CompiledRule) -> PhaseRule:
+    return cast(PhaseRule, rule.to_rule())
 
 
 def zone_args(zone_name: str, zone: ZoneConfig, rules: ZoneRules,
@@ -42,7 +43,7 @@ def zone_args(zone_name: str, zone: ZoneConfig, rules: ZoneRules,
     return ZoneArgs(
         name=zone_name, zone_id=zone.id, account_id=zone.account_id, settings=zone_settings(zone),
         cache_rules=[ruleset_rule(r) for r in rules.cache], config_rules=[ruleset_rule(r) for r in rules.config],
-        cloud_connector_rules=[cast(cloudflare.CloudConnectorRulesRuleArgsDict, r) for r in connector_rules])
+        cloud_connector_rules=[cast(ConnectorRule, r) for r in connector_rules])
 
 
 def app_hosts_args(site: Site, zone_id: pulumi.Input[str]) -> AppHostsArgs | None:
@@ -111,7 +112,7 @@ def cache_store_args(site: Site, stage: Stage) -> CacheStoreArgs | None:
     redis = site.app.cache.redis
     if site.app.cache.backend != "redis" or redis is None or redis.managed is None:
         return None
-    return CacheStoreArgs(cloud=redis.managed, region=redis.region, location=redis.location,
+    return CacheStoreArgs(cloud=Cloud(redis.managed), region=redis.region, location=redis.location,
                           resource_group=redis.resource_group, tags=_tags(site, stage))
 
 
@@ -121,8 +122,8 @@ def _secret(value: SecretStr | None) -> pulumi.Output[str] | None:
 
 def certificate_spec(cert: CertificateConfig) -> CertificateSpec:
     """A config entry as component input: secrets unwrapped from ``SecretStr`` into secret Outputs."""
-    return CertificateSpec(name=cert.name, mode=cert.mode, hosts=list(cert.hosts),
-                           certificate_authority=cert.certificate_authority,
-                           validation_method=cert.validation_method, validity_days=cert.validity_days,
+    return CertificateSpec(name=cert.name, mode=CertificateMode(cert.mode), hosts=list(cert.hosts),
+                           certificate_authority=CertificateAuthority(cert.certificate_authority),
+                           validation_method=ValidationMethod(cert.validation_method), validity_days=cert.validity_days,
                            certificate=_secret(cert.certificate), private_key=_secret(cert.private_key),
                            region=cert.region)

@@ -52,9 +52,44 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@dataclass
+class PlannedProgram:
+    """What a program declared, in order, and its stack outputs (secrets blinded, unknowns marked)."""
+
+    resources: list[DeclaredResource]
+    outputs: dict[str, Any]
+
+
+async def _resolved(value: Any) -> Any:
+    """An exported value with every Output in it awaited: secrets as the placeholder, unknowns marked."""
+    import pulumi
+
+    if isinstance(value, pulumi.Output):
+        if await value.is_secret():
+            return SECRET_PLACEHOLDER
+        if not await value.is_known():
+            return UNKNOWN_PLACEHOLDER
+        return await _resolved(await value.future())
+    if isinstance(value, pulumi.Resource):
+        return f"<resource {value._name}>"
+    if isinstance(value, dict):
+        return {str(k): await _resolved(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [await _resolved(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config: dict[str, str],
                     secret_keys: list[str]) -> list[DeclaredResource]:
-    """Run ``program`` under Pulumi's mock engine with ``config``; return what it declared, in order.
+    """Run ``program`` under Pulumi's mock engine with ``config``; return what it declared, in order."""
+    return run_program(program, project, stack, config, secret_keys).resources
+
+
+def run_program(program: Callable[[], Any], project: str, stack: str, config: dict[str, str],
+                secret_keys: list[str]) -> PlannedProgram:
+    """Run ``program`` under Pulumi's mock engine with ``config``: what it declared and exported.
 
     Import ``pulumi`` lazily: the command must answer ``--help`` and config errors without paying for it.
     """
@@ -62,7 +97,7 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
     from google.protobuf import json_format
     from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
     from pulumi.runtime.proto import resource_pb2
-    from pulumi.runtime.settings import SETTINGS
+    from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
@@ -117,13 +152,16 @@ def run_under_mocks(program: Callable[[], Any], project: str, stack: str, config
             return response
 
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    set_root_resource(cast(pulumi.Resource, None))  # a new stack for each run: its exports are this program's
     mocks = PlanMocks()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=RecordingMonitor(mocks))
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
     _sync_await(run_pulumi_func(program))
+    root = get_root_resource()
+    outputs = _sync_await(_resolved(getattr(root, "outputs", {})))
     _close_at_exit(asyncio.get_event_loop())
-    return declared
+    return PlannedProgram(declared, outputs)
 
 
 _CLOSING: set[int] = set()

@@ -71,6 +71,19 @@ def _declare_media_headers(site: Site, stage: Stage, project: Project, zone_id: 
         MediaHeaders(f"{site.name}-{stage}-media-headers", args, pulumi.ResourceOptions(depends_on=[store]))
 
 
+def _media_exports(media: MediaConfig, store: MediaStorage) -> dict[str, Any]:
+    """Where a site's media lives, for other stacks: the storage, its endpoint and the host the app links to."""
+    exports: dict[str, Any] = {"backend": media.backend, "endpoint_host": store.endpoint_host,
+                               "host": media.domain.host if media.domain else store.endpoint_host,
+                               "url": store.endpoint_host.apply(partial(media_url, media))}
+    if isinstance(store, S3Media):
+        exports |= {"bucket": store.bucket_name, "region": media.aws.region}
+    else:
+        exports |= {"account": store.account_name, "containers": store.container_names,
+                    "resource_group": store.resource_group_name}
+    return exports
+
+
 def _zone_id(project: Project, zone_name: str) -> pulumi.Output[str]:
     """A zone another stack owns: its id from the owner's file, else looked up by name."""
     zone = project.zone(zone_name)
@@ -113,7 +126,7 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
         hosts = app_hosts_args(site, zone_id)
         if hosts is not None:
             AppHosts(resource_names.app_hosts(site.name, stage), hosts)
-        exports: dict[str, Any] = {"hosts": site.hosts, "zone": site.zone}
+        exports: dict[str, Any] = {"hosts": site.hosts, "zone": site.zone, "zone_id": zone_id}
         if site.certificates:
             certificates = SiteCertificates(resource_names.site_certificates(site.name, stage), {
                 "zone_id": zone_id, "certificates": [certificate_spec(c) for c in site.certificates]})
@@ -127,6 +140,7 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
             exports["django"] = pulumi.Output.all(store.endpoint_host, _store_name(store)).apply(
                 partial(_django_exports, media))
             _declare_media_headers(site, stage, project, zone_id, store)
+            exports["media"] = _media_exports(media, store)
         exports["app_env"] = {**app_env(site.app, stage), "CACHE_URL": _cache_url(site, stage)}
         site_exports[site.name] = exports
     return {"stage": stage, "zone_ids": zone_ids, "sites": site_exports}

@@ -1,6 +1,5 @@
 """``AppHosts``: a site's host names on one stage, proxied through Cloudflare to their origin."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TypedDict

@@ -1,6 +1,5 @@
 """``AzureMedia``: a site's media on Azure Blob Storage: a public-read container only for public media."""
 
-from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict

@@ -5,10 +5,10 @@
   ElastiCache cache it is reachable only from inside its VPC: the app must run there.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, NotRequired, TypedDict
+from enum import Enum
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -18,8 +18,15 @@ from pulumi_azure_native import redis, resources
 from appcdn import defaults
 
 
+class Cloud(str, Enum):
+    """Where a managed cache runs."""
+
+    AWS = "aws"
+    AZURE = "azure"
+
+
 class CacheStoreArgs(TypedDict):
-    cloud: Literal["aws", "azure"]
+    cloud: Cloud
     """Where to run the cache."""
     region: NotRequired[str]
     """aws: the region."""
@@ -48,7 +55,7 @@ class CacheStore(pulumi.ComponentResource):
         super().__init__("appcdn:index:CacheStore", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args["tags"])
-        if args["cloud"] == "azure":
+        if args["cloud"] == Cloud.AZURE:
             location = args.get("location", defaults.AZURE_LOCATION)
             sku, family, capacity = defaults.REDIS_AZURE_SKU
             group = args.get("resource_group")

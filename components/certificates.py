@@ -9,9 +9,9 @@
 Host lists are sorted wherever they reach a provider, so reordering them in config changes nothing.
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from functools import partial
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
@@ -23,18 +23,43 @@ import pulumi_tls as tls
 from appcdn import defaults, resource_names
 
 
+class CertificateMode(str, Enum):
+    """Which kind of certificate (see the module's docstring)."""
+
+    ADVANCED = "advanced"
+    UPLOADED = "uploaded"
+    ORIGIN_CA = "origin_ca"
+    ACM = "acm"
+
+
+class CertificateAuthority(str, Enum):
+    """Who issues an advanced certificate pack."""
+
+    GOOGLE = "google"
+    LETS_ENCRYPT = "lets_encrypt"
+    SSL_COM = "ssl_com"
+
+
+class ValidationMethod(str, Enum):
+    """How the authority validates an advanced pack's hosts."""
+
+    TXT = "txt"
+    HTTP = "http"
+    EMAIL = "email"
+
+
 class CertificateSpec(TypedDict):
     """One certificate, as ``appcdn.config.certificates.CertificateConfig`` in plain values."""
 
     name: str
     """Unique within the site; part of every child's name."""
-    mode: Literal["advanced", "uploaded", "origin_ca", "acm"]
+    mode: CertificateMode
     """Which kind of certificate (see the module's docstring)."""
     hosts: Sequence[str]
     """Host names the certificate covers."""
-    certificate_authority: Literal["google", "lets_encrypt", "ssl_com"]
+    certificate_authority: CertificateAuthority
     """advanced: the issuing authority."""
-    validation_method: Literal["txt", "http", "email"]
+    validation_method: ValidationMethod
     """advanced: how the authority validates the hosts."""
     validity_days: int | None
     """advanced: 14/30/90/365 (default 90); origin_ca: 7..5475 (default 5475); others: unused."""
@@ -89,11 +114,11 @@ class SiteCertificates(pulumi.ComponentResource):
         for cert in args["certificates"]:
             prefix = resource_names.certificate(name, cert["name"])
             hosts = sorted(cert["hosts"])
-            if cert["mode"] == "advanced":
+            if cert["mode"] == CertificateMode.ADVANCED:
                 self._advanced(prefix, hosts, cert)
-            elif cert["mode"] == "uploaded":
+            elif cert["mode"] == CertificateMode.UPLOADED:
                 self._uploaded(prefix, cert)
-            elif cert["mode"] == "origin_ca":
+            elif cert["mode"] == CertificateMode.ORIGIN_CA:
                 origin[cert["name"]] = self._origin_ca(prefix, hosts, cert)
             else:
                 acm[cert["name"]] = self._acm(prefix, hosts, cert)

@@ -1,6 +1,5 @@
 """``S3Media``: a site's media bucket on S3, private except the public prefixes, TLS only."""
 
-from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence

@@ -1,14 +1,14 @@
 """``Zone``: a Cloudflare zone (existing or created), its baseline settings and its phase rulesets."""
 
-from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NotRequired, TypedDict
+from typing import NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_cloudflare as cloudflare
 
 from appcdn import resource_names
+from appcdn.components.zone_rules import ConnectorRule, PhaseRule
 
 CACHE_PHASE = "http_request_cache_settings"
 CONFIG_PHASE = "http_config_settings"
@@ -23,11 +23,11 @@ class ZoneArgs(TypedDict):
     """Create the zone in this account (retained on destroy). Exclusive with ``zone_id``."""
     settings: Mapping[str, str]
     """Zone settings to manage, ``setting_id`` → value (see ``appcdn.policy.zone_settings``)."""
-    cache_rules: Sequence[cloudflare.RulesetRuleArgsDict]
+    cache_rules: Sequence[PhaseRule]
     """Rules of the ``http_request_cache_settings`` phase, in order; none means the phase is left alone."""
-    config_rules: Sequence[cloudflare.RulesetRuleArgsDict]
+    config_rules: Sequence[PhaseRule]
     """Rules of the ``http_config_settings`` phase, in order; none means the phase is left alone."""
-    cloud_connector_rules: Sequence[cloudflare.CloudConnectorRulesRuleArgsDict]
+    cloud_connector_rules: Sequence[ConnectorRule]
     """The zone's Cloud Connector rules (media hosts → buckets); the list is replaced whole on update."""
 
 
@@ -74,14 +74,15 @@ class Zone(pulumi.ComponentResource):
         self.config_ruleset = self._phase_ruleset(resource_names.config_ruleset(name), CONFIG_PHASE,
                                                   args["config_rules"])
         self.cloud_connector = cloudflare.CloudConnectorRules(
-            resource_names.cloud_connector(name), zone_id=self.zone_id, rules=list(args["cloud_connector_rules"]),
+            resource_names.cloud_connector(name), zone_id=self.zone_id,
+            rules=cast(list[cloudflare.CloudConnectorRulesRuleArgsDict], list(args["cloud_connector_rules"])),
             opts=child) if args["cloud_connector_rules"] else None
         self.register_outputs({"zone_id": self.zone_id})
 
-    def _phase_ruleset(self, name: str, phase: str,
-                       rules: Sequence[cloudflare.RulesetRuleArgsDict]) -> cloudflare.Ruleset | None:
+    def _phase_ruleset(self, name: str, phase: str, rules: Sequence[PhaseRule]) -> cloudflare.Ruleset | None:
         if not rules:
             return None
         return cloudflare.Ruleset(name, zone_id=self.zone_id, kind="zone", phase=phase, name=f"appcdn {phase}",
-                                  description="Managed by appcdn; edits are overwritten", rules=list(rules),
+                                  description="Managed by appcdn; edits are overwritten",
+                                  rules=cast(list[cloudflare.RulesetRuleArgsDict], list(rules)),
                                   opts=pulumi.ResourceOptions(parent=self))

@@ -252,7 +252,7 @@ def test_what_the_rules_do_today_is_shown_next_to_what_ours_will_do(
     lines = stdout.splitlines()
     blog_row = next(line for line in lines if "/blog/* (existing rule 'blog 2h')" in line
                     and line.lstrip().startswith("www.example.com, example.com"))
-    assert "cached, edge 2h, browser origin" in blog_row
+    assert "cached, edge 2h, browser zone setting (4h default)" in blog_row  # no browser TTL in that rule
     assert blog_row.rstrip().endswith("cached, edge origin, else bypass, browser origin")
     static_row = next(line for line in lines if line.lstrip().startswith("www.example.com, example.com")
                       and " /static/* " in line)

@@ -4,6 +4,8 @@ sometimes, a Test stack; sites with cache policies, per-path image rules and med
 - every emitted expression parses with Cloudflare's wirefilter;
 - a zone never gets more rules than its plan allows: compilation either fits or fails naming the plan;
 - merging never changes what happens to a request, for cache rules (app and media) and configuration rules;
+- the plan's behaviour table agrees with evaluating the rules, for every request, however its text is read;
+- the diff of two projects says exactly which requests change, from what to what;
 - on app hosts, a request with a session cookie or an Authorization header (or a truncated header list), to the
   admin, for django CMS editing or with a method other than GET and HEAD is never cacheable, whatever the
   user's rules and whatever the case of the Host header.
@@ -16,11 +18,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from appcdn.behaviour_table import shown_terms
+from appcdn.config.media import media_hosts
 from appcdn.config.plans import RULES_PER_PHASE
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
+from appcdn.policy.behaviour import behaviour_rows
+from appcdn.policy.behaviour_diff import SiteHosts, ZoneSide, behaviour_changes
 from appcdn.policy.expressions import Request
-from appcdn.policy.rulesets import apply_rules, compile_zones, merge_rules, scoped_cache_rules, scoped_config_rules
+from appcdn.policy.outcome import Outcome, effect_outcome
+from appcdn.policy.request_atoms import covers
+from appcdn.policy.request_space import Effect
+from appcdn.policy.rulesets import (
+    apply_rules, compile_zones, merge_rules, scoped_cache_rules, scoped_config_rules, site_stages,
+)
 
 PREFIXES = ["/a/", "/a/b/", "/b/", "/static/", "/media/", "/admin/"]
 GLOBS = ["/a/*", "/*.jpg", "/media/*/x*", "/b"]
@@ -122,8 +133,8 @@ def _without_refused_rules(stacks: dict[str, dict], problems: list) -> bool:
 
 
 @st.composite
-def projects(draw) -> Project:
-    plan = draw(st.sampled_from(list(RULES_PER_PHASE)))
+def projects(draw, plans=tuple(RULES_PER_PHASE)) -> Project:
+    plan = draw(st.sampled_from(plans))
     n_sites = draw(st.integers(1, 3))
     stacks = {"live": {"stage": "live", "zones": {"example.com": {"id": "z", "plan": plan}},
                        "sites": [draw(sites(i, "")) for i in range(n_sites)]}}
@@ -212,3 +223,73 @@ def test_safety_bypasses_hold_whatever_user_rules_come_before(config, request, c
     request = Request(host.upper() if shout else host, path, method, cookies, headers, truncated, args)
     merged = merge_rules(scoped_cache_rules(config, "example.com"))
     assert apply_rules(merged, request).get("cache") is False
+
+
+TABLE_PATHS = PATHS + ["/A/x", "/Static/s.CSS", "/x.CSS", "/en/cms_wizard/", "/sitemap1.xml", "/media/photos/a.jpg",
+                       "/a/b/admin", "/admin.jpg", "//a/"]
+table_requests = st.builds(
+    Request, host=st.sampled_from([f"{k}{i}{t}.example.com" for k in "sm" for i in range(3) for t in ("", "-test")]),
+    path=st.sampled_from(TABLE_PATHS), method=st.sampled_from(["GET", "HEAD", "POST", "PROPFIND"]),
+    cookies=st.frozensets(st.sampled_from(COOKIES + ["sessionid "])), headers=st.frozensets(st.sampled_from(HEADERS)),
+    headers_truncated=st.booleans(), query_args=st.frozensets(st.sampled_from(["edit", "page"]), max_size=1),
+)
+
+
+def evaluated(zone, request: Request, zone_polish: str) -> Outcome:
+    """What Cloudflare does with ``request``: the rules applied in order, only GET and HEAD cached."""
+    if request.method not in ("GET", "HEAD"):
+        return Outcome("bypassed")
+    cache = apply_rules(zone.cache, request)
+    config = None if cache.get("cache") is False else tuple(sorted(apply_rules(zone.config, request).items()))
+    return effect_outcome(Effect(tuple(sorted(cache.items())), config), zone_polish)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # ~0.2 s each
+@given(projects(), st.lists(table_requests, min_size=1, max_size=25))
+def test_the_tables_row_for_a_request_agrees_with_evaluating_the_rules(config, reqs):
+    """Exactly one row covers each request to a host of the table, and its outcome is the rules'; read as the
+    text shows it (each row minus the rows above it), the first row that covers the request is that row."""
+    try:
+        zones = compile_zones(config)
+    except ConfigError:
+        assume(False)
+        raise
+    rows = behaviour_rows(config, zones)
+    shown = shown_terms(rows)
+    polish = config.zone("example.com").images.polish
+    for request in reqs:
+        covering = [row for row in rows if row.matches(request)]
+        if not any(request.host in row.hosts for row in rows):
+            assert not covering
+            continue
+        assert len(covering) == 1, [r.requests for r in covering]
+        assert covering[0].outcome == evaluated(zones["example.com"], request, polish), covering[0].requests
+        first = next(row for row, terms in zip(rows, shown) if request.host in row.hosts
+                     and any(covers(dict(t), request) for t in terms))
+        assert first is covering[0]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(projects(plans=["enterprise"]), projects(plans=["enterprise"]), st.lists(table_requests, min_size=1, max_size=25))
+def test_the_diff_says_exactly_which_requests_change(base, head, reqs):
+    """A request whose outcome changes is covered by the changes that say its before and after, and no other;
+    one whose outcome stays is covered by none, unless it is bypassed (or not served) on both sides: those the
+    diff leaves out, so a change's words may cover them too."""
+    try:
+        old, new = compile_zones(base)["example.com"], compile_zones(head)["example.com"]
+    except ConfigError:
+        assume(False)
+        raise
+    sides = [ZoneSide(z.cache, z.config, p.zone("example.com").images.polish) for z, p in ((old, base), (new, head))]
+    sites = [[SiteHosts("example.com", ss.site, ss.stage, (*ss.hosts, *media_hosts(ss.media)))
+              for ss in site_stages(p, "example.com")] for p in (base, head)]
+    changes = behaviour_changes(*sites, {"example.com": sides[0]}, {"example.com": sides[1]})
+    served = [{h for s in side for h in s.hosts} for side in sites]
+    for request in reqs:
+        before, after = (evaluated(z, request, s.polish) if request.host in hosts else None
+                         for z, s, hosts in ((old, sides[0], served[0]), (new, sides[1], served[1])))
+        said = {(c.before, c.after) for c in changes if not c.note and request.host in c.hosts
+                and any(covers(dict(t), request) for t in c.covers)}
+        if {before, after} <= {None, Outcome("bypassed")}:
+            continue  # left out, so any change's words may also cover it
+        assert said == ({(before, after)} if before != after else set())

@@ -90,7 +90,9 @@ def test_plan_prints_the_tree_and_the_behaviour_table(capsys):
     assert "appcdn:index:Zone  example-com" in out
     assert "cloudflare:index/ruleset:Ruleset  example-com-cache-rules" in out
     row = next(line for line in out.splitlines() if "/static/*" in line and "shop" in line)
-    assert row.split()[-4:] == ["cached", "365d", "origin", "lossless"]
+    assert row.split()[4:10] == ["/static/*", "cached", "365d", "origin", "lossless", "deception"]
+    assert "zone example.com (pro plan): cache rules 11 of 25, configuration rules 1 of 25, " \
+           "Cloud Connector rules 3 of 25" in out
     assert "zone example.com: edge rules declared by this stack, composed from stacks/Pulumi.test.yaml, " \
            "stacks/Pulumi.live.yaml" in out
     assert "v1:" not in out
@@ -104,8 +106,10 @@ def test_plan_json_shape_and_byte_identical_runs(capsys):
     assert plan["stack"] == "live"
     for resource in plan["resources"]:
         assert set(resource) >= {"type", "name", "parent", "protect", "inputs"}
-    assert {"site", "stage", "hosts", "requests", "cache", "edge_ttl", "browser_ttl", "polish"} == set(
-        plan["cache_behaviour"][0])
+    assert {"site", "stage", "hosts", "requests", "covers", "example", "cache", "edge_ttl", "browser_ttl", "polish",
+            "cache_key", "status_ttls", "serve_stale", "other"} == set(plan["cache_behaviour"][0])
+    assert {(c["phase"], c["limit"]) for c in plan["rule_counts"]} == {
+        ("cache rules", 25), ("configuration rules", 25), ("Cloud Connector rules", 25)}
     assert "v1:" not in first[1]
 
 
@@ -114,9 +118,11 @@ def test_plan_of_the_test_stack_shows_the_rules_live_deploys_for_it(capsys):
     assert code == 0, err
     assert "zone example.com: edge rules declared by the live stack (stacks/Pulumi.live.yaml), composed from " \
            "stacks/Pulumi.test.yaml, stacks/Pulumi.live.yaml" in out
-    rows = [line.split() for line in out.splitlines() if line.split()[:2] == ["shop", "test"]]
-    assert ["shop", "test", "test.example.com", "any", "path", "bypassed", "-", "-", "lossless"] in rows
-    assert ["shop", "test", "media-test.example.com", "/*", "cached", "1h", "1h", "lossless"] in rows
+    rows = [line.split()[:9] for line in out.splitlines() if line.split()[:2] == ["shop", "test"]]
+    assert ["shop", "test", "test.example.com", "any", "request", "bypassed", "-", "-", "-"] in rows
+    assert ["shop", "test", "media-test.example.com", "not", "/filer_public_thumbnails/*", "cached", "1h", "1h",
+            "lossless"] in rows
+    assert "Rules deployed" not in out  # the live stack deploys them
     assert not [line for line in out.splitlines() if line.split()[1:2] == ["live"]]
     assert err == ""
 
@@ -129,7 +135,7 @@ def test_a_pr_that_changes_only_the_test_stack_file_shows_in_the_live_plan(tmp_p
     code, out, err = appcdn(capsys, "plan", "--stack", "live", cwd=project)
     assert code == 0, err
     [row] = [line for line in out.splitlines() if "media-test.example.com" in line]
-    assert row.split()[-4:] == ["bypassed", "-", "-", "lossless"]
+    assert row.split()[4:7] == ["any", "request", "bypassed"]
     # the shipped test stack file gives 1h at the edge and in the browser
 
 
@@ -162,9 +168,10 @@ def test_a_broken_peer_file_stops_the_owners_plan_naming_that_file(tmp_path, cap
                                                                      "hosts: [test.example.org]")
     project = project_dir(tmp_path, live=(ROOT / "stacks" / "Pulumi.live.yaml").read_text(), test=test)
     code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=project)
+    line = next(i for i, text in enumerate(test.splitlines(), 1) if "hosts: [test.example.org]" in text)
     assert code == 2
-    assert "  stacks/Pulumi.test.yaml:12:7: sites[0].hosts: 'test.example.org' is outside the site's zone example.com" \
-        in err.splitlines()
+    assert f"  stacks/Pulumi.test.yaml:{line}:7: sites[0].hosts: 'test.example.org' is outside the site's zone " \
+           "example.com" in err.splitlines()
 
 
 def test_main_runs_the_program_with_the_engines_config_and_the_peer_files():
