@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= test
 
-.PHONY: plan test bench clean
+.PHONY: plan test bench bench-headers clean
 
 $(BIN)/appcdn: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(BIN)/appcdn node_modules/.bin/azurite-blob
 
 bench: $(BIN)/appcdn
 	$(BIN)/python bench/plan_time.py
+
+bench-headers: $(BIN)/appcdn node_modules/.bin/azurite-blob
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/headers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
