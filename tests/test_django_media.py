@@ -71,16 +71,19 @@ def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: s
 
 def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_container(azurite_blob: str) -> None:
     service = BlobServiceClient.from_connection_string(azurite_blob)
-    for container in ("private", "public"):  # what AzureMedia declares
-        if not service.get_container_client(container).exists():
-            service.create_container(container)
-    export = exported_django_settings({"backend": "azure", "azure": {"account_name": "devstoreaccount1"}})
-    saved = upload(export, {"AZURE_STORAGE_CONNECTION_STRING": azurite_blob}, THUMBNAIL, DOCUMENT)
-    thumbnail = service.get_blob_client("public", saved[0]).get_blob_properties().content_settings
-    document = service.get_blob_client("private", saved[1]).get_blob_properties().content_settings
-    assert (thumbnail.cache_control, thumbnail.content_type) == (ONE_YEAR, "image/jpeg")
-    assert (document.cache_control, document.content_type) == (ONE_HOUR, "application/pdf")
-    assert not service.get_blob_client("private", saved[0]).exists()  # public media only where it is public
+    created = [service.create_container(name) for name in ("private", "public")  # what AzureMedia declares
+               if not service.get_container_client(name).exists()]
+    try:
+        export = exported_django_settings({"backend": "azure", "azure": {"account_name": "devstoreaccount1"}})
+        saved = upload(export, {"AZURE_STORAGE_CONNECTION_STRING": azurite_blob}, THUMBNAIL, DOCUMENT)
+        thumbnail = service.get_blob_client("public", saved[0]).get_blob_properties().content_settings
+        document = service.get_blob_client("private", saved[1]).get_blob_properties().content_settings
+        assert (thumbnail.cache_control, thumbnail.content_type) == (ONE_YEAR, "image/jpeg")
+        assert (document.cache_control, document.content_type) == (ONE_HOUR, "application/pdf")
+        assert not service.get_blob_client("private", saved[0]).exists()  # public media only where it is public
+    finally:
+        for container in created:  # the session's Azurite is shared with other tests
+            container.delete_container()
 
 
 RULES = [{"match": "downloads/*", "headers": {"Cache-Control": "private", "Content-Disposition": "attachment"}},
