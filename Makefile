@@ -30,7 +30,7 @@ check_lock = $(if $(LOCKED),@out=$$($(UV) lock --check $(UV_ARGS) 2>&1) || { ech
 # whose plain `uv sync` removes the test group).
 SITE_PACKAGES := $(wildcard $(VENV)/lib/python3*/site-packages)
 
-.PHONY: plan test lock bench clean servers
+.PHONY: plan test lock bench bench-headers clean servers
 
 # pip --target puts the binary in $(TOOLS)/bin; without a pip in $(PYTHON), a venv's own pip does it.
 PIP_INSTALL_UV := -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -76,6 +76,11 @@ lock: | $(UV_TOOL)
 
 bench: $(VENV)/.stamp-plan
 	$(BIN)/python bench/plan_time.py
+
+# awscli (the bench group) only for this benchmark; the next `make test` syncs it away again.
+bench-headers: $(VENV)/.stamp-test node_modules/.bin/azurite-blob | $(UV_TOOL)
+	$(SYNC) --group test --group bench
+	$(BIN)/python bench/headers.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .hypothesis .mypy_cache .coverage

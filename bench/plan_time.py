@@ -62,6 +62,7 @@ T_ZONE, T_APP_HOSTS, T_S3_MEDIA, T_AZURE_MEDIA, T_SITE_CERTS = (
 T_ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
 T_RULESET = "cloudflare:index/ruleset:Ruleset"
 T_CONNECTOR = "cloudflare:index/cloudConnectorRules:CloudConnectorRules"
+T_MEDIA_HEADERS = "pulumi-python:dynamic/appcdn:MediaHeaders"
 T_DNS = "cloudflare:index/dnsRecord:DnsRecord"
 T_CERT_PACK = "cloudflare:index/certificatePack:CertificatePack"
 T_ORIGIN_CA = "cloudflare:index/originCaCertificate:OriginCaCertificate"
@@ -214,9 +215,9 @@ def site_config(i: int, zone: str) -> tuple[dict, dict]:
         "origin": f"site{i}-live.eu.aldryn.io",
         "cache": {"rules": [
             {"name": "media", "match": {"path_prefixes": ["/media/"]}, "action": "cache",
-             "edge_ttl": {"mode": "override_origin", "default": 3600 * (1 + i % 3)}},
+             "responses_set_no_cookies": True, "edge_ttl": {"mode": "override_origin", "default": 3600 * (1 + i % 3)}},
             {"name": "feeds", "match": {"paths": ["/feed/*", "/*/feed/*"]}, "action": "cache",
-             "edge_ttl": {"mode": "override_origin", "default": 600}},
+             "responses_set_no_cookies": True, "edge_ttl": {"mode": "override_origin", "default": 3600}},
             {"name": "api", "match": {"path_prefixes": ["/api/"]}, "action": "bypass"},
         ]},
         "media": media,
@@ -248,7 +249,8 @@ def expected_resources(stage: str, zones: dict[str, dict], sites: list[dict], al
     a media domain. A zone owned by another stack declares nothing (its id is in the owner's file).
     Site: AppHosts (app) with a DNS record per host; S3Media with 6 children, plus versioning and lifecycle
     on live, or AzureMedia with a resource group, an account, its blob service and the private and public
-    containers; a media domain: AppHosts with one DNS record; certificates: a SiteCertificates component
+    containers; with media, the MediaHeaders dynamic resource (header reconcile on ``up``, on by default);
+    a media domain: AppHosts with one DNS record; certificates: a SiteCertificates component
     with, per certificate, advanced: a pack; origin_ca: key, CSR, Origin CA certificate; acm: the certificate
     (per-resource region, no provider of its own), its validation and a DNS validation record per host.
     """
@@ -266,6 +268,8 @@ def expected_resources(stage: str, zones: dict[str, dict], sites: list[dict], al
             public = media.get("public_prefixes", ["filer_public/"]) != []
             want.update([T_AZURE_MEDIA, T_RESOURCE_GROUP, T_STORAGE_ACCOUNT, T_BLOB_SERVICE, T_CONTAINER])
             want[T_CONTAINER] += public
+        if media and media.get("sync_headers_on_deploy", True):
+            want[T_MEDIA_HEADERS] += 1
         if media.get("domain"):
             want.update([T_APP_HOSTS, T_DNS])
         if s.get("certificates"):

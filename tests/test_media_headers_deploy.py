@@ -139,3 +139,23 @@ def test_the_provider_reconciles_azure_containers(azurite_blob: str, monkeypatch
     for name in names:
         settings = service.get_blob_client(name, "filer_public_thumbnails/t.jpg").get_blob_properties().content_settings
         assert settings.cache_control == ONE_YEAR
+
+
+def test_the_provider_is_serialized_by_reference_and_loads_in_a_fresh_process() -> None:
+    """Pulumi ships a dynamic provider to its provider host pickled (dill); ours travels as a reference to
+    ``appcdn.media_sync.deploy``, so the host needs appcdn installed (it runs in the program's virtualenv)."""
+    import os
+    import subprocess
+    import sys
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from tests.conftest import ROOT
+
+    blob = serialize_provider(MediaHeadersProvider())
+    assert len(blob) < 200  # a reference, not the code
+    load = ("import base64, dill, sys; provider = dill.loads(base64.b64decode(sys.stdin.read())); "
+            "print(type(provider).__module__, provider.diff('id', {'rules': [1]}, {'rules': [2]}).changes)")
+    loaded = subprocess.run([sys.executable, "-c", load], input=blob, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert loaded.stdout.split() == ["appcdn.media_sync.deploy", "True"], loaded.stderr

@@ -185,3 +185,23 @@ def test_a_run_killed_midway_leaves_every_object_old_or_new_and_a_rerun_finishes
     rerun = subprocess.run(command, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"scanned {count}, changed {count - done}, unchanged {done}, failed 0" in rerun.stdout
+
+
+def test_ctrl_c_stops_cleanly_with_the_summary_so_far_and_exit_130(tmp_path: Path, s3: Any, bucket: str,
+                                                                  s3_endpoint: str) -> None:
+    for i in range(60):
+        s3.put_object(Bucket=bucket, Key=f"filer_public/{i:03}.jpg", Body=b"x")
+    directory = project_dir(tmp_path, live=aws_site(bucket, domain=False))
+    command = [sys.executable, "-m", "appcdn.cli", "media", "sync-headers", "--stack", "live", "--site", "shop",
+               "--workers", "2", "--cwd", str(directory)]
+    with loopback_proxy(s3_endpoint, delay=0.05) as (url, state):
+        process = subprocess.Popen(command, env={**os.environ, "AWS_ENDPOINT_URL_S3": url, "PYTHONPATH": str(ROOT)},
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while state.requests["PUT"] < 5 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted: every object is either as it was or done" in err
+    assert "scanned " in out.splitlines()[-1]

@@ -210,3 +210,12 @@ def test_one_failing_object_is_counted_and_the_others_still_change(bucket: str) 
     report = sync(bucket)
     assert (report.changed, report.failed) == (1, 1)
     assert report.failures[0][0] == "filer_public/archived.jpg"
+
+
+def test_kms_encryption_is_carried_over(bucket: str, s3_env: str) -> None:
+    kms = boto3.client("kms", endpoint_url=s3_env, region_name="us-east-1")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    put(bucket, "filer_public/secret.jpg", ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    sync(bucket)
+    after = head(bucket, "filer_public/secret.jpg")
+    assert (after["CacheControl"], after["ServerSideEncryption"], after["SSEKMSKeyId"]) == (ONE_HOUR, "aws:kms", key)

@@ -11,7 +11,6 @@ from appcdn.media_sync.rules import Declared, RuleBook
 from appcdn.media_sync.runner import run_bounded
 
 Item = TypeVar("Item")
-ItemT = TypeVar("ItemT", contravariant=True)
 DEFAULT_WORKERS = 16
 
 
