@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,9 +109,9 @@ _STRING = re.compile(_QUOTED)
 _MEDIA_RULE = re.compile(r"^media-(?:bypass|\d+)$")
 
 
-def _split_top(expression: str, operators: Sequence[str]) -> list[str]:
-    """``expression`` split at ``operators`` that stand outside strings, parentheses and braces."""
-    parts, depth, start, i, in_string = [], 0, 0, 0, False
+def _unquoted(expression: str) -> Iterator[tuple[int, str]]:
+    """Each character of ``expression`` that stands outside string literals, with its index."""
+    i, in_string = 0, False
     while i < len(expression):
         char = expression[i]
         if in_string:
@@ -121,16 +121,24 @@ def _split_top(expression: str, operators: Sequence[str]) -> list[str]:
             in_string = char != '"'
         elif char == '"':
             in_string = True
-        elif char in "({[":
+        else:
+            yield i, char
+        i += 1
+
+
+def _split_top(expression: str, operators: Sequence[str]) -> list[str]:
+    """``expression`` split at ``operators`` that stand outside strings, parentheses and braces."""
+    parts, depth, start = [], 0, 0
+    for i, char in _unquoted(expression):
+        if i < start:  # inside the operator just split at
+            continue
+        if char in "({[":
             depth += 1
         elif char in ")}]":
             depth -= 1
         elif depth == 0 and (op := next((o for o in operators if expression.startswith(o, i)), None)):
             parts.append(expression[start:i])
-            i += len(op)
-            start = i
-            continue
-        i += 1
+            start = i + len(op)
     parts.append(expression[start:])
     return [p.strip() for p in parts]
 
@@ -145,23 +153,14 @@ def _unwrap(expression: str) -> str:
 
 def _balanced(expression: str) -> bool:
     """Whether every parenthesis outside strings closes in ``expression`` without going below zero."""
-    depth, in_string, i = 0, False, 0
-    while i < len(expression):
-        char = expression[i]
-        if in_string:
-            if char == "\\":
-                i += 2
-                continue
-            in_string = char != '"'
-        elif char == '"':
-            in_string = True
-        elif char == "(":
+    depth = 0
+    for _, char in _unquoted(expression):
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
             if depth < 0:
                 return False
-        i += 1
     return depth == 0
 
 
