@@ -18,6 +18,7 @@ from appcdn.components.azure_media import AzureMediaArgs
 from appcdn.components.cache_store import CacheStoreArgs, Cloud
 from appcdn.components.certificates import CertificateAuthority, CertificateMode, CertificateSpec, ValidationMethod
 from appcdn.components.media_headers import MediaHeadersArgs
+from appcdn.components.s3_headers_batch import S3HeadersBatchArgs
 from appcdn.components.s3_media import S3MediaArgs
 from appcdn.components.zone import ZoneArgs
 from appcdn.components.zone_rules import ConnectorRule, PhaseRule
@@ -94,7 +95,7 @@ def media_headers_args(site: Site, media: MediaConfig, zone: ZoneConfig, zone_id
         return None
     cached = media.domain is not None and media.domain.cache
     args = MediaHeadersArgs(
-        backend=media.backend, rules=[r.model_dump(exclude={"edge_ttl"}, exclude_none=True) for r in media.headers],
+        backend=media.backend, rules=media.reconcile_rules(),
         media_host=media.domain.host if media.domain is not None and cached else None, zone=site.zone,
         zone_id=zone_id, zone_plan=zone.plan, cloudflare_api_token=cloudflare_api_token)
     if media.backend == "aws":
@@ -105,6 +106,17 @@ def media_headers_args(site: Site, media: MediaConfig, zone: ZoneConfig, zone_id
         args["account"] = store_name
         args["containers"] = [(defaults.AZURE_PRIVATE_CONTAINER, False), *public]
     return args
+
+
+def s3_headers_batch_args(site: Site, media: MediaConfig, stage: Stage, bucket: pulumi.Input[str],
+                          bucket_arn: pulumi.Input[str]) -> S3HeadersBatchArgs | None:
+    """S3's bulk engine for the header reconcile, when the site's media asks for it."""
+    batch = media.aws.batch_operations
+    if media.backend != "aws" or batch is None or not media.sync_headers_on_deploy:
+        return None
+    return S3HeadersBatchArgs(bucket=bucket, bucket_arn=bucket_arn, region=media.aws.region,
+                              rules=media.reconcile_rules(), inventory_frequency=batch.inventory_frequency,
+                              tags=_tags(site, stage))
 
 
 def cache_store_args(site: Site, stage: Stage) -> CacheStoreArgs | None:

@@ -113,6 +113,17 @@ AZURE_PUBLIC_CONTAINER: Final = "public"
 AZURE_PRIVATE_CONTAINER: Final = "private"
 MULTIPART_UPLOAD_ABORT_DAYS: Final = 7
 
+INVENTORY_FREQUENCY: Final = "Weekly"
+"""S3 Batch Operations: how often S3 Inventory lists a media bucket for the header job."""
+BATCH_REPORTS_DAYS: Final = 30
+"""S3 Batch Operations: inventory reports and job completion reports expire after this many days."""
+BATCH_LAMBDA_RUNTIME: Final = "python3.12"
+BATCH_LAMBDA_TIMEOUT: Final = 900
+"""Seconds: the Lambda maximum, for multipart copies of objects over 5 GB."""
+BATCH_LAMBDA_MEMORY: Final = 256
+BATCH_JOB_PRIORITY: Final = 10
+LOG_RETENTION_DAYS: Final = 30
+
 # --- Certificates ----------------------------------------------------------------------------------------
 
 CERTIFICATE_AUTHORITY: Final = "lets_encrypt"

@@ -18,13 +18,14 @@ import pulumi_cloudflare as cloudflare
 from appcdn import resource_names
 from appcdn.component_args import (
     app_hosts_args, azure_media_args, cache_store_args, certificate_spec, media_domain_args, media_headers_args,
-    s3_media_args, zone_args,
+    s3_headers_batch_args, s3_media_args, zone_args,
 )
 from appcdn.components.app_hosts import AppHosts
 from appcdn.components.azure_media import AzureMedia
 from appcdn.components.cache_store import CacheStore
 from appcdn.components.certificates import SiteCertificates
 from appcdn.components.media_headers import MediaHeaders
+from appcdn.components.s3_headers_batch import S3HeadersBatch
 from appcdn.components.s3_media import S3Media
 from appcdn.components.zone import Zone
 from appcdn.config.fields import NAMESPACE, Stage
@@ -62,13 +63,20 @@ def _store_name(store: MediaStorage) -> pulumi.Output[str]:
 
 def _declare_media_headers(site: Site, stage: Stage, project: Project, zone_id: pulumi.Output[str],
                            store: MediaStorage) -> None:
-    """Stored objects get the rules' headers on ``up`` (unless the stack turns it off)."""
+    """Stored objects get the rules' headers on ``up`` (unless the stack turns it off): from here, or, for a
+    bucket that asks for it, by an S3 Batch Operations job."""
     assert site.media is not None
     store_name = _store_name(store)
+    if isinstance(store, S3Media):
+        batch = s3_headers_batch_args(site, site.media, stage, store_name, store.bucket_arn)
+        if batch is not None:
+            S3HeadersBatch(resource_names.media_headers(site.name, stage), batch,
+                           pulumi.ResourceOptions(depends_on=[store]))
+            return
     token = pulumi.Config("cloudflare").get_secret("apiToken")
     args = media_headers_args(site, site.media, project.zone(site.zone), zone_id, store_name, token)
     if args is not None:
-        MediaHeaders(f"{site.name}-{stage}-media-headers", args, pulumi.ResourceOptions(depends_on=[store]))
+        MediaHeaders(resource_names.media_headers(site.name, stage), args, pulumi.ResourceOptions(depends_on=[store]))
 
 
 def _media_exports(media: MediaConfig, store: MediaStorage) -> dict[str, Any]:

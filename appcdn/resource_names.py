@@ -60,6 +60,11 @@ def media_storage(site: str, stage: str) -> str:
     return f"{site}-{stage}-media"
 
 
+def media_headers(site: str, stage: str) -> str:
+    """The header reconcile of a site's media: a ``MediaHeaders`` resource, or an ``S3HeadersBatch`` component."""
+    return f"{site}-{stage}-media-headers"
+
+
 def site_certificates(site: str, stage: str) -> str:
     return f"{site}-{stage}-certificates"
 

@@ -6,6 +6,7 @@ Neither S3 nor Azure Blob has a bucket-wide default ``Cache-Control``: headers l
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Literal
@@ -21,6 +22,7 @@ from appcdn.config.globs import covers
 from appcdn.config.plans import MAX_TTL, MIN_EDGE_TTL, PlanTier
 from appcdn.config.problems import Problem
 
+LAMBDA_ENVIRONMENT_BYTES = 4096
 MAX_AGE_RE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)\s*(?:,|$)")
 
 
@@ -45,6 +47,14 @@ class HeaderRule(Strict):
         return int(found.group(1)) if found else None
 
 
+class BatchOperations(Strict):
+    """S3's own bulk engine for the header reconcile of very large buckets: an S3 Inventory report of the bucket
+    as manifest, a Lambda function running the per-object reconcile, and an S3 Batch Operations job invoking it."""
+
+    inventory_frequency: Literal["Daily", "Weekly"] = Field(
+        default=defaults.INVENTORY_FREQUENCY, description="how often S3 Inventory lists the bucket for the job")
+
+
 class AwsMedia(Strict):
     """An S3 bucket."""
 
@@ -52,6 +62,10 @@ class AwsMedia(Strict):
     bucket_name: BucketName | None = Field(default=None, description="default: named by Pulumi from the site")
     noncurrent_version_days: int = Field(default=defaults.NONCURRENT_VERSION_DAYS, ge=1, le=3650,
                                          description="Live: keep old versions this long")
+    batch_operations: BatchOperations | None = Field(
+        default=None, description="pulumi up starts an S3 Batch Operations job (over an S3 Inventory manifest, "
+                                  "with a Lambda function) instead of reconciling headers from the machine running "
+                                  "it: for buckets of many millions of objects")
 
 
 class AzureMedia(Strict):
@@ -87,6 +101,10 @@ class MediaConfig(Strict):
         default=defaults.SYNC_HEADERS_ON_DEPLOY,
         description="pulumi up gives stored objects their rule's headers when the rules change (and purges them "
                     "from the media domain); false: only appcdn media sync-headers does")
+
+    def reconcile_rules(self) -> list[dict[str, str]]:
+        """The header rules as the reconcile takes them (what objects carry; the edge's TTL mode is not theirs)."""
+        return [r.model_dump(exclude={"edge_ttl"}, exclude_none=True) for r in self.headers]
 
 
 def media_hosts(media: MediaConfig | None) -> list[str]:
@@ -124,6 +142,18 @@ def media_problems(path: str, media: MediaConfig, zone_name: str, plan: PlanTier
         yield Problem(f"{path}.azure.account_name", "required for the azure backend: storage account names are "
                                                     "global (3-24 lower-case letters and digits)")
     yield from _header_problems(f"{path}.headers", media.headers, plan)
+    if media.backend == "aws" and media.aws.batch_operations is not None:
+        if not media.sync_headers_on_deploy:
+            yield Problem(f"{path}.aws.batch_operations", "pulumi up starts the Batch Operations job, and "
+                                                          "sync_headers_on_deploy: false turns that off: nothing "
+                                                          "would ever run it; remove one of the two")
+        size = len(json.dumps(media.reconcile_rules()))
+        if size > LAMBDA_ENVIRONMENT_BYTES - 64:
+            # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+            yield Problem(f"{path}.headers", f"the rules take {size} bytes as JSON; the Batch Operations function "
+                                             f"gets them in its environment, which Lambda limits to "
+                                             f"{LAMBDA_ENVIRONMENT_BYTES} bytes: merge rules, or drop "
+                                             "batch_operations")
     for j, prefix in enumerate(media.public_prefixes):
         if media.public_prefixes.index(prefix) != j:
             yield Problem(f"{path}.public_prefixes[{j}]", f"{prefix!r} is listed twice")

@@ -180,3 +180,47 @@ def connector_rule(media: MediaConfig, site: str, stage: Stage, endpoint_host: A
         "expression": any_of("http.host", media_hosts(media)),
         "parameters": {"host": endpoint_host},
     }
+
+
+# --- S3 Batch Operations header reconcile (components/s3_headers_batch.py) -------------------------------
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html#configure-inventory-destination-bucket-policy
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html
+
+def assume_role_policy(service: str) -> dict[str, Any]:
+    """Only ``service`` (e.g. ``lambda.amazonaws.com``) may assume the role."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+
+
+def reports_bucket_policy(reports_arn: str, inventory_prefix: str, source_bucket_arn: str,
+                          account_id: str) -> dict[str, Any]:
+    """S3 Inventory of the media bucket (and only it, from this account) may write its reports; TLS only."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [reports_arn, f"{reports_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "InventoryOfMediaBucket", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"{reports_arn}/{inventory_prefix}/*",
+         "Condition": {"ArnLike": {"aws:SourceArn": source_bucket_arn},
+                       "StringEquals": {"aws:SourceAccount": account_id}}}]}
+
+
+def reconcile_lambda_policy(bucket_arn: str) -> dict[str, Any]:
+    """What the per-object reconcile does on the media bucket: HEAD (GetObject), copy onto itself with its tags
+    (Get/PutObject, Get/PutObjectTagging), multipart for large objects, and telling a missing key from a
+    forbidden one (ListBucket); nothing else, nowhere else."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging",
+                                       "s3:AbortMultipartUpload"],
+         "Resource": f"{bucket_arn}/*"},
+        {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketOwnershipControls"], "Resource": bucket_arn}]}
+
+
+def batch_job_policy(reports_arn: str, inventory_prefix: str, report_prefix: str,
+                     function_arn: str) -> dict[str, Any]:
+    """What the job does: read the inventory manifest, invoke the reconcile Lambda, write its report."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+         "Resource": f"{reports_arn}/{inventory_prefix}/*"},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{reports_arn}/{report_prefix}/*"},
+        {"Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": reports_arn}]}
