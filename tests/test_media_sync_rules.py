@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from appcdn.config.media import HeaderRule
 from appcdn.globs import literal_prefix
 from appcdn.media_sync.report import PURGE_KEYS_PER_RULE, Outcome, SyncReport
@@ -15,6 +17,16 @@ def test_the_first_matching_rule_wins_and_an_unmatched_key_has_none() -> None:
     assert BOOK.for_key("filer_public_thumbnails/a.jpg").index == 0  # type: ignore[union-attr]
     assert BOOK.for_key("documents/x/b.pdf").index == 1  # type: ignore[union-attr]
     assert BOOK.for_key("documents/b.txt") is None
+
+
+def test_rules_from_dicts_read_what_config_models_give_and_ignore_keys_that_are_not_headers() -> None:
+    rule = HeaderRule(match="documents/*.pdf", cache_control="private", content_language="de", edge_ttl="override")
+    assert RuleBook.from_dicts([rule.model_dump()]).rules == RuleBook([rule]).rules == [
+        Declared(0, "documents/*.pdf", "private", None, "de")]
+    with pytest.raises(ValueError, match="cache_control must be a string"):
+        RuleBook.from_dicts([{"match": "*"}])
+    with pytest.raises(ValueError, match="content_language must be a string"):
+        RuleBook.from_dicts([{"match": "*", "cache_control": "no-cache", "content_language": ["de"]}])
 
 
 def test_an_object_is_right_when_it_carries_every_declared_header_and_undeclared_ones_do_not_matter() -> None:

@@ -2,15 +2,18 @@
 
 A rule declares ``Cache-Control`` and, optionally, ``Content-Disposition`` and ``Content-Language``. What a
 rule does not declare is the object's own business and is left exactly as stored.
+
+Standard library only (and ``appcdn.globs``): the S3 Batch Operations Lambda (``batch_lambda``) ships this
+module without pydantic, so rules arrive either as config models (anything with the four fields) or as
+plain dicts (``RuleBook.from_dicts``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from appcdn.config.media import HeaderRule
 from appcdn.globs import glob_matches, literal_prefix
 
 
@@ -47,17 +50,53 @@ def is_satisfied(declared: Declared, stored: Stored) -> bool:
             and declared.content_language in (None, stored.content_language))
 
 
+class HeaderFields(Protocol):
+    """What a rule book reads of a rule (``appcdn.config.media.HeaderRule`` has it)."""
+
+    @property
+    def match(self) -> str: ...
+    @property
+    def cache_control(self) -> str: ...
+    @property
+    def content_disposition(self) -> str | None: ...
+    @property
+    def content_language(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class RuleFields:
+    """A rule as plain values (from a dict); ``HeaderFields`` without pydantic."""
+
+    match: str
+    cache_control: str
+    content_disposition: str | None = None
+    content_language: str | None = None
+
+    @classmethod
+    def from_dict(cls, rule: Mapping[str, Any]) -> RuleFields:
+        """The four fields of an already validated rule; other keys (``edge_ttl``) are not headers and are ignored."""
+        def field(name: str, required: bool) -> Any:
+            value = rule.get(name)
+            if not isinstance(value, str) and (required or value is not None):
+                raise ValueError(f"header rule {dict(rule)!r}: {name} must be a string, not {value!r}")
+            return value
+
+        return cls(field("match", True), field("cache_control", True), field("content_disposition", False),
+                   field("content_language", False))
+
+
 class RuleBook:
     """A site's ordered header rules, ready to answer per key."""
 
-    def __init__(self, rules: Iterable[HeaderRule]):
+    def __init__(self, rules: Iterable[HeaderFields]):
         self.rules = [Declared(i, r.match, r.cache_control, r.content_disposition, r.content_language)
                       for i, r in enumerate(rules)]
 
     @classmethod
     def from_dicts(cls, rules: Sequence[Mapping[str, Any]]) -> RuleBook:
-        """From rules as config or a Pulumi input gives them (``{"match": …, "cache_control": …}``)."""
-        return cls(HeaderRule.model_validate(dict(r)) for r in rules)
+        """From rules as config, a Pulumi input or the Lambda's environment gives them (``{"match": …,
+        "cache_control": …}``), already validated against ``appcdn.config.media.HeaderRule``."""
+        return cls(RuleFields.from_dict(r) for r in rules)
 
     def for_key(self, key: str) -> Declared | None:
         """The first rule matching ``key``; ``None`` when no rule does (the object is left alone)."""
