@@ -16,13 +16,15 @@ from appcdn.components.app_hosts import AppHosts
 from appcdn.components.azure_media import AzureMedia
 from appcdn.components.cache_store import CacheStore
 from appcdn.components.certificates import SiteCertificates
+from appcdn.components.s3_headers_batch import S3HeadersBatch
 from appcdn.components.s3_media import S3Media
 from appcdn.components.zone import Zone
 
 PACKAGE = "appcdn"
 VERSION = "0.1.0"
 """The package version (pyproject.toml's)."""
-COMPONENTS: list[type[pulumi.ComponentResource]] = [AppHosts, AzureMedia, CacheStore, S3Media, SiteCertificates, Zone]
+COMPONENTS: list[type[pulumi.ComponentResource]] = [AppHosts, AzureMedia, CacheStore, S3HeadersBatch, S3Media,
+                                                    SiteCertificates, Zone]
 
 
 def package_schema() -> dict[str, Any]:

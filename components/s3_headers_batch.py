@@ -61,8 +61,10 @@ class S3HeadersBatch(pulumi.ComponentResource):
     """Inventory reports and the jobs' completion reports (expired after 30 days)."""
     function: aws.lambda_.Function
     """The per-object reconcile."""
-    job: HeadersJob
-    """The job of the current rules."""
+    job_id: pulumi.Output[str]
+    """The job of the current rules; empty until S3 Inventory has delivered a first report."""
+    job_status: pulumi.Output[str]
+    """What ``up`` did: the job it created and where its report goes, or what it waits for."""
 
     def __init__(self, name: str, args: S3HeadersBatchArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcdn:index:S3HeadersBatch", name, {}, opts)
@@ -128,10 +130,11 @@ class S3HeadersBatch(pulumi.ComponentResource):
             policy=pulumi.Output.all(reports.arn, self.function.arn).apply(
                 lambda v: json.dumps(batch_job_policy(v[0], INVENTORY_PREFIX, REPORT_PREFIX, v[1]))),
             opts=child)
-        self.job = HeadersJob(f"{name}-job", {
+        job = HeadersJob(f"{name}-job", {
             "bucket": args["bucket"], "region": region, "reports_bucket": reports.bucket,
             "inventory_id": INVENTORY_ID, "function_arn": self.function.arn, "role_arn": job_role.arn,
             "priority": defaults.BATCH_JOB_PRIORITY, "rules": [dict(r) for r in args["rules"]]},
             pulumi.ResourceOptions(parent=self, depends_on=[job_policy]))
-        self.register_outputs({"reports_bucket": reports.bucket, "function_arn": self.function.arn,
-                               "job_id": self.job.job_id, "job_status": self.job.status})
+        self.job_id = job.job_id.apply(lambda job_id: job_id or "")
+        self.job_status = job.status
+        self.register_outputs({"job_id": self.job_id, "job_status": self.job_status})

@@ -80,16 +80,19 @@ class S3Media(pulumi.ComponentResource):
             cors_rules=[{"allowed_methods": defaults.CORS_METHODS, "allowed_origins": cors_origins(args["cors_hosts"]),
                          "allowed_headers": ["*"], "max_age_seconds": defaults.CORS_MAX_AGE}],
             opts=child)
+        lifecycle_rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
+            {"id": "abort-incomplete-multipart-uploads", "status": "Enabled", "filter": {},
+             "abort_incomplete_multipart_upload": {"days_after_initiation": defaults.MULTIPART_UPLOAD_ABORT_DAYS}}]
+        lifecycle_depends: list[pulumi.Resource] = []
         if args["versioning"]:
-            versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, region=region,
-                                                 versioning_configuration={"status": "Enabled"}, opts=child)
-            aws.s3.BucketLifecycleConfiguration(
-                f"{name}-lifecycle", bucket=bucket.id, region=region,
-                rules=[{"id": "expire-noncurrent-versions", "status": "Enabled", "filter": {},
-                        "noncurrent_version_expiration": {"noncurrent_days": args["noncurrent_version_days"]},
-                        "abort_incomplete_multipart_upload": {
-                            "days_after_initiation": defaults.MULTIPART_UPLOAD_ABORT_DAYS}}],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+            lifecycle_depends.append(aws.s3.BucketVersioning(
+                f"{name}-versioning", bucket=bucket.id, region=region, versioning_configuration={"status": "Enabled"},
+                opts=child))
+            lifecycle_rules.append({
+                "id": "expire-noncurrent-versions", "status": "Enabled", "filter": {},
+                "noncurrent_version_expiration": {"noncurrent_days": args["noncurrent_version_days"]}})
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket.id, region=region, rules=lifecycle_rules,
+                                            opts=pulumi.ResourceOptions(parent=self, depends_on=lifecycle_depends))
         self.register_outputs({"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn,
                                "bucket_regional_domain_name": self.bucket_regional_domain_name,
                                "endpoint_host": self.endpoint_host})

@@ -205,13 +205,17 @@ def test_s3_media_on_live_is_private_encrypted_versioned_and_protected():
         {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}]
     assert res["m-cors"].inputs["corsRules"][0]["allowedOrigins"] == ["https://www.example.com"]
     assert res["m-versioning"].inputs["versioningConfiguration"] == {"status": "Enabled"}
-    assert res["m-lifecycle"].inputs["rules"][0]["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+    abort, noncurrent = res["m-lifecycle"].inputs["rules"]
+    assert abort["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    assert noncurrent["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
     assert all(r.inputs.get("region") == "eu-central-1" for r in res.values() if r.type.startswith("aws:"))
 
 
-def test_s3_media_on_test_is_neither_versioned_nor_protected():
+def test_s3_media_on_test_is_neither_versioned_nor_protected_but_drops_abandoned_uploads():
     res = declare(lambda: S3Media("m", s3_args(versioning=False, protect=False)))
-    assert "m-versioning" not in res and "m-lifecycle" not in res
+    assert "m-versioning" not in res
+    [abort] = res["m-lifecycle"].inputs["rules"]
+    assert abort["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
     assert not res["m-bucket"].protect
 
 
