@@ -15,7 +15,8 @@ file (default ``adopt.<stack>.json`` in the project). Exit 0 when done, 2 on inv
 
 ``appcdn media sync-headers --stack NAME --site SITE [--bucket NAME | --account NAME --container NAME]
 [--dry-run]``: reconcile the headers of a site's stored media with its header rules, then purge what changed
-from the edge (``appcdn.media_sync.command``).
+from the edge (``appcdn.media_sync.command``). ``appcdn media purge --stack NAME --site SITE [--dry-run]``: purge
+everything the site's header rules cover from its media domain, by prefix (after an S3 Batch Operations job).
 """
 
 from __future__ import annotations
@@ -164,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--dry-run", action="store_true", help="write nothing; show what would change, per rule")
     m.add_argument("--workers", type=int, default=16, help="concurrent requests (default 16)")
     m.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    mp = media.add_parser("purge", help="purge everything the header rules cover from the media domain, by prefix "
+                                        "(after an S3 Batch Operations job; reads CLOUDFLARE_API_TOKEN)")
+    mp.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
+    mp.add_argument("--site", required=True, help="the site's name")
+    mp.add_argument("--dry-run", action="store_true", help="show what would be purged")
+    mp.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
     d = sub.add_parser("diff", help="what a change does to stacks: plan them at a git ref and in the working tree "
                                     "(offline) and compare resources and cache behaviour; exit 1 on changes")
     d.add_argument("--stack", "-s", required=True, action="append", help="stack name; repeat for several")
@@ -189,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "adopt":
         return adopt(args.cwd.resolve(), args.stack, args.out)
     if args.command == "media":
-        from appcdn.media_sync.command import SyncRequest, sync_headers
+        from appcdn.media_sync.command import SyncRequest, purge_media, sync_headers
 
+        if args.media_command == "purge":
+            return purge_media(SyncRequest(args.cwd.resolve(), args.stack, args.site, dry_run=args.dry_run))
         return sync_headers(SyncRequest(args.cwd.resolve(), args.stack, args.site, args.bucket, args.account,
                                         args.container, args.dry_run, args.workers))
     return plan(args.cwd.resolve(), args.stack, args.json)

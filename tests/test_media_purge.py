@@ -123,3 +123,48 @@ def test_a_refused_purge_exits_1_with_cloudflare_s_reason(tmp_path: Path, capsys
         monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "bad")
         code, _, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
     assert code == 1 and "Authentication error" in err
+
+
+# --- appcdn media purge: after an S3 Batch Operations job, which purges nothing itself ----------------------
+
+
+def purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: str,
+                  **media: Any) -> tuple[int, str, str]:
+    stack = raw_config(media={"domain": {"host": "media.example.com"}, **media})
+    return appcdn(capsys, "media", "purge", "--stack", "live", "--site", "shop", *flags,
+                  cwd=project_dir(tmp_path, live=stack))
+
+
+def test_purge_takes_every_served_prefix_the_rules_cover(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    state = FakeCloudflare()
+    with fake_cloudflare(state) as base:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
+        code, out, err = purge_command(tmp_path, capsys, backend="aws", aws={"batch_operations": {}})
+    assert code == 0, err
+    # the thumbnails rule covers its own prefix; the catch-all covers every public prefix (and nothing private)
+    assert state.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public/",
+                                                    "media.example.com/filer_public_thumbnails/"]})]
+    assert "purged on example.com: 2 prefix(es), 0 URL(s) in 1 request(s)" in out
+
+
+def test_purge_on_azure_takes_the_public_container(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = purge_command(tmp_path, capsys, "--dry-run", backend="azure", azure={"account_name": "shopmedia"})
+    assert code == 0
+    assert "prefix media.example.com/public/filer_public_thumbnails/" in out
+    assert "prefix media.example.com/public/\n" in out + "\n"
+
+
+def test_purge_without_a_cached_media_domain_has_nothing_to_do(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    stack = raw_config(media={"backend": "aws"})
+    code, out, _ = appcdn(capsys, "media", "purge", "--stack", "live", "--site", "shop",
+                          cwd=project_dir(tmp_path, live=stack))
+    assert code == 0 and "nothing to purge" in out
+
+
+def test_purge_of_an_unknown_site_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = appcdn(capsys, "media", "purge", "--stack", "live", "--site", "blog",
+                          cwd=project_dir(tmp_path, live=raw_config(media={"backend": "aws"})))
+    assert code == 2 and "appcdn media purge: stack live has no site 'blog'" in err

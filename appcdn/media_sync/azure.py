@@ -36,6 +36,11 @@ def declared_settings(current: ContentSettings, declared: Declared) -> ContentSe
         cache_control=declared.cache_control, content_md5=current.content_md5)
 
 
+def served_prefixes(container: str, key_prefix: str) -> list[str]:
+    """The URL path prefix covering every blob of a served ``container`` whose name starts with ``key_prefix``."""
+    return [f"/{container}/" + quote(key_prefix, safe=URL_SAFE)]
+
+
 class AzureContainer:
     """One container as a store for the reconcile engine; ``served``: its blobs are public on the media domain."""
 
@@ -55,7 +60,7 @@ class AzureContainer:
         return f"/{self.name}/" + quote(key, safe=URL_SAFE) if self.served else None
 
     def served_prefixes(self, key_prefix: str) -> list[str]:
-        return [f"/{self.name}/" + quote(key_prefix, safe=URL_SAFE)] if self.served else []
+        return served_prefixes(self.name, key_prefix) if self.served else []
 
     def reconcile(self, item: BlobProperties, declared: Declared, dry_run: bool) -> bool:
         current: ContentSettings = item.content_settings

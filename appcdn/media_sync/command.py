@@ -20,15 +20,16 @@ from appcdn.config.project import Project, load_project, locate
 from appcdn.config.stack import Site
 from appcdn.config.stack_files import read_project
 from appcdn.media_sync.engine import DEFAULT_WORKERS
-from appcdn.media_sync.purge import PurgeError, purge, purge_plan
+from appcdn.media_sync.purge import PurgeError, PurgePlan, purge, purge_plan, rules_plan
 from appcdn.media_sync.report import SyncReport
 from appcdn.media_sync.rules import RuleBook
-from appcdn.media_sync.targets import TargetError, resolve_target, sync_target
+from appcdn.media_sync.targets import TargetError, resolve_target, served_prefixes, sync_target
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 NAME = "appcdn media sync-headers"
+PURGE_NAME = "appcdn media purge"
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,11 @@ class SyncRequest:
     workers: int = DEFAULT_WORKERS
 
 
-def _load(request: SyncRequest, err: TextIO) -> tuple[Project, Site] | None:
+def _load(request: SyncRequest, err: TextIO, name: str = NAME) -> tuple[Project, Site] | None:
     try:
         own, peers = read_project(request.project_dir, request.stack)
     except FileNotFoundError as error:
-        print(f"{NAME}: {error}", file=err)
+        print(f"{name}: {error}", file=err)
         return None
     except ConfigError as error:
         print(f"stack {request.stack}: {error.report()}", file=err)
@@ -63,26 +64,28 @@ def _load(request: SyncRequest, err: TextIO) -> tuple[Project, Site] | None:
     site = next((s for s in project.config.sites if s.name == request.site), None)
     if site is None:
         names = ", ".join(s.name for s in project.config.sites)
-        print(f"{NAME}: stack {request.stack} has no site {request.site!r} (sites: {names})", file=err)
+        print(f"{name}: stack {request.stack} has no site {request.site!r} (sites: {names})", file=err)
         return None
     if site.media is None:
-        print(f"{NAME}: site {site.name} has no media on stack {request.stack}", file=err)
+        print(f"{name}: site {site.name} has no media on stack {request.stack}", file=err)
         return None
     return project, site
 
 
-def _purge(project: Project, site: Site, report: SyncReport, out: TextIO, err: TextIO) -> bool:
-    """Purge what changed on the site's media domain; whether that went well (or was not needed)."""
+def _cached_media_host(site: Site) -> str | None:
     media = site.media
-    if media is None or media.domain is None or not media.domain.cache:
+    return media.domain.host if media is not None and media.domain is not None and media.domain.cache else None
+
+
+def _purge(project: Project, site: Site, plan: PurgePlan, dry_run: bool, out: TextIO, err: TextIO) -> bool:
+    """Purge ``plan`` from the site's media domain; whether that went well (or was not needed)."""
+    host = _cached_media_host(site)
+    if host is None or not plan:
         return True
-    plan = purge_plan(report, media.domain.host)
-    if not plan:
-        return True
-    verb = "would purge" if report.dry_run else "to purge"
-    print(f"Cloudflare cache on {media.domain.host}, {verb}:", file=out)
+    verb = "would purge" if dry_run else "to purge"
+    print(f"Cloudflare cache on {host}, {verb}:", file=out)
     print("\n".join(plan.lines()), file=out)
-    if report.dry_run:
+    if dry_run:
         return True
     if not os.environ.get("CLOUDFLARE_API_TOKEN"):
         print("notice: CLOUDFLARE_API_TOKEN is not set, so nothing was purged; the edge keeps serving the old "
@@ -125,5 +128,24 @@ def sync_headers(request: SyncRequest, out: TextIO | None = None, err: TextIO | 
         print(f"{NAME}: {type(error).__name__}: {error}", file=err)
         return EXIT_INVALID if isinstance(error, CredentialsMissing) else EXIT_FAILED
     print("\n".join(report.lines()), file=out)
-    purged = _purge(project, site, report, out, err)
+    host = _cached_media_host(site)
+    purged = host is None or _purge(project, site, purge_plan(report, host), request.dry_run, out, err)
     return EXIT_FAILED if report.failed or not purged else 0
+
+
+def purge_media(request: SyncRequest, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """``appcdn media purge``: purge from the site's media domain everything its header rules cover, by prefix
+    (after an S3 Batch Operations job has changed headers, which purges nothing itself)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    loaded = _load(request, err, PURGE_NAME)
+    if loaded is None:
+        return EXIT_INVALID
+    project, site = loaded
+    assert site.media is not None
+    host = _cached_media_host(site)
+    if host is None:
+        print(f"{PURGE_NAME}: site {site.name} has no media domain cached by Cloudflare on stack {request.stack}: "
+              "nothing to purge", file=out)
+        return 0
+    paths = [path for rule in RuleBook(site.media.headers).rules for path in served_prefixes(site.media, rule.prefix)]
+    return 0 if _purge(project, site, rules_plan(paths, host), request.dry_run, out, err) else EXIT_FAILED

@@ -66,6 +66,11 @@ def purge_plan(report: SyncReport, host: str) -> PurgePlan:
     return PurgePlan(tuple(dict.fromkeys(urls)), tuple(sorted(prefixes)))
 
 
+def rules_plan(paths: Sequence[str], host: str) -> PurgePlan:
+    """Everything served under ``paths`` (URL path prefixes) on ``host``, by prefix."""
+    return PurgePlan(prefixes=tuple(sorted({host + path for path in paths})))
+
+
 def _client(token: str | None) -> Any:
     from cloudflare import Cloudflare
 

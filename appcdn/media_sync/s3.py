@@ -67,6 +67,13 @@ def grant_params(acl: dict[str, Any]) -> dict[str, str]:
     return {param: ", ".join(values) for param, values in grants.items()}
 
 
+def served_prefixes(public_prefixes: Sequence[str], key_prefix: str) -> list[str]:
+    """URL path prefixes covering every publicly served key that starts with ``key_prefix``."""
+    covering = {key_prefix if key_prefix.startswith(p) else p for p in public_prefixes
+                if key_prefix.startswith(p) or p.startswith(key_prefix)}
+    return sorted("/" + quote(prefix, safe=URL_SAFE) for prefix in covering)
+
+
 @dataclass(frozen=True)
 class S3Options:
     multipart_threshold: int = COPY_OBJECT_LIMIT
@@ -105,9 +112,7 @@ class S3Bucket:
         return "/" + quote(key, safe=URL_SAFE) if key.startswith(self.public_prefixes) else None
 
     def served_prefixes(self, key_prefix: str) -> list[str]:
-        covering = {key_prefix if key_prefix.startswith(p) else p for p in self.public_prefixes
-                    if key_prefix.startswith(p) or p.startswith(key_prefix)}
-        return sorted("/" + quote(prefix, safe=URL_SAFE) for prefix in covering)
+        return served_prefixes(self.public_prefixes, key_prefix)
 
     def reconcile(self, item: str, declared: Declared, dry_run: bool) -> bool:
         try:

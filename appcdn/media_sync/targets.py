@@ -64,6 +64,18 @@ def resolve_target(media: MediaConfig, bucket: str | None = None, account: str |
     return AzureTarget(name, tuple((c, c == public) for c in names))
 
 
+def served_prefixes(media: MediaConfig, key_prefix: str) -> list[str]:
+    """URL path prefixes on the media domain covering every served object whose key starts with ``key_prefix``
+    (from config alone: no store is opened)."""
+    if media.backend == "aws":
+        from appcdn.media_sync.s3 import served_prefixes as s3_served
+
+        return s3_served(media.public_prefixes, key_prefix)
+    from appcdn.media_sync.azure import served_prefixes as container_served
+
+    return container_served(AZURE_PUBLIC_CONTAINER, key_prefix) if media.public_prefixes else []
+
+
 def open_stores(target: Target, workers: int, s3_options: S3Options = S3Options(),
                 **azure_options: Any) -> list[Store[Any]]:
     from appcdn.media_sync.clients import blob_service, s3_client
