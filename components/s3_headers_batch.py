@@ -22,6 +22,8 @@ from appcdn.media_sync.batch_job import INVENTORY_PREFIX, REPORT_PREFIX, Headers
 from appcdn.policy.media import assume_role_policy, batch_job_policy, reconcile_lambda_policy, reports_bucket_policy
 
 INVENTORY_ID = "appcdn-headers"
+HOLDS_TAG, HOLDS_REPORTS = "appcdn-holds", "reports"
+"""How the policy pack (``policy/``) knows this bucket needs no Live protection: S3 makes its content again."""
 LAMBDA_BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
@@ -72,7 +74,8 @@ class S3HeadersBatch(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
 
-        reports = aws.s3.Bucket(f"{name}-reports", region=region, force_destroy=True, tags=tags, opts=child)
+        reports = aws.s3.Bucket(f"{name}-reports", region=region, force_destroy=True,
+                                tags={**tags, HOLDS_TAG: HOLDS_REPORTS}, opts=child)
         self.reports_bucket = reports
         ownership = aws.s3.BucketOwnershipControls(f"{name}-reports-ownership", bucket=reports.id, region=region,
                                                    rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)

@@ -62,6 +62,10 @@ STACK = "pulumi:pulumi:Stack"
 
 STAGE_TAG = "appcdn-stage"
 LIVE = "live"
+HOLDS_TAG = "appcdn-holds"
+HOLDS_REPORTS = "reports"
+"""A bucket tagged ``appcdn-holds: reports`` keeps only what S3 makes again (inventory and Batch Operations
+reports): it needs no Live protection."""
 
 
 @dataclass(frozen=True)
@@ -90,11 +94,13 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _is_live(props: Mapping[str, Any]) -> bool:
+def _tags(props: Mapping[str, Any]) -> Mapping[str, Any]:
     tags = props.get("tags")
-    if not isinstance(tags, Mapping):
-        tags = _mapping(props.get("tagsAll"))
-    return tags.get(STAGE_TAG) == LIVE
+    return tags if isinstance(tags, Mapping) else _mapping(props.get("tagsAll"))
+
+
+def _is_live(props: Mapping[str, Any]) -> bool:
+    return _tags(props).get(STAGE_TAG) == LIVE
 
 
 # --- 1. App-host cache rules: the safety bypasses hold ------------------------------------------------------
@@ -387,6 +393,7 @@ def media_storage_violations(resource_type: str, props: Mapping[str, Any], prote
     problems = []
     live_unprotected = _is_live(props) and not protect
     if resource_type in S3_BUCKETS:
+        live_unprotected = live_unprotected and _tags(props).get(HOLDS_TAG) != HOLDS_REPORTS
         if props.get("acl") in PUBLIC_CANNED_ACLS:
             problems.append(f"the bucket's ACL {props['acl']} opens it to everyone; use a bucket policy that allows "
                             "s3:GetObject on the public prefixes")

@@ -8,9 +8,11 @@ import copy
 import io
 import json
 import runpy
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -47,11 +49,11 @@ import appcdn_policies as checks  # noqa: E402
 Plan = dict[str, dict[str, Any]]
 
 
-def _plan(stack: str) -> Plan:
+def _plan(stack: str, cwd: Path = ROOT) -> Plan:
     """``appcdn plan --stack <stack> --json``, in process: resource name → {type, name, parent, protect, inputs}."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["plan", "--stack", stack, "--json", "--cwd", str(ROOT)]) == 0
+        assert main(["plan", "--stack", stack, "--json", "--cwd", str(cwd)]) == 0
     return {r["name"]: r for r in json.loads(out.getvalue())["resources"]}
 
 
@@ -217,6 +219,25 @@ def test_the_shipped_media_storage_is_private_and_live_media_protected(stack, li
     assert {r["name"]: checks.media_storage_violations(r["type"], r["inputs"], r["protect"]) for r in media} == {
         r["name"]: [] for r in media}
     assert checks.media_stack_violations(resources(plan)) == []
+
+
+def test_s3_batch_operations_pass_the_pack_and_only_the_reports_bucket_goes_unprotected(tmp_path: Path):
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    live_file = tmp_path / "stacks" / "Pulumi.live.yaml"
+    text = live_file.read_text()
+    assert "aws: {region: eu-central-1}" in text
+    live_file.write_text(text.replace("aws: {region: eu-central-1}",
+                                      "aws: {region: eu-central-1, batch_operations: {}}", 1))
+    plan = _plan("live", tmp_path)
+    media = of_type(plan, *MEDIA_TYPES)
+    assert {r["name"]: checks.media_storage_violations(r["type"], r["inputs"], r["protect"]) for r in media} == {
+        r["name"]: [] for r in media}
+    assert checks.media_stack_violations(resources(plan)) == []
+    reports = plan["shop-live-media-headers-reports"]
+    assert not reports["protect"]
+    untagged = edited(reports, inputs={**reports["inputs"], "tags": {"appcdn-stage": "live"}})
+    assert checks.media_storage_violations(untagged["type"], untagged["inputs"], False)
 
 
 def test_a_bucket_policy_that_lets_anyone_list_or_write_is_refused(live: Plan):
