@@ -118,6 +118,16 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The standard AWS environment pointed at moto (what the command, the deploy and the Lambda read); the
+    endpoint URL."""
+    for name, value in {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    return s3_endpoint
+
+
 @pytest.fixture(scope="session")
 def azurite_blob(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A connection string for Azurite's development account on a blob server on loopback."""

@@ -105,16 +105,8 @@ def test_rules_too_large_for_the_function_environment_are_refused() -> None:
 
 
 @pytest.fixture
-def aws_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    return s3_endpoint
-
-
-@pytest.fixture
-def reports(aws_env: str) -> tuple[Any, str]:
-    client = boto3.client("s3", endpoint_url=aws_env, region_name="us-east-1")
+def reports(s3_env: str) -> tuple[Any, str]:
+    client = boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1")
     name = f"reports-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=name)
     return client, name
@@ -192,7 +184,7 @@ def s3_control(state: FakeS3Control) -> Iterator[str]:
 
 
 @pytest.fixture
-def control(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS3Control]:
+def control(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS3Control]:
     state = FakeS3Control()
     with s3_control(state) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3_CONTROL", "http://s3-control.appcdn.test")

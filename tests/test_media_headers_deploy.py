@@ -62,12 +62,9 @@ def test_azure_sites_reconcile_both_containers_and_only_the_public_one_is_served
 
 
 @pytest.fixture
-def s3(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
+def s3(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    return boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1")
 
 
 def aws_props(bucket: str, **extra: Any) -> dict[str, Any]:

@@ -66,11 +66,8 @@ def test_rate_limited_purges_are_retried(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @pytest.fixture
-def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
-    for name, value in {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+def bucket(s3_env: str) -> tuple[Any, str]:
+    client = boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1")
     name = f"media-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=name)
     client.put_object(Bucket=name, Key="filer_public_thumbnails/a.jpg", Body=b"x")

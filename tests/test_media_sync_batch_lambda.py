@@ -37,16 +37,12 @@ AWKWARD_KEYS = ["filer_public_thumbnails/2026/a b+c.jpg__400x300.jpg", "filer_pu
 
 
 @pytest.fixture
-def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The environment Lambda gives the function (credentials, region), pointed at moto; each test starts cold."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def s3_env(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The plugin's, plus what Lambda gives the function here (the rules); each test starts cold."""
     monkeypatch.setenv(RULES_VARIABLE, json.dumps(RULES))
     monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
     monkeypatch.setattr(batch_lambda, "_container", None)
-    return s3_endpoint
+    return s3_env
 
 
 @pytest.fixture

@@ -36,12 +36,9 @@ def azure_site(account: str = "devstoreaccount1") -> dict[str, Any]:
 
 
 @pytest.fixture
-def s3(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
+def s3(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    return boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1")
 
 
 @pytest.fixture

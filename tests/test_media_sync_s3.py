@@ -33,16 +33,6 @@ SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code
 
 
 @pytest.fixture
-def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The standard environment pointing boto3 at moto (what the command and the deploy read)."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    return s3_endpoint
-
-
-@pytest.fixture
 def bucket(s3_env: str) -> Iterator[str]:
     name = f"media-{uuid.uuid4().hex[:12]}"
     client = boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1")
