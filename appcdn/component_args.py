@@ -116,7 +116,7 @@ def s3_headers_batch_args(site: Site, media: MediaConfig, stage: Stage, bucket: 
         return None
     return S3HeadersBatchArgs(bucket=bucket, bucket_arn=bucket_arn, region=media.aws.region,
                               rules=media.reconcile_rules(), inventory_frequency=batch.inventory_frequency,
-                              tags=_tags(site, stage))
+                              rerun=batch.rerun, tags=_tags(site, stage))
 
 
 def cache_store_args(site: Site, stage: Stage) -> CacheStoreArgs | None:

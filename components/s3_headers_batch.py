@@ -38,6 +38,8 @@ class S3HeadersBatchArgs(TypedDict):
     """The ordered header rules (first match wins), as config gives them."""
     inventory_frequency: str
     """Daily | Weekly."""
+    rerun: int
+    """A change starts a new job with the same rules."""
     tags: Mapping[str, str]
     """Tags of the tagged children."""
 
@@ -136,7 +138,7 @@ class S3HeadersBatch(pulumi.ComponentResource):
         job = HeadersJob(f"{name}-job", {
             "bucket": args["bucket"], "region": region, "reports_bucket": reports.bucket,
             "inventory_id": INVENTORY_ID, "function_arn": self.function.arn, "role_arn": job_role.arn,
-            "priority": defaults.BATCH_JOB_PRIORITY, "rules": [dict(r) for r in args["rules"]]},
+            "priority": defaults.BATCH_JOB_PRIORITY, "rules": [dict(r) for r in args["rules"]], "rerun": args["rerun"]},
             pulumi.ResourceOptions(parent=self, depends_on=[job_policy]))
         self.job_id = job.job_id.apply(lambda job_id: job_id or "")
         self.job_status = job.status

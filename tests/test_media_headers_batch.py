@@ -234,15 +234,19 @@ def test_a_job_invokes_the_function_on_the_newest_inventory_and_reports_failures
     assert text(body, "RoleArn") == f"arn:aws:iam::{ACCOUNT}:role/job"
 
 
-def test_the_same_rules_over_the_same_inventory_are_one_job_however_often_up_is_retried(
+def test_an_up_retried_is_one_job_and_going_back_to_earlier_rules_is_a_new_one(
         reports: tuple[Any, str], control: FakeS3Control) -> None:
     client, bucket = reports
     deliver(client, bucket, "2026-11-20T01-00Z")
-    HeadersJobProvider().create(props(bucket))
-    HeadersJobProvider().update("id", {}, props(bucket))
-    HeadersJobProvider().create({**props(bucket), "rules": [{"match": "*", "cache_control": ONE_YEAR}]})
+    first = HeadersJobProvider().create(props(bucket)).outs
+    HeadersJobProvider().create(props(bucket))  # the same up, retried before its result was recorded
+    rules_b = {**props(bucket), "rules": [{"match": "*", "cache_control": ONE_YEAR}]}
+    second = HeadersJobProvider().update("id", first, rules_b).outs
+    HeadersJobProvider().update("id", {**second, "job_id": "job-of-rules-b"}, props(bucket))  # A → B → A
+    HeadersJobProvider().update("id", first, {**props(bucket), "rerun": 1})
     tokens = [text(body, "ClientRequestToken") for *_, body in control.requests]
-    assert tokens[0] == tokens[1] != tokens[2]
+    assert tokens[0] == tokens[1]
+    assert len(set(tokens)) == 4
 
 
 def test_a_role_not_yet_assumable_is_waited_for(reports: tuple[Any, str], control: FakeS3Control) -> None:
@@ -253,8 +257,9 @@ def test_a_role_not_yet_assumable_is_waited_for(reports: tuple[Any, str], contro
     assert len(control.requests) == 2
 
 
-def test_a_change_of_rules_needs_a_new_job_and_nothing_else_does() -> None:
+def test_a_change_of_rules_or_of_rerun_needs_a_new_job_and_nothing_else_does() -> None:
     provider = HeadersJobProvider()
     olds = {**props("reports"), "job_id": "j"}
     assert provider.diff("id", olds, {**olds, "rules": RULES[1:]}).changes
+    assert provider.diff("id", olds, {**olds, "rerun": 1}).changes
     assert not provider.diff("id", olds, {**olds, "priority": 50}).changes

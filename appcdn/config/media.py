@@ -53,6 +53,9 @@ class BatchOperations(Strict):
 
     inventory_frequency: Literal["Daily", "Weekly"] = Field(
         default=defaults.INVENTORY_FREQUENCY, description="how often S3 Inventory lists the bucket for the job")
+    rerun: int = Field(default=0, ge=0, description="change it to run a new job with the same rules over the newest "
+                                                    "inventory (after a failed job, or for objects uploaded since "
+                                                    "the last one)")
 
 
 class AwsMedia(Strict):

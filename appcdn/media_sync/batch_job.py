@@ -30,7 +30,7 @@ INVENTORY_PREFIX = "inventory"
 REPORT_PREFIX = "batch-reports"
 MANIFEST_FORMAT = "S3InventoryReport_CSV_20161130"
 DELIVERY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z/")
-JOB_INPUTS = ("bucket", "rules", "function_arn")
+JOB_INPUTS = ("bucket", "rules", "function_arn", "rerun")
 """A change of these needs a new job (the role and the priority apply to the next one)."""
 ROLE_ATTEMPTS = 6
 """A role made moments ago may not be assumable yet (IAM is eventually consistent): CreateJob is retried."""
@@ -67,15 +67,17 @@ def account_of(arn: str) -> str:
     return arn.split(":")[4]
 
 
-def job_request(props: Mapping[str, Any], manifest: tuple[str, str]) -> dict[str, Any]:
+def job_request(props: Mapping[str, Any], manifest: tuple[str, str], previous_job: str | None) -> dict[str, Any]:
     """The ``CreateJob`` parameters: the Lambda on every object of the manifest, failures reported.
 
-    The client token makes the request idempotent: the same rules over the same manifest are one job, however
-    often ``up`` is retried."""
+    The client token makes the request idempotent: an ``up`` retried after a failure creates no second job.
+    It includes the job before this one, so going back to earlier rules (A → B → A) is a new job, not the
+    first one handed back."""
     key, etag = manifest
     reports_arn = f"arn:aws:s3:::{props['reports_bucket']}"
     rules = json.dumps(props["rules"], sort_keys=True)
-    token = hashlib.sha256(f"{props['bucket']}\n{rules}\n{props['function_arn']}\n{etag}".encode()).hexdigest()
+    token = hashlib.sha256("\n".join([props["bucket"], rules, props["function_arn"], etag, str(props.get("rerun")),
+                                      previous_job or ""]).encode()).hexdigest()
     return {
         "AccountId": account_of(props["role_arn"]),
         "ConfirmationRequired": False,
@@ -108,7 +110,7 @@ class HeadersJobProvider(ResourceProvider):
     """Creates a job on create and whenever the rules, the bucket or the function change; deleting the resource
     leaves any job and every object as they are."""
 
-    def _start(self, props: Mapping[str, Any]) -> dict[str, Any]:
+    def _start(self, props: Mapping[str, Any], previous_job: str | None = None) -> dict[str, Any]:
         import boto3
 
         session = boto3.session.Session()
@@ -117,7 +119,7 @@ class HeadersJobProvider(ResourceProvider):
         if manifest is None:
             return {**props, "job_id": None, "manifest": None, "status": WAITING}
         control = session.client("s3control", region_name=props["region"])
-        job_id = _create_job(control, job_request(props, manifest))
+        job_id = _create_job(control, job_request(props, manifest, previous_job))
         return {**props, "job_id": job_id, "manifest": f"s3://{props['reports_bucket']}/{manifest[0]}",
                 "status": f"job {job_id} created; failed tasks are reported under "
                           f"s3://{props['reports_bucket']}/{REPORT_PREFIX}/"}
@@ -130,8 +132,8 @@ class HeadersJobProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"s3-batch:{props['bucket']}", outs=self._start(props))
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(outs=self._start(news))
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=self._start(news, olds.get("job_id")))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """A running job goes on (cancel it in the S3 console); objects keep the headers they have."""
