@@ -163,6 +163,16 @@ def s3_control(state: FakeS3Control) -> Iterator[str]:
             self._answer(200, b'<?xml version="1.0" encoding="UTF-8"?><CreateJobResult>'
                               b'<JobId>8e5d9f2c-0000-4000-8000-000000000001</JobId></CreateJobResult>')
 
+        def do_GET(self) -> None:  # noqa: N802 - DescribeJob
+            path = "/" + self.path.split("://", 1)[-1].split("/", 1)[-1]
+            state.requests.append(("GET", self.headers["Host"], path, ET.Element("none")))
+            self._answer(200, b'<?xml version="1.0" encoding="UTF-8"?><DescribeJobResult><Job>'
+                              b'<JobId>8e5d9f2c-0000-4000-8000-000000000001</JobId><Status>Complete</Status>'
+                              b'<Priority>10</Priority><ProgressSummary><TotalNumberOfTasks>4</TotalNumberOfTasks>'
+                              b'<NumberOfTasksSucceeded>3</NumberOfTasksSucceeded>'
+                              b'<NumberOfTasksFailed>1</NumberOfTasksFailed></ProgressSummary></Job>'
+                              b'</DescribeJobResult>')
+
         def _answer(self, status: int, body: bytes) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/xml")
@@ -247,6 +257,19 @@ def test_an_up_retried_is_one_job_and_going_back_to_earlier_rules_is_a_new_one(
     tokens = [text(body, "ClientRequestToken") for *_, body in control.requests]
     assert tokens[0] == tokens[1]
     assert len(set(tokens)) == 4
+
+
+def test_refresh_reads_the_job_s_state_and_progress(reports: tuple[Any, str], control: FakeS3Control) -> None:
+    client, bucket = reports
+    deliver(client, bucket, "2026-11-20T01-00Z")
+    provider = HeadersJobProvider()
+    outs = provider.create(props(bucket)).outs
+    read = provider.read("id", outs)
+    assert read.outs["status"] == "job 8e5d9f2c-0000-4000-8000-000000000001 Complete: 3 succeeded, 1 failed of 4"
+    assert control.requests[-1][:3] == ("GET", f"{ACCOUNT}.s3-control.appcdn.test",
+                                        "/v20180820/jobs/8e5d9f2c-0000-4000-8000-000000000001")
+    waiting = {**outs, "job_id": None}
+    assert provider.read("id", waiting).outs == waiting
 
 
 def test_a_role_not_yet_assumable_is_waited_for(reports: tuple[Any, str], control: FakeS3Control) -> None:

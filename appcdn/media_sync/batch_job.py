@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 INVENTORY_PREFIX = "inventory"
 """Where S3 Inventory writes in the reports bucket: ``inventory/<bucket>/<inventory id>/<date>/manifest.json``."""
@@ -134,6 +134,19 @@ class HeadersJobProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(outs=self._start(news, olds.get("job_id")))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """``pulumi refresh``: the job's state and progress as S3 reports them (``DescribeJob``)."""
+        if not props.get("job_id"):
+            return ReadResult(id_, props)
+        import boto3
+
+        control = boto3.session.Session().client("s3control", region_name=props["region"])
+        job = control.describe_job(AccountId=account_of(props["role_arn"]), JobId=props["job_id"])["Job"]
+        progress = job.get("ProgressSummary", {})
+        status = (f"job {props['job_id']} {job['Status']}: {progress.get('NumberOfTasksSucceeded', 0)} succeeded, "
+                  f"{progress.get('NumberOfTasksFailed', 0)} failed of {progress.get('TotalNumberOfTasks', '?')}")
+        return ReadResult(id_, {**props, "status": status})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """A running job goes on (cancel it in the S3 console); objects keep the headers they have."""
