@@ -1,7 +1,9 @@
-"""A loopback stand-in for the Cloudflare API endpoints ``appcdn adopt`` reads, answering in the API's
-documented shapes (``tests/fixtures/cloudflare_api``): the success envelope, ``result_info`` pagination up to
-an empty page, 404 with Cloudflare's error code for a missing entry point, and a 429 before a success where
-asked. It records every request; anything but GET is answered 405 (and fails the tests that check)."""
+"""A loopback stand-in for the Cloudflare API endpoints appcdn calls, answering in the API's documented shapes
+(``tests/fixtures/cloudflare_api``): the success envelope, ``result_info`` pagination up to an empty page, 404
+with Cloudflare's error code for a missing entry point, 429 with ``Retry-After`` before a success where asked.
+``appcdn adopt`` reads zones, entry-point rulesets, DNS records, Cloud Connector rules and page rules; the
+header reconcile purges (``POST /zones/<id>/purge_cache``, recorded in ``purges``). It records every request;
+any other write is answered 405 (and fails the tests that check)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ class Recorded:
     path: str
     query: dict[str, list[str]]
     authorization: str | None
+    status: int = 0
 
 
 @dataclass
@@ -45,25 +48,28 @@ class FakeCloudflare:
     """The most records the server puts on a page, whatever ``per_page`` asks."""
     total_pages: bool = True
     """Whether ``result_info`` says how many pages there are (else the client reads up to an empty page)."""
-    rate_limited: set[str] = field(default_factory=set)
-    """Paths answered once with 429 before they succeed."""
+    rate_limited: dict[str, int] = field(default_factory=dict)
+    """Path → how many times it is answered 429 before it succeeds."""
     failing: dict[str, tuple[int, dict[str, Any] | str]] = field(default_factory=dict)
     """Paths always answered with this status and body (JSON, or text as a proxy's error page would be)."""
+    purges: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """(zone id, body) of every purge accepted."""
     requests: list[Recorded] = field(default_factory=list)
     url: str = ""
 
-    def answer(self, method: str, path: str,
-               query: dict[str, list[str]]) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
-        if method != "GET":
+    def answer(self, method: str, path: str, query: dict[str, list[str]],
+               body: Any = None) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
+        parts = path.strip("/").split("/")
+        purging = method == "POST" and len(parts) == 3 and parts[0] == "zones" and parts[2] == "purge_cache"
+        if method != "GET" and not purging:
             return 405, {"success": False, "errors": [{"code": 10000, "message": "method not allowed"}]}, {}
-        if path in self.rate_limited:
-            self.rate_limited.discard(path)
+        if self.rate_limited.get(path, 0) > 0:
+            self.rate_limited[path] -= 1
             return 429, {"success": False, "errors": [{"code": 971, "message": "Please wait and consider "
                                                         "throttling your request speed"}]}, {"Retry-After": "0.01"}
         if path in self.failing:
-            status, body = self.failing[path]
-            return status, body, {}
-        parts = path.strip("/").split("/")
+            status, failure = self.failing[path]
+            return status, failure, {}
         if parts == ["zones"]:
             found = [{"id": zid, "name": z["name"]} for zid, z in self.zones.items()
                      if z["name"] == query.get("name", [None])[0]]
@@ -74,6 +80,9 @@ class FakeCloudflare:
                                                         f"{path}, perhaps your object identifier is invalid?"}],
                          "messages": [], "result": None}, {}
         rest = parts[2:]
+        if purging:
+            self.purges.append((parts[1], body))
+            return 200, envelope({"id": parts[1]}), {}
         if rest[:2] == ["rulesets", "phases"] and rest[3:] == ["entrypoint"]:
             ruleset = zone.get("entrypoints", {}).get(rest[2])
             if ruleset is None:
@@ -103,6 +112,12 @@ class FakeCloudflare:
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
 
+    def tokens(self) -> set[str | None]:
+        return {r.authorization for r in self.requests}
+
+    def answered(self, status: int) -> int:
+        return sum(r.status == status for r in self.requests)
+
 
 def _handler(api: FakeCloudflare) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -110,8 +125,10 @@ def _handler(api: FakeCloudflare) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             path = url.path.removeprefix("/client/v4")
             query = parse_qs(url.query)
-            api.requests.append(Recorded(self.command, path, query, self.headers.get("Authorization")))
-            status, body, headers = api.answer(self.command, path, query)
+            length = int(self.headers.get("Content-Length") or 0)
+            sent = json.loads(self.rfile.read(length)) if length else None
+            status, body, headers = api.answer(self.command, path, query, sent)
+            api.requests.append(Recorded(self.command, path, query, self.headers.get("Authorization"), status))
             data = (body if isinstance(body, str) else json.dumps(body)).encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/html" if isinstance(body, str) else "application/json")

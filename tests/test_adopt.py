@@ -169,7 +169,7 @@ def test_dns_records_are_read_over_every_page(live: FakeCloudflare, capsys: pyte
 def test_a_rate_limited_request_is_retried(live: FakeCloudflare, capsys: pytest.CaptureFixture[str],
                                            tmp_path: Path) -> None:
     entrypoint = f"/zones/{ZONE_ID}/rulesets/phases/http_request_cache_settings/entrypoint"
-    live.rate_limited.add(entrypoint)
+    live.rate_limited[entrypoint] = 1
     code, _, _, out = run_adopt(capsys, tmp_path)
     assert live.paths().count(entrypoint) == 2
     assert code == 0 and json.loads(out.read_text()) == EXPECTED_LIVE_IMPORT

@@ -15,7 +15,7 @@ from appcdn.media_sync.deploy import MediaHeadersProvider
 from appcdn.policy.rulesets import compile_zones
 from appcdn.program import declare as declare_program, export
 from tests.conftest import ZONE_ID, declare, project_of, raw_config
-from tests.fake_cloudflare import FakeCloudflare, fake_cloudflare
+from tests.cloudflare_fake import FakeCloudflare
 
 DYNAMIC = "pulumi-python:dynamic/appcdn:MediaHeaders"
 ONE_YEAR = "public, max-age=31536000"
@@ -101,18 +101,16 @@ def test_a_failed_object_fails_the_update_so_the_next_up_runs_it_again(s3: Any) 
         MediaHeadersProvider().create(aws_props(bucket))
 
 
-def test_changed_served_objects_are_purged_with_the_stack_s_token(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_changed_served_objects_are_purged_with_the_stack_s_token(s3: Any, cloudflare_api: FakeCloudflare) -> None:
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
-    state = FakeCloudflare()
-    with fake_cloudflare(state) as base:
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
-        outs = MediaHeadersProvider().create(aws_props(
-            bucket, media_host="media.example.com", zone="example.com", zone_id=ZONE_ID, zone_plan="pro",
-            cloudflare_api_token="stack-token")).outs
-    assert state.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public_thumbnails/"]})]
-    assert state.tokens == {"Bearer stack-token"}
+    cloudflare_api.zones[ZONE_ID] = {"name": "example.com"}
+    outs = MediaHeadersProvider().create(aws_props(
+        bucket, media_host="media.example.com", zone="example.com", zone_id=ZONE_ID, zone_plan="pro",
+        cloudflare_api_token="stack-token")).outs
+    assert cloudflare_api.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public_thumbnails/"]})]
+    assert cloudflare_api.tokens() == {"Bearer stack-token"}
     assert outs is not None and "1 prefix(es)" in outs["purged"]
 
 

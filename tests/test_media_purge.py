@@ -1,6 +1,6 @@
 """Purging what a header run changed on a media domain: by prefix where a whole rule's served objects changed,
 by URL otherwise, batched within Cloudflare's per-request limits, 429 retried; checked against a loopback
-server speaking Cloudflare's API envelopes (tests/fake_cloudflare.py)."""
+server speaking Cloudflare's API envelopes (tests/cloudflare_fake.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from appcdn.media_sync.purge import PurgePlan, purge, purge_plan
 from appcdn.media_sync.report import Outcome, SyncReport
 from appcdn.media_sync.rules import RuleBook
 from tests.conftest import ZONE_ID, appcdn, project_dir, raw_config
-from tests.fake_cloudflare import FakeCloudflare, fake_cloudflare
+from tests.cloudflare_fake import FakeCloudflare
 
 BOOK = RuleBook([HeaderRule(match="filer_public_thumbnails/*", cache_control="public, max-age=31536000"),
                  HeaderRule(match="*", cache_control="public, max-age=3600")])
@@ -54,15 +54,20 @@ def test_requests_stay_within_the_per_request_limits_of_the_plan() -> None:
     assert [len(b.get("files", [])) for b in plan.requests("enterprise")][-1] == 250
 
 
-def test_rate_limited_purges_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    state = FakeCloudflare(rate_limited=2)
-    with fake_cloudflare(state) as base:
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
-        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
-        sent = purge(PurgePlan(urls=("https://m.example.com/a",)), "example.com", ZONE_ID, "pro", io.StringIO())
-    assert sent == 1 and state.answered_429 == 2
-    assert state.purges == [(ZONE_ID, {"files": ["https://m.example.com/a"]})]
-    assert state.tokens == {"Bearer token-1"}
+@pytest.fixture
+def api(cloudflare_api: FakeCloudflare, monkeypatch: pytest.MonkeyPatch) -> FakeCloudflare:
+    """The loopback Cloudflare API with the stack's zone, and a token."""
+    cloudflare_api.zones[ZONE_ID] = {"name": "example.com"}
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
+    return cloudflare_api
+
+
+def test_rate_limited_purges_are_retried(api: FakeCloudflare) -> None:
+    api.rate_limited[f"/zones/{ZONE_ID}/purge_cache"] = 2
+    sent = purge(PurgePlan(urls=("https://m.example.com/a",)), "example.com", ZONE_ID, "pro", io.StringIO())
+    assert sent == 1 and api.answered(429) == 2
+    assert api.purges == [(ZONE_ID, {"files": ["https://m.example.com/a"]})]
+    assert api.tokens() == {"Bearer token-1"}
 
 
 @pytest.fixture
@@ -86,39 +91,31 @@ def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: str, **zone:
 
 
 def test_the_command_purges_what_changed_on_the_media_domain(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: tuple[Any, str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    state = FakeCloudflare(rate_limited=1)
-    with fake_cloudflare(state) as base:
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
-        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
-        code, out, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: tuple[Any, str], api: FakeCloudflare) -> None:
+    api.rate_limited[f"/zones/{ZONE_ID}/purge_cache"] = 1
+    code, out, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
     assert code == 0, err
-    assert [body for _, body in state.purges] == [  # prefixes first, then URLs (as the app writes them)
+    assert [body for _, body in api.purges] == [  # prefixes first, then URLs (as the app writes them)
         {"prefixes": ["media.example.com/filer_public_thumbnails/"]},
         {"files": ["https://media.example.com/filer_public/c%20d%2Be.jpg"]}]
     assert "purged on example.com: 1 prefix(es), 1 URL(s) in 2 request(s)" in out
-    assert state.answered_429 == 1
+    assert api.answered(429) == 1
 
 
 def test_a_zone_created_by_the_stack_is_found_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                      bucket: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    state = FakeCloudflare(zones={"example.com": "zone-by-name"})
-    with fake_cloudflare(state) as base:
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
-        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
-        code, _, err = run(tmp_path, capsys, bucket[1], account_id="acc")
+                                                      bucket: tuple[Any, str], api: FakeCloudflare) -> None:
+    api.zones = {"zone-by-name": {"name": "example.com"}}
+    code, _, err = run(tmp_path, capsys, bucket[1], account_id="acc")
     assert code == 0, err
-    assert {zone for zone, _ in state.purges} == {"zone-by-name"}
+    assert {zone for zone, _ in api.purges} == {"zone-by-name"}
 
 
 def test_a_refused_purge_exits_1_with_cloudflare_s_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          bucket: tuple[Any, str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    with fake_cloudflare(FakeCloudflare(refuse=True)) as base:
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
-        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "bad")
-        code, _, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
+                                                          bucket: tuple[Any, str], api: FakeCloudflare) -> None:
+    api.failing[f"/zones/{ZONE_ID}/purge_cache"] = (403, {
+        "success": False, "errors": [{"code": 10000, "message": "Authentication error"}], "messages": [],
+        "result": None})
+    code, _, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
     assert code == 1 and "Authentication error" in err
 
 
@@ -133,15 +130,11 @@ def purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: st
 
 
 def test_purge_takes_every_served_prefix_the_rules_cover(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    state = FakeCloudflare()
-    with fake_cloudflare(state) as base:
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base)
-        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "token-1")
-        code, out, err = purge_command(tmp_path, capsys, backend="aws", aws={"batch_operations": {}})
+                                                         api: FakeCloudflare) -> None:
+    code, out, err = purge_command(tmp_path, capsys, backend="aws", aws={"batch_operations": {}})
     assert code == 0, err
     # the thumbnails rule covers its own prefix; the catch-all covers every public prefix (and nothing private)
-    assert state.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public/",
+    assert api.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public/",
                                                     "media.example.com/filer_public_thumbnails/"]})]
     assert "purged on example.com: 2 prefix(es), 0 URL(s) in 1 request(s)" in out
 
