@@ -62,21 +62,22 @@ def _store_name(store: MediaStorage) -> pulumi.Output[str]:
 
 
 def _declare_media_headers(site: Site, stage: Stage, project: Project, zone_id: pulumi.Output[str],
-                           store: MediaStorage) -> None:
+                           store: MediaStorage) -> dict[str, Any]:
     """Stored objects get the rules' headers on ``up`` (unless the stack turns it off): from here, or, for a
-    bucket that asks for it, by an S3 Batch Operations job."""
+    bucket that asks for it, by an S3 Batch Operations job (whose state is exported)."""
     assert site.media is not None
     store_name = _store_name(store)
     if isinstance(store, S3Media):
         batch = s3_headers_batch_args(site, site.media, stage, store_name, store.bucket_arn)
         if batch is not None:
-            S3HeadersBatch(resource_names.media_headers(site.name, stage), batch,
-                           pulumi.ResourceOptions(depends_on=[store]))
-            return
+            engine = S3HeadersBatch(resource_names.media_headers(site.name, stage), batch,
+                                    pulumi.ResourceOptions(depends_on=[store]))
+            return {"headers_job": {"id": engine.job_id, "status": engine.job_status}}
     token = pulumi.Config("cloudflare").get_secret("apiToken")
     args = media_headers_args(site, site.media, project.zone(site.zone), zone_id, store_name, token)
     if args is not None:
         MediaHeaders(resource_names.media_headers(site.name, stage), args, pulumi.ResourceOptions(depends_on=[store]))
+    return {}
 
 
 def _media_exports(media: MediaConfig, store: MediaStorage) -> dict[str, Any]:
@@ -147,8 +148,8 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
                 AppHosts(resource_names.media_domain_hosts(site.name, stage), domain)
             exports["django"] = pulumi.Output.all(store.endpoint_host, _store_name(store)).apply(
                 partial(_django_exports, media))
-            _declare_media_headers(site, stage, project, zone_id, store)
-            exports["media"] = _media_exports(media, store)
+            exports["media"] = _media_exports(media, store) | _declare_media_headers(site, stage, project, zone_id,
+                                                                                     store)
         exports["app_env"] = {**app_env(site.app, stage), "CACHE_URL": _cache_url(site, stage)}
         site_exports[site.name] = exports
     return {"stage": stage, "zone_ids": zone_ids, "sites": site_exports}

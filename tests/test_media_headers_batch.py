@@ -20,6 +20,7 @@ import pytest
 
 from appcdn.media_sync import batch_lambda
 from appcdn.media_sync.batch_job import WAITING, HeadersJobProvider, newest_manifest
+from appcdn.offline import run_program
 from appcdn.policy.rulesets import compile_zones
 from appcdn.program import declare as declare_program, export
 from tests.conftest import declare, problems_of, project_of, raw_config
@@ -61,6 +62,13 @@ def test_the_stack_declares_inventory_function_roles_and_job_instead_of_reconcil
     assert job.type == "pulumi-python:dynamic/appcdn:HeadersJob"
     assert (job.inputs["bucket"], job.inputs["rules"], job.inputs["inventory_id"]) == (
         "shop-media", RULES, "appcdn-headers")
+
+
+def test_the_job_s_id_and_status_are_stack_outputs() -> None:
+    project = project_of(raw_config(media={"backend": "aws", "aws": {"batch_operations": {}}}))
+    outputs = run_program(lambda: export(declare_program(project, compile_zones(project))), "appcdn", "unit", {},
+                          []).outputs
+    assert set(outputs["sites"]["shop"]["media"]["headers_job"]) == {"id", "status"}
 
 
 def test_each_role_may_do_only_its_part() -> None:

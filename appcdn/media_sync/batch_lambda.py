@@ -24,8 +24,8 @@ reconciles each listed object with ``S3Bucket.reconcile``, exactly as ``appcdn m
 - Rules the function cannot read (the variable unset, not JSON, a rule without a string ``match`` or
   ``cache_control``) fail every task permanently, the reason naming the variable.
 - Nothing is purged from Cloudflare here (``appcdn media purge`` does, once the job has finished). The job's
-  completion report lists the failed tasks with their reason; the result strings of the others are in the
-  function's log.
+  completion report lists the failed tasks with their reason, as does the function's log; the job's progress
+  summary counts the others.
 
 The function ships as ``package_files()`` alone, on the Python runtime's own boto3: standard library, boto3
 and botocore, no pydantic, Pulumi or Azure SDK. Handler: ``HANDLER``.
