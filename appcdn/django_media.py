@@ -26,6 +26,8 @@ MEDIA_SETTINGS_VERSION = "1"
 """Version of the exported media contract (``APPCDN_MEDIA_VERSION``) this module reads."""
 S3_STORAGE = "appcdn.django_storages.S3MediaStorage"
 AZURE_STORAGE = "appcdn.django_storages.AzureMediaStorage"
+PRIVATE_URL_SECONDS = 3600
+"""How long the signed URL of a private object stays valid (public objects have plain, stable URLs)."""
 S3_PARAMETERS = {"Cache-Control": "CacheControl", "Content-Disposition": "ContentDisposition",
                  "Content-Language": "ContentLanguage"}
 AZURE_PARAMETERS = {"Cache-Control": "cache_control", "Content-Disposition": "content_disposition",
@@ -73,13 +75,16 @@ def default_storage(exported: Mapping[str, Any], env: Mapping[str, str] = os.env
         options: dict[str, Any] = {
             "bucket_name": exported["AWS_STORAGE_BUCKET_NAME"], "region_name": exported.get("AWS_S3_REGION_NAME"),
             "object_parameters": dict(exported.get("AWS_S3_OBJECT_PARAMETERS", {})), "header_rules": rules,
+            "public_prefixes": list(exported.get("APPCDN_MEDIA_PUBLIC_PREFIXES", [])),
+            "public_url": exported.get("MEDIA_URL"), "querystring_expire": PRIVATE_URL_SECONDS,
             "file_overwrite": False}
         return {"BACKEND": S3_STORAGE, "OPTIONS": options}
     options = {"account_name": exported["AZURE_ACCOUNT_NAME"], "azure_container": exported["AZURE_CONTAINER"],
                "public_container": exported.get("APPCDN_AZURE_PUBLIC_CONTAINER"),
                "public_prefixes": list(exported.get("APPCDN_MEDIA_PUBLIC_PREFIXES", [])),
                "cache_control": exported.get("AZURE_CACHE_CONTROL"), "header_rules": rules,
-               "public_domain": _host(exported.get("MEDIA_URL")), "overwrite_files": False}
+               "public_domain": _host(exported.get("MEDIA_URL")), "expiration_secs": PRIVATE_URL_SECONDS,
+               "overwrite_files": False}
     if env.get("AZURE_STORAGE_CONNECTION_STRING"):
         options["connection_string"] = env["AZURE_STORAGE_CONNECTION_STRING"]
     elif env.get("AZURE_STORAGE_KEY"):

@@ -1,10 +1,13 @@
 """django-storages backends that apply the site's ordered header rules (first match wins) at upload.
 
 - ``S3MediaStorage``: ``get_object_parameters`` adds the matching rule's headers over
-  ``AWS_S3_OBJECT_PARAMETERS`` (django-storages' one value for every object).
+  ``AWS_S3_OBJECT_PARAMETERS`` (django-storages' one value for every object). The URL of a public object is
+  the media URL and its path, unsigned and stable (the edge caches by URL); any other object's URL is signed
+  and expires (the bucket is private).
 - ``AzureMediaStorage``: the same through the content settings of each upload; names under the public
   prefixes go to the public container (Azure's anonymous read is per container), everything else to the
-  private one, each a plain ``AzureStorage`` underneath.
+  private one, each a plain ``AzureStorage`` underneath; URLs to the private container carry a SAS that
+  expires.
 
 Configured by ``appcdn.django_media.configure_media`` from the stack's export; ``header_rules`` default to the
 ``APPCDN_MEDIA_HEADERS`` setting.
@@ -16,9 +19,10 @@ from typing import Any
 
 from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
+from django.utils.encoding import filepath_to_uri
 from storages.backends.azure_storage import AzureStorage
 from storages.backends.s3 import S3Storage
-from storages.utils import setting
+from storages.utils import clean_name, setting
 
 from appcdn.django_media import AZURE_PARAMETERS, S3_PARAMETERS, headers_for, upload_parameters
 
@@ -27,11 +31,20 @@ from appcdn.django_media import AZURE_PARAMETERS, S3_PARAMETERS, headers_for, up
 class S3MediaStorage(S3Storage):  # type: ignore[misc]
     def get_default_settings(self) -> dict[str, Any]:
         settings: dict[str, Any] = super().get_default_settings()
-        return {**settings, "header_rules": setting("APPCDN_MEDIA_HEADERS", [])}
+        return {**settings, "header_rules": setting("APPCDN_MEDIA_HEADERS", []), "public_prefixes": [],
+                "public_url": setting("MEDIA_URL")}
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         params: dict[str, Any] = super().get_object_parameters(name)
         return {**params, **upload_parameters(headers_for(self.header_rules, name), S3_PARAMETERS)}
+
+    def url(self, name: str, parameters: dict[str, Any] | None = None, expire: int | None = None,
+            http_method: str | None = None) -> str:
+        cleaned: str = clean_name(name)
+        if self.public_url and not parameters and cleaned.startswith(tuple(self.public_prefixes)):
+            return f"{self.public_url.rstrip('/')}/{filepath_to_uri(cleaned)}"
+        signed: str = super().url(name, parameters, expire, http_method)
+        return signed
 
 
 class _AzureRuleStorage(AzureStorage):  # type: ignore[misc]
@@ -42,6 +55,20 @@ class _AzureRuleStorage(AzureStorage):  # type: ignore[misc]
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         params: dict[str, Any] = super().get_object_parameters(name)
         return {**params, **upload_parameters(headers_for(self.header_rules, name), AZURE_PARAMETERS)}
+
+    def listdir(self, path: str = "") -> tuple[list[str], list[str]]:
+        """Django's contract: the folders and files directly under ``path``, by their names there.
+        django-storages' Azure backend lists every blob below ``path`` by its full name instead; Azure's
+        hierarchical listing (a ``/`` delimiter) gives what Django expects."""
+        prefix = self._get_valid_path(path).rstrip("/") + "/" if path else ""
+        dirs, files = [], []
+        for item in self.client.walk_blobs(name_starts_with=prefix, delimiter="/"):
+            relative: str = item.name[len(prefix):]
+            if relative.endswith("/"):
+                dirs.append(relative.rstrip("/"))
+            else:
+                files.append(relative)
+        return dirs, files
 
 
 @deconstructible
@@ -54,8 +81,9 @@ class AzureMediaStorage(Storage):  # type: ignore[misc]
         rules = header_rules if header_rules is not None else setting("APPCDN_MEDIA_HEADERS", [])
         self.public_prefixes = tuple(public_prefixes or ())
         self.private = _AzureRuleStorage(rules, azure_container=azure_container, **options)
+        public_options = {**options, "expiration_secs": None}  # anyone may read it: plain, stable URLs
         self.public = _AzureRuleStorage(rules, azure_container=public_container, custom_domain=public_domain,
-                                        expiration_secs=None, **options) if public_container else self.private
+                                        **public_options) if public_container else self.private
 
     def _for(self, name: str) -> _AzureRuleStorage:
         return self.public if name.startswith(self.public_prefixes) else self.private

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import subprocess
 import sys
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -44,13 +46,35 @@ def exported_django_settings(media: dict[str, Any]) -> dict[str, Any]:
     return captured
 
 
-def upload(export: dict[str, Any], env: dict[str, str], *names: str) -> list[str]:
+def django_storage(export: dict[str, Any], env: dict[str, str], command: str, *names: str) -> dict[str, Any]:
+    """``tests/django_media/upload.py`` in a Django process configured only from ``export`` and ``env``."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "django_media" / "upload.py"), *names], capture_output=True, text=True,
-        env={**os.environ, **env, "APPCDN_MEDIA_SETTINGS": json.dumps(export), "PYTHONPATH": str(ROOT),
-             "DJANGO_SETTINGS_MODULE": "tests.django_media.settings"}, timeout=120)
+        [sys.executable, str(ROOT / "tests" / "django_media" / "upload.py"), command, *names], capture_output=True,
+        text=True, env={**os.environ, **env, "APPCDN_MEDIA_SETTINGS": json.dumps(export), "PYTHONPATH": str(ROOT),
+                        "DJANGO_SETTINGS_MODULE": "tests.django_media.settings"}, timeout=120)
     assert result.returncode == 0, result.stderr
-    return result.stdout.split()
+    answered: dict[str, Any] = json.loads(result.stdout)
+    return answered
+
+
+def fetched(url: str) -> str:
+    """An object's content over plain HTTP, as a browser would get it from the URL the app wrote."""
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - a loopback emulator
+        content: str = response.read().decode()
+    return content
+
+
+def upload(export: dict[str, Any], env: dict[str, str], *names: str) -> dict[str, dict[str, Any]]:
+    """Save ``names``; each reads back as written, with its size, in its folder's listing. By name saved:
+    what the storage answered (``url``, ...)."""
+    files = django_storage(export, env, "save", *names)
+    for name, answer in files.items():
+        content = f"content of {name}"
+        assert (answer["content"], answer["size"], answer["exists"]) == (content, len(content), True)
+        assert posixpath.basename(name) in answer["listed"]
+        assert name.split("/", 1)[0] in answer["top_folders"]
+        assert answer["modified"]
+    return files
 
 
 def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: str) -> None:
@@ -61,12 +85,18 @@ def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: s
     export = exported_django_settings({"backend": "aws", "aws": {"region": "us-east-1", "bucket_name": bucket},
                                        "domain": {"host": "media.example.com"}})
     assert (export["APPCDN_MEDIA_VERSION"], export["AWS_STORAGE_BUCKET_NAME"]) == ("1", bucket)
-    saved = upload(export, {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                            "AWS_SECRET_ACCESS_KEY": "testing"}, THUMBNAIL, DOCUMENT)
-    assert saved == [THUMBNAIL, DOCUMENT]
+    env = {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    saved = upload(export, env, THUMBNAIL, DOCUMENT)
+    assert list(saved) == [THUMBNAIL, DOCUMENT]
     thumbnail, document = (s3.head_object(Bucket=bucket, Key=key) for key in saved)
     assert (thumbnail["CacheControl"], thumbnail["ContentType"]) == (ONE_YEAR, "image/jpeg")
     assert (document["CacheControl"], document["ContentType"]) == (ONE_HOUR, "application/pdf")
+    # a public object's URL is on the media domain, plain and stable (the edge caches by URL) ...
+    assert saved[THUMBNAIL]["url"] == f"https://media.example.com/{THUMBNAIL}"
+    # ... a private one is signed, expires, and works
+    assert "Signature=" in saved[DOCUMENT]["url"] and "Expires=" in saved[DOCUMENT]["url"]
+    assert fetched(saved[DOCUMENT]["url"]) == f"content of {DOCUMENT}"
+    assert django_storage(export, env, "delete", *saved) == {name: True for name in saved}
 
 
 def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_container(azurite_blob: str) -> None:
@@ -76,12 +106,19 @@ def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_co
         service.create_container(container)
     try:
         export = exported_django_settings({"backend": "azure", "azure": {"account_name": "devstoreaccount1"}})
-        saved = upload(export, {"AZURE_STORAGE_CONNECTION_STRING": azurite_blob}, THUMBNAIL, DOCUMENT)
-        thumbnail = service.get_blob_client("public", saved[0]).get_blob_properties().content_settings
-        document = service.get_blob_client("private", saved[1]).get_blob_properties().content_settings
+        env = {"AZURE_STORAGE_CONNECTION_STRING": azurite_blob}
+        saved = upload(export, env, THUMBNAIL, DOCUMENT)
+        thumbnail = service.get_blob_client("public", THUMBNAIL).get_blob_properties().content_settings
+        document = service.get_blob_client("private", DOCUMENT).get_blob_properties().content_settings
         assert (thumbnail.cache_control, thumbnail.content_type) == (ONE_YEAR, "image/jpeg")
         assert (document.cache_control, document.content_type) == (ONE_HOUR, "application/pdf")
-        assert not service.get_blob_client("private", saved[0]).exists()  # public media only where it is public
+        assert not service.get_blob_client("private", THUMBNAIL).exists()  # public media only where it is public
+        # public: a plain URL into the public container; private: a SAS URL that expires, and works
+        assert saved[THUMBNAIL]["url"].endswith(f"/public/{THUMBNAIL}") and "sig=" not in saved[THUMBNAIL]["url"]
+        assert "/private/documents/b.pdf?" in saved[DOCUMENT]["url"] and "sig=" in saved[DOCUMENT]["url"]
+        assert fetched(saved[DOCUMENT]["url"]) == f"content of {DOCUMENT}"
+        assert django_storage(export, env, "delete", *saved) == {name: True for name in saved}
+        assert not service.get_blob_client("public", THUMBNAIL).exists()
     finally:  # the Azurite server is shared by the session: test_media_emulators declares these containers itself
         for container in created:
             service.delete_container(container)
@@ -120,5 +157,5 @@ def test_the_export_becomes_the_default_storage_media_url_and_rules() -> None:
         "account_name": "shopmedia", "azure_container": "private", "public_container": "public",
         "public_prefixes": ["filer_public/", "filer_public_thumbnails/"], "cache_control": ONE_HOUR,
         "header_rules": export["APPCDN_MEDIA_HEADERS"], "public_domain": "media.example.com",
-        "overwrite_files": False, "account_key": "k"}}
+        "expiration_secs": 3600, "overwrite_files": False, "account_key": "k"}}
     assert "staticfiles" in settings["STORAGES"]

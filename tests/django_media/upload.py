@@ -1,5 +1,9 @@
-"""Run as a separate process: save each named file through Django's default storage; print the names saved."""
+"""Run as a separate process, as an app uses its media storage: ``save NAME...`` saves each file through
+Django's default storage and reads it back; ``delete NAME...`` deletes them. Prints what the storage answered,
+as JSON."""
 
+import json
+import posixpath
 import sys
 
 import django
@@ -9,5 +13,25 @@ django.setup()
 from django.core.files.base import ContentFile  # noqa: E402  (after setup)
 from django.core.files.storage import default_storage  # noqa: E402
 
-for name in sys.argv[1:]:
-    print(default_storage.save(name, ContentFile(f"content of {name}".encode())))
+
+def saved_and_read_back(names: list[str]) -> dict[str, dict[str, object]]:
+    files = {}
+    for name in (default_storage.save(n, ContentFile(f"content of {n}".encode())) for n in names):
+        with default_storage.open(name) as stored:
+            content = stored.read().decode()
+        files[name] = {"content": content, "size": default_storage.size(name), "url": default_storage.url(name),
+                       "exists": default_storage.exists(name),
+                       "modified": default_storage.get_modified_time(name).isoformat(),
+                       "listed": default_storage.listdir(posixpath.dirname(name))[1],
+                       "top_folders": default_storage.listdir("")[0]}
+    return files
+
+
+def deleted(names: list[str]) -> dict[str, bool]:
+    for name in names:
+        default_storage.delete(name)
+    return {name: not default_storage.exists(name) for name in names}
+
+
+command, names = sys.argv[1], sys.argv[2:]
+print(json.dumps(saved_and_read_back(names) if command == "save" else deleted(names)))
