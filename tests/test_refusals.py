@@ -254,3 +254,10 @@ def test_two_files_naming_one_bucket_or_account():
     test = test_stage(media={"backend": "azure", "azure": {"account_name": "shopmedia"}})
     assert problems_of(live, test)[0].startswith("Pulumi.own.yaml: sites[0].media.azure.account_name: 'shopmedia' "
                                                  "is also the storage of site shop (test, Pulumi.test.yaml)")
+
+
+def test_settings_of_the_other_backend_are_refused_not_ignored():
+    problems = problems_of(raw_config(media={"backend": "azure", "azure": {"account_name": "shopmedia"},
+                                             "aws": {"batch_operations": {}}}))
+    assert any(p.startswith("sites[0].media.aws: settings for the aws backend, but this site's media is on azure")
+               for p in problems), problems

@@ -141,6 +141,11 @@ def _header_problems(path: str, rules: list[HeaderRule], plan: PlanTier) -> Iter
 def media_problems(path: str, media: MediaConfig, zone_name: str, plan: PlanTier,
                    owner_file: str | None) -> Iterable[Problem]:
     """``owner_file``: the stack file of the zone's owner when another stack owns it (it routes the domain)."""
+    unused = "azure" if media.backend == "aws" else "aws"
+    if unused in media.model_fields_set:
+        yield Problem(f"{path}.{unused}", f"settings for the {unused} backend, but this site's media is on "
+                                          f"{media.backend} (backend: {media.backend}): they would be ignored; "
+                                          f"remove them, or change backend")
     if media.backend == "azure" and media.azure.account_name is None:
         yield Problem(f"{path}.azure.account_name", "required for the azure backend: storage account names are "
                                                     "global (3-24 lower-case letters and digits)")
