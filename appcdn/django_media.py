@@ -2,7 +2,7 @@
 standard library only, so a settings module can import it without Pulumi or a provider SDK::
 
     from appcdn.django_media import configure_media
-    configure_media(globals())   # STORAGES["default"], MEDIA_URL, APPCDN_MEDIA_HEADERS, ...
+    configure_media(globals())   # STORAGES["default"], MEDIA_URL and the storage's settings
 
 The export arrives as JSON in ``APPCDN_MEDIA_SETTINGS`` (``pulumi stack output sites --json`` → the site's
 ``django``), or in a file named by ``APPCDN_MEDIA_SETTINGS_FILE``. The default storage then applies the ordered
@@ -18,7 +18,6 @@ import os
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from appcdn.globs import glob_matches
 
@@ -51,12 +50,21 @@ def upload_parameters(headers: Mapping[str, str], names: Mapping[str, str]) -> d
 
 def load_export(env: Mapping[str, str] = os.environ) -> dict[str, Any] | None:
     """The site's exported ``django`` settings, from the environment; None when neither variable is set."""
-    raw = env.get("APPCDN_MEDIA_SETTINGS")
+    raw, source = env.get("APPCDN_MEDIA_SETTINGS"), "APPCDN_MEDIA_SETTINGS"
     if not raw and env.get("APPCDN_MEDIA_SETTINGS_FILE"):
-        raw = Path(env["APPCDN_MEDIA_SETTINGS_FILE"]).read_text()
+        source = env["APPCDN_MEDIA_SETTINGS_FILE"]
+        try:
+            raw = Path(source).read_text()
+        except OSError as error:
+            raise MediaSettingsError(f"APPCDN_MEDIA_SETTINGS_FILE: {error}") from None
     if not raw:
         return None
-    exported: dict[str, Any] = json.loads(raw)
+    try:
+        exported: dict[str, Any] = json.loads(raw)
+    except ValueError as error:
+        raise MediaSettingsError(f"{source}: not the JSON of the stack output sites.<name>.django ({error})") from None
+    if not isinstance(exported, dict):
+        raise MediaSettingsError(f"{source}: not the JSON of the stack output sites.<name>.django")
     version = exported.get("APPCDN_MEDIA_VERSION")
     if version != MEDIA_SETTINGS_VERSION:
         raise MediaSettingsError(f"the stack exports media settings version {version}; this module reads "
@@ -64,45 +72,44 @@ def load_export(env: Mapping[str, str] = os.environ) -> dict[str, Any] | None:
     return exported
 
 
-def _host(url: str | None) -> str | None:
-    return urlsplit(url).netloc or None if url else None
-
-
-def default_storage(exported: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """``STORAGES["default"]`` for the exported backend."""
-    rules = list(exported.get("APPCDN_MEDIA_HEADERS", []))
+def storage_settings(exported: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The Django settings the storage reads, under django-storages' own names (and ``APPCDN_*`` for what it
+    has no name for). In settings rather than in ``STORAGES`` options, because apps such as django-filer make
+    their own instances of the default storage's class without options."""
+    common = {"APPCDN_MEDIA_HEADERS": list(exported.get("APPCDN_MEDIA_HEADERS", [])),
+              "APPCDN_MEDIA_PUBLIC_PREFIXES": list(exported.get("APPCDN_MEDIA_PUBLIC_PREFIXES", []))}
     if exported["APPCDN_MEDIA_BACKEND"] == "aws":
-        options: dict[str, Any] = {
-            "bucket_name": exported["AWS_STORAGE_BUCKET_NAME"], "region_name": exported.get("AWS_S3_REGION_NAME"),
-            "object_parameters": dict(exported.get("AWS_S3_OBJECT_PARAMETERS", {})), "header_rules": rules,
-            "public_prefixes": list(exported.get("APPCDN_MEDIA_PUBLIC_PREFIXES", [])),
-            "public_url": exported.get("MEDIA_URL"), "querystring_expire": PRIVATE_URL_SECONDS,
-            "file_overwrite": False}
-        return {"BACKEND": S3_STORAGE, "OPTIONS": options}
-    options = {"account_name": exported["AZURE_ACCOUNT_NAME"], "azure_container": exported["AZURE_CONTAINER"],
-               "public_container": exported.get("APPCDN_AZURE_PUBLIC_CONTAINER"),
-               "public_prefixes": list(exported.get("APPCDN_MEDIA_PUBLIC_PREFIXES", [])),
-               "cache_control": exported.get("AZURE_CACHE_CONTROL"), "header_rules": rules,
-               "public_domain": _host(exported.get("MEDIA_URL")), "expiration_secs": PRIVATE_URL_SECONDS,
-               "overwrite_files": False}
+        return {**common, "AWS_STORAGE_BUCKET_NAME": exported["AWS_STORAGE_BUCKET_NAME"],
+                "AWS_S3_REGION_NAME": exported.get("AWS_S3_REGION_NAME"),
+                "AWS_S3_OBJECT_PARAMETERS": dict(exported.get("AWS_S3_OBJECT_PARAMETERS", {})),
+                "AWS_S3_FILE_OVERWRITE": False, "AWS_QUERYSTRING_EXPIRE": PRIVATE_URL_SECONDS}
+    settings = {**common, "AZURE_ACCOUNT_NAME": exported["AZURE_ACCOUNT_NAME"],
+                "AZURE_CONTAINER": exported["AZURE_CONTAINER"],
+                "APPCDN_AZURE_PUBLIC_CONTAINER": exported.get("APPCDN_AZURE_PUBLIC_CONTAINER"),
+                "AZURE_CACHE_CONTROL": exported.get("AZURE_CACHE_CONTROL"),
+                "AZURE_URL_EXPIRATION_SECS": PRIVATE_URL_SECONDS, "AZURE_OVERWRITE_FILES": False}
     if env.get("AZURE_STORAGE_CONNECTION_STRING"):
-        options["connection_string"] = env["AZURE_STORAGE_CONNECTION_STRING"]
+        settings["AZURE_CONNECTION_STRING"] = env["AZURE_STORAGE_CONNECTION_STRING"]
     elif env.get("AZURE_STORAGE_KEY"):
-        options["account_key"] = env["AZURE_STORAGE_KEY"]
-    return {"BACKEND": AZURE_STORAGE, "OPTIONS": options}
+        settings["AZURE_ACCOUNT_KEY"] = env["AZURE_STORAGE_KEY"]
+    return settings
 
 
 def configure_media(settings: MutableMapping[str, Any], env: Mapping[str, str] = os.environ) -> bool:
-    """Set the default storage, ``MEDIA_URL`` and ``APPCDN_MEDIA_HEADERS`` from the export; whether one was
+    """Set the default storage, ``MEDIA_URL`` and the storage's settings from the export; whether one was
     found (without it, local development keeps Django's file storage)."""
     exported = load_export(env)
     if exported is None:
         return False
     storages = dict(settings.get("STORAGES") or {
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}})
-    storages["default"] = default_storage(exported, env)
+    storages["default"] = {"BACKEND": S3_STORAGE if exported.get("APPCDN_MEDIA_BACKEND") == "aws" else AZURE_STORAGE}
     settings["STORAGES"] = storages
-    settings["APPCDN_MEDIA_HEADERS"] = list(exported.get("APPCDN_MEDIA_HEADERS", []))
+    try:
+        settings.update(storage_settings(exported, env))
+    except KeyError as error:
+        raise MediaSettingsError(f"the exported media settings lack {error}: export them again with this "
+                                 "appcdn version") from None
     if exported.get("MEDIA_URL"):
         settings["MEDIA_URL"] = exported["MEDIA_URL"]
     return True

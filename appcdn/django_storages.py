@@ -16,6 +16,7 @@ Configured by ``appcdn.django_media.configure_media`` from the stack's export; `
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
@@ -31,8 +32,8 @@ from appcdn.django_media import AZURE_PARAMETERS, S3_PARAMETERS, headers_for, up
 class S3MediaStorage(S3Storage):  # type: ignore[misc]
     def get_default_settings(self) -> dict[str, Any]:
         settings: dict[str, Any] = super().get_default_settings()
-        return {**settings, "header_rules": setting("APPCDN_MEDIA_HEADERS", []), "public_prefixes": [],
-                "public_url": setting("MEDIA_URL")}
+        return {**settings, "header_rules": setting("APPCDN_MEDIA_HEADERS", []),
+                "public_prefixes": setting("APPCDN_MEDIA_PUBLIC_PREFIXES", []), "public_url": setting("MEDIA_URL")}
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         params: dict[str, Any] = super().get_object_parameters(name)
@@ -71,16 +72,25 @@ class _AzureRuleStorage(AzureStorage):  # type: ignore[misc]
         return dirs, files
 
 
+def _host(url: str | None) -> str | None:
+    return urlsplit(url).netloc or None if url else None
+
+
 @deconstructible
 class AzureMediaStorage(Storage):  # type: ignore[misc]
     """The private container, and the public one for names under the public prefixes."""
 
-    def __init__(self, *, azure_container: str, public_container: str | None = None,
-                 public_prefixes: list[str] | None = None, header_rules: list[dict[str, Any]] | None = None,
-                 public_domain: str | None = None, **options: Any):
+    def __init__(self, *, public_container: str | None = None, public_prefixes: list[str] | None = None,
+                 header_rules: list[dict[str, Any]] | None = None, public_domain: str | None = None,
+                 **options: Any):
+        """Every argument defaults to its setting (``configure_media`` sets them): an instance made without
+        options, as django-filer makes them, is the default storage."""
         rules = header_rules if header_rules is not None else setting("APPCDN_MEDIA_HEADERS", [])
-        self.public_prefixes = tuple(public_prefixes or ())
-        self.private = _AzureRuleStorage(rules, azure_container=azure_container, **options)
+        public_container = public_container or setting("APPCDN_AZURE_PUBLIC_CONTAINER")
+        public_domain = public_domain or _host(setting("MEDIA_URL"))
+        self.public_prefixes = tuple(public_prefixes if public_prefixes is not None
+                                     else setting("APPCDN_MEDIA_PUBLIC_PREFIXES", []))
+        self.private = _AzureRuleStorage(rules, **options)
         public_options = {**options, "expiration_secs": None}  # anyone may read it: plain, stable URLs
         self.public = _AzureRuleStorage(rules, azure_container=public_container, custom_domain=public_domain,
                                         **public_options) if public_container else self.private

@@ -147,15 +147,28 @@ def test_an_export_of_another_version_is_refused_at_start_up(tmp_path: Path) -> 
         configure_media({}, {"APPCDN_MEDIA_SETTINGS_FILE": str(path)})
 
 
-def test_the_export_becomes_the_default_storage_media_url_and_rules() -> None:
+@pytest.mark.parametrize(("env", "message"), [
+    ({"APPCDN_MEDIA_SETTINGS": "{not json"}, "APPCDN_MEDIA_SETTINGS: not the JSON of the stack output"),
+    ({"APPCDN_MEDIA_SETTINGS_FILE": "/nonexistent/media.json"}, "APPCDN_MEDIA_SETTINGS_FILE: "),
+    ({"APPCDN_MEDIA_SETTINGS": json.dumps({"APPCDN_MEDIA_VERSION": "1", "APPCDN_MEDIA_BACKEND": "aws"})},
+     "lack 'AWS_STORAGE_BUCKET_NAME'"),
+])
+def test_a_broken_export_is_one_clear_error_at_start_up(env: dict[str, str], message: str) -> None:
+    with pytest.raises(MediaSettingsError, match=message):
+        configure_media({}, env)
+
+
+def test_the_export_becomes_the_default_storage_media_url_and_the_storage_s_settings() -> None:
     export = exported_django_settings({"backend": "azure", "azure": {"account_name": "shopmedia"},
                                        "domain": {"host": "media.example.com"}})
     settings: dict[str, Any] = {}
     assert configure_media(settings, {"APPCDN_MEDIA_SETTINGS": json.dumps(export), "AZURE_STORAGE_KEY": "k"})
     assert settings["MEDIA_URL"] == "https://media.example.com/public/"
-    assert settings["STORAGES"]["default"] == {"BACKEND": "appcdn.django_storages.AzureMediaStorage", "OPTIONS": {
-        "account_name": "shopmedia", "azure_container": "private", "public_container": "public",
-        "public_prefixes": ["filer_public/", "filer_public_thumbnails/"], "cache_control": ONE_HOUR,
-        "header_rules": export["APPCDN_MEDIA_HEADERS"], "public_domain": "media.example.com",
-        "expiration_secs": 3600, "overwrite_files": False, "account_key": "k"}}
+    # no options: django-filer makes its own instances of the default storage's class, from settings alone
+    assert settings["STORAGES"]["default"] == {"BACKEND": "appcdn.django_storages.AzureMediaStorage"}
+    assert {k: v for k, v in settings.items() if k not in ("STORAGES", "MEDIA_URL")} == {
+        "AZURE_ACCOUNT_NAME": "shopmedia", "AZURE_CONTAINER": "private", "APPCDN_AZURE_PUBLIC_CONTAINER": "public",
+        "APPCDN_MEDIA_PUBLIC_PREFIXES": ["filer_public/", "filer_public_thumbnails/"],
+        "AZURE_CACHE_CONTROL": ONE_HOUR, "APPCDN_MEDIA_HEADERS": export["APPCDN_MEDIA_HEADERS"],
+        "AZURE_URL_EXPIRATION_SECS": 3600, "AZURE_OVERWRITE_FILES": False, "AZURE_ACCOUNT_KEY": "k"}
     assert "staticfiles" in settings["STORAGES"]

@@ -1,6 +1,6 @@
-"""Run as a separate process, as an app uses its media storage: ``save NAME...`` saves each file through
-Django's default storage and reads it back; ``delete NAME...`` deletes them. Prints what the storage answered,
-as JSON."""
+"""Run as a separate process, as an app uses its media storage: ``save NAME...`` saves each file and reads it
+back; ``delete NAME...`` deletes them. Prints what the storage answered, as JSON. The storage is made as
+django-filer makes its own (the default storage's class, without options); the default storage is that too."""
 
 import json
 import posixpath
@@ -10,8 +10,11 @@ import django
 
 django.setup()
 
-from django.core.files.base import ContentFile  # noqa: E402  (after setup)
-from django.core.files.storage import default_storage  # noqa: E402
+from django.conf import settings  # noqa: E402  (after setup)
+from django.core.files.base import ContentFile  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
+
+default_storage = import_string(settings.STORAGES["default"]["BACKEND"])()
 
 
 def saved_and_read_back(names: list[str]) -> dict[str, dict[str, object]]:
