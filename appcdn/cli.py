@@ -142,6 +142,14 @@ def diff(project_dir: Path, stacks: list[str], base: str, output: str) -> int:
     return 1 if any(d.changed for d in diffs) else 0
 
 
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    number = int(value) if value.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: a whole number of at least 1")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appcdn", description="Caching and CDN infrastructure as code.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--account", help="Azure storage account (default: the site's media.azure.account_name)")
     m.add_argument("--container", help="Azure container (default: the site's private and public containers)")
     m.add_argument("--dry-run", action="store_true", help="write nothing; show what would change, per rule")
-    m.add_argument("--workers", type=int, default=16, help="concurrent requests (default 16)")
+    m.add_argument("--workers", type=_positive, default=16, help="concurrent requests (default 16)")
     m.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
     mp = media.add_parser("purge", help="purge everything the header rules cover from the media domain, by prefix "
                                         "(after an S3 Batch Operations job; reads CLOUDFLARE_API_TOKEN)")

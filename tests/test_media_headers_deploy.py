@@ -101,6 +101,32 @@ def test_a_failed_object_fails_the_update_so_the_next_up_runs_it_again(s3: Any) 
         MediaHeadersProvider().create(aws_props(bucket))
 
 
+def test_what_changed_is_purged_even_when_another_object_failed(s3: Any, cloudflare_api: FakeCloudflare) -> None:
+    """The next up finds the changed objects right and would never purge them."""
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="cold.txt", Body=b"x", StorageClass="GLACIER")
+    s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
+    cloudflare_api.zones[ZONE_ID] = {"name": "example.com"}
+    with pytest.raises(RuntimeError, match="failed 1.*purged on example.com"):
+        MediaHeadersProvider().create(aws_props(bucket, media_host="media.example.com", zone="example.com",
+                                                zone_id=ZONE_ID, zone_plan="pro", cloudflare_api_token="t"))
+    assert cloudflare_api.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public_thumbnails/"]})]
+
+
+def test_a_refused_purge_fails_the_update_and_says_how_to_purge_later(s3: Any,
+                                                                       cloudflare_api: FakeCloudflare) -> None:
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
+    cloudflare_api.failing[f"/zones/{ZONE_ID}/purge_cache"] = (403, {
+        "success": False, "errors": [{"code": 10000, "message": "Authentication error"}], "messages": [],
+        "result": None})
+    with pytest.raises(RuntimeError, match="1 object.s. changed but not purged.*appcdn media purge"):
+        MediaHeadersProvider().create(aws_props(bucket, media_host="media.example.com", zone="example.com",
+                                                zone_id=ZONE_ID, zone_plan="pro", cloudflare_api_token="t"))
+
+
 def test_changed_served_objects_are_purged_with_the_stack_s_token(s3: Any, cloudflare_api: FakeCloudflare) -> None:
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)

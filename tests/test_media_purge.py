@@ -117,6 +117,7 @@ def test_a_refused_purge_exits_1_with_cloudflare_s_reason(tmp_path: Path, capsys
         "result": None})
     code, _, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
     assert code == 1 and "Authentication error" in err
+    assert "`appcdn media purge --stack <stack> --site shop` purges everything the rules cover" in err
 
 
 # --- appcdn media purge: after an S3 Batch Operations job, which purges nothing itself ----------------------
@@ -152,6 +153,12 @@ def test_purge_without_a_cached_media_domain_has_nothing_to_do(tmp_path: Path,
     code, out, _ = appcdn(capsys, "media", "purge", "--stack", "live", "--site", "shop",
                           cwd=project_dir(tmp_path, live=stack))
     assert code == 0 and "nothing to purge" in out
+
+
+def test_purge_when_no_rule_covers_a_public_object_says_so(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = purge_command(tmp_path, capsys, backend="aws", public_prefixes=[])
+    assert code == 0 and "covers a publicly served object: nothing to purge" in out
 
 
 def test_purge_of_an_unknown_site_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -89,10 +89,31 @@ def test_any_failed_object_exits_1(tmp_path: Path, s3: Any, bucket: str, capsys:
     assert code == 1 and "failed: cold.txt" in out
 
 
-def test_a_missing_bucket_exits_1(tmp_path: Path, s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_bucket_is_a_config_error_exit_2(tmp_path: Path, s3: Any,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
                           cwd=project_dir(tmp_path, live=aws_site("no-such-bucket-here")))
-    assert code == 1 and "NoSuchBucket" in err
+    assert code == 2 and "NoSuchBucket" in err
+
+
+def test_no_aws_credentials_is_a_config_error_exit_2(tmp_path: Path, s3: Any, bucket: str,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
+                          cwd=project_dir(tmp_path, live=aws_site(bucket)))
+    assert code == 2 and "NoCredentialsError" in err
+
+
+def test_workers_must_be_at_least_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop", "--workers", "0",
+               cwd=project_dir(tmp_path, live=aws_site("b-1")))
+    assert exit_.value.code == 2 and "a whole number of at least 1" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args,stack,message", [

@@ -95,9 +95,30 @@ def _purge(project: Project, site: Site, plan: PurgePlan, dry_run: bool, out: Te
     try:
         purge(plan, site.zone, zone.id, zone.plan, out)
     except PurgeError as error:
-        print(f"{NAME}: {error}", file=err)
+        print(f"{NAME}: {error}; {_purge_later(site)}", file=err)
         return False
     return True
+
+
+def _purge_later(site: Site) -> str:
+    """How to purge what a run changed when that run did not: a rerun finds the objects right and purges
+    nothing."""
+    return (f"`appcdn media purge --stack <stack> --site {site.name}` purges everything the rules cover "
+            "(or let the edge copies expire)")
+
+
+def _store_unusable(error: Exception) -> bool:
+    """The store cannot be used as configured (no credentials, no such bucket or container): a config error."""
+    from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundError
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    from appcdn.media_sync.clients import CredentialsMissing
+
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code") in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId",
+                                                               "SignatureDoesNotMatch")
+    return isinstance(error, (CredentialsMissing, NoCredentialsError, ResourceNotFoundError,
+                              ClientAuthenticationError))
 
 
 def sync_headers(request: SyncRequest, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -119,17 +140,21 @@ def sync_headers(request: SyncRequest, out: TextIO | None = None, err: TextIO | 
         sync_target(target, RuleBook(site.media.headers), request.dry_run, request.workers, err, report=report)
     except KeyboardInterrupt:
         print("\n".join(report.lines()), file=out)
-        print("interrupted: every object is either as it was or done; run the command again to finish", file=err)
+        changed = f"; {report.changed} changed so far and not purged: {_purge_later(site)}" if report.changed else ""
+        print(f"interrupted: every object is either as it was or done; run the command again to finish{changed}",
+              file=err)
         return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - a store that cannot be listed or reached at all
-        from appcdn.media_sync.clients import CredentialsMissing
-
         print("\n".join(report.lines()), file=out)
         print(f"{NAME}: {type(error).__name__}: {error}", file=err)
-        return EXIT_INVALID if isinstance(error, CredentialsMissing) else EXIT_FAILED
+        return EXIT_INVALID if _store_unusable(error) else EXIT_FAILED
     print("\n".join(report.lines()), file=out)
     host = _cached_media_host(site)
-    purged = host is None or _purge(project, site, purge_plan(report, host), request.dry_run, out, err)
+    try:
+        purged = host is None or _purge(project, site, purge_plan(report, host), request.dry_run, out, err)
+    except KeyboardInterrupt:
+        print(f"interrupted during the purge: {_purge_later(site)}", file=err)
+        return EXIT_INTERRUPTED
     return EXIT_FAILED if report.failed or not purged else 0
 
 
@@ -148,4 +173,12 @@ def purge_media(request: SyncRequest, out: TextIO | None = None, err: TextIO | N
               "nothing to purge", file=out)
         return 0
     paths = [path for rule in RuleBook(site.media.headers).rules for path in served_prefixes(site.media, rule.prefix)]
-    return 0 if _purge(project, site, rules_plan(paths, host), request.dry_run, out, err) else EXIT_FAILED
+    plan = rules_plan(paths, host)
+    if not plan:
+        print(f"{PURGE_NAME}: no rule of site {site.name} covers a publicly served object: nothing to purge",
+              file=out)
+        return 0
+    try:
+        return 0 if _purge(project, site, plan, request.dry_run, out, err) else EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

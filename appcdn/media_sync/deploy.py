@@ -19,7 +19,7 @@ from typing import Any
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
 from appcdn.media_sync.engine import DEFAULT_WORKERS
-from appcdn.media_sync.purge import purge, purge_plan
+from appcdn.media_sync.purge import PurgeError, purge, purge_plan
 from appcdn.media_sync.report import SyncReport
 from appcdn.media_sync.rules import RuleBook
 from appcdn.media_sync.targets import AzureTarget, S3Target, Target, sync_target
@@ -45,10 +45,16 @@ class MediaHeadersProvider(ResourceProvider):
     def _run(self, props: Mapping[str, Any]) -> dict[str, Any]:
         report = sync_target(target_of(props), RuleBook.from_dicts(props["rules"]),
                              workers=int(props.get("workers") or DEFAULT_WORKERS), progress_stream=io.StringIO())
+        try:
+            purged = self._purge(props, report)  # what changed, even when other objects failed
+        except PurgeError as error:
+            raise RuntimeError(f"media headers: {report.changed} object(s) changed but not purged ({error}); the "
+                               "next up finds them right and purges nothing: run `appcdn media purge` once the "
+                               "API answers") from None
         if report.failed:
-            raise RuntimeError("media headers: " + "; ".join(report.lines()[-1 - len(report.failures):]))
-        outs = {**props, "summary": summary(report), "purged": self._purge(props, report)}
-        return outs
+            raise RuntimeError("media headers: " + "; ".join(report.lines()[-1 - len(report.failures):]) +
+                               f" ({purged})")
+        return {**props, "summary": summary(report), "purged": purged}
 
     def _purge(self, props: Mapping[str, Any], report: SyncReport) -> str:
         host = props.get("media_host")
