@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError
 from azure.storage.blob import BlobProperties, ContainerClient, ContentSettings
 
 from appcdn.media_sync.rules import Declared, Stored, is_satisfied
@@ -63,6 +64,15 @@ class AzureContainer:
         return served_prefixes(self.name, key_prefix) if self.served else []
 
     def reconcile(self, item: BlobProperties, declared: Declared, dry_run: bool) -> bool:
+        """Conditional on the ETag listed: a blob replaced since the listing is read again (once) rather than
+        given the old blob's content settings."""
+        try:
+            return self._reconcile(item, declared, dry_run)
+        except ResourceModifiedError:
+            blob: Any = self.container.get_blob_client(item.name)
+            return self._reconcile(blob.get_blob_properties(), declared, dry_run)
+
+    def _reconcile(self, item: BlobProperties, declared: Declared, dry_run: bool) -> bool:
         current: ContentSettings = item.content_settings
         if is_satisfied(declared, stored(current)):
             return False
