@@ -175,6 +175,15 @@ def test_azure_without_credentials_is_a_config_error(tmp_path: Path, monkeypatch
     assert code == 2 and "no Azure credentials" in err
 
 
+def test_a_connection_string_for_another_account_is_a_config_error(tmp_path: Path, azurite_blob: str,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_blob)
+    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
+                          "--account", "anotherone", cwd=project_dir(tmp_path, live=azure_site()))
+    assert code == 2 and "is for account devstoreaccount1, not anotherone" in err
+
+
 def test_a_run_killed_midway_leaves_every_object_old_or_new_and_a_rerun_finishes(
         tmp_path: Path, s3: Any, bucket: str, s3_endpoint: str) -> None:
     count = 120

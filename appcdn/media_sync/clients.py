@@ -73,6 +73,10 @@ def blob_service(account: str | None, workers: int, **client_options: Any) -> An
         "transport": RequestsTransport(session=session, session_owner=True), **client_options}
     connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
     if connection_string:
+        named = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p).get("AccountName")
+        if account and named and named != account:
+            raise CredentialsMissing(f"AZURE_STORAGE_CONNECTION_STRING is for account {named}, not {account}: "
+                                     "unset it, or give the account it is for")
         return BlobServiceClient.from_connection_string(connection_string, **options)
     if not account:
         raise CredentialsMissing("no storage account: give one, or set AZURE_STORAGE_CONNECTION_STRING")
