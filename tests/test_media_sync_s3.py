@@ -147,16 +147,23 @@ def test_a_dry_run_counts_per_rule_with_examples_and_writes_nothing(bucket: str)
 def test_objects_above_the_threshold_are_copied_in_ranged_parts(bucket: str) -> None:
     body = bytes(range(256)) * (12 * MiB // 256 + 3)  # 12 MiB and a bit: three parts of 5 MiB, 5 MiB, 2 MiB+
     key = "filer_public/video.mp4"
-    put(bucket, key, body, ContentType="video/mp4", Metadata={"a": "1"}, Tagging="k=v")
+    put(bucket, key, body, ContentType="video/mp4", Metadata={"a": "1"}, Tagging="k=v", ChecksumAlgorithm="SHA256")
+    read = head(bucket, key)["ETag"]
     client, calls = counting_client()
+    completes: list[dict[str, Any]] = []
+    client.meta.events.register("before-call.s3.CompleteMultipartUpload",
+                                lambda params, **_: completes.append(params["headers"]))
     report = sync(bucket, client, multipart_threshold=5 * MiB, part_size=5 * MiB)
     assert report.changed == 1 and report.failed == 0
+    # completed only over the object read: one replaced during the copy is left as it is (S3 answers 412)
+    assert [c["If-Match"] for c in completes] == [read]
     assert calls["UploadPartCopy"] == 3 and calls["CompleteMultipartUpload"] == 1 and "CopyObject" not in calls
     after = s3_client("us-east-1", 1).get_object(Bucket=bucket, Key=key)
     assert after["Body"].read() == body
     assert (after["CacheControl"], after["ContentType"], after["Metadata"]) == (ONE_HOUR, "video/mp4", {"a": "1"})
     assert s3_client("us-east-1", 1).get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [
         {"Key": "k", "Value": "v"}]
+    assert "ChecksumSHA256" in s3_client("us-east-1", 1).head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
 
 
 def test_part_ranges_cover_every_byte_within_s3_part_limits() -> None:

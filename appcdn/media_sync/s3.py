@@ -36,6 +36,9 @@ CARRIED = ("ContentType", "ContentEncoding", "ContentLanguage", "ContentDisposit
            "WebsiteRedirectLocation", "StorageClass", "ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled",
            "ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")
 """``HeadObject`` fields that ``CopyObject`` / ``CreateMultipartUpload`` take back under the same name."""
+CHECKSUMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA256", "SHA1")
+"""Checksum algorithms an object may carry (``HeadObject`` with ``ChecksumMode``); a single ``CopyObject`` keeps
+the source's, a multipart copy must ask for it (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html)."""
 GRANT_PARAMS = {"FULL_CONTROL": "GrantFullControl", "READ": "GrantRead", "READ_ACP": "GrantReadACP",
                 "WRITE_ACP": "GrantWriteACP"}
 URL_SAFE = "/~!*()'"
@@ -123,7 +126,7 @@ class S3Bucket:
         return self._reconcile(item, declared, dry_run)  # replaced since the HEAD: read it again, once
 
     def _reconcile(self, key: str, declared: Declared, dry_run: bool) -> bool:
-        head = self.client.head_object(Bucket=self.bucket, Key=key)
+        head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         stored = Stored(head.get("CacheControl"), head.get("ContentDisposition"), head.get("ContentLanguage"))
         if is_satisfied(declared, stored):
             return False
@@ -140,7 +143,9 @@ class S3Bucket:
             params.update(grant_params(self.client.get_object_acl(Bucket=self.bucket, Key=key)))
         source = {"Bucket": self.bucket, "Key": key}
         if head["ContentLength"] > self.options.multipart_threshold:
-            self._multipart_copy(key, params, head["ContentLength"], head["ETag"])
+            algorithm = next((a for a in CHECKSUMS if head.get(f"Checksum{a}")), None)
+            self._multipart_copy(key, params | ({"ChecksumAlgorithm": algorithm} if algorithm else {}),
+                                 head["ContentLength"], head["ETag"])
         else:
             self.client.copy_object(Bucket=self.bucket, Key=key, CopySource=source, CopySourceIfMatch=head["ETag"],
                                     MetadataDirective="REPLACE", TaggingDirective="COPY", **params)
@@ -158,8 +163,11 @@ class S3Bucket:
                     Bucket=self.bucket, Key=key, UploadId=upload, PartNumber=number,
                     CopySource={"Bucket": self.bucket, "Key": key}, CopySourceRange=f"bytes={first}-{last}",
                     CopySourceIfMatch=etag)
-                parts.append({"ETag": copied["CopyPartResult"]["ETag"], "PartNumber": number})
-            self.client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload,
+                result = copied["CopyPartResult"]
+                parts.append({"ETag": result["ETag"], "PartNumber": number,
+                              **{f"Checksum{a}": result[f"Checksum{a}"] for a in CHECKSUMS if f"Checksum{a}" in result}})
+            # IfMatch: only over the object read; one replaced during the copy is left as it is (412)
+            self.client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload, IfMatch=etag,
                                                   MultipartUpload={"Parts": parts})
         except BaseException:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload)
