@@ -8,7 +8,8 @@ redirect, object lock. Tags stay (``TaggingDirective=COPY``). Where ACLs are in 
 without them. The copy is conditional on the ETag read (``CopySourceIfMatch``): an object replaced meanwhile
 is read again, never overwritten with stale metadata. Each copy is atomic: an interrupted run leaves every
 object old or new. Objects above ``multipart_threshold`` (``CopyObject``'s 5 GB limit by default) are copied
-with ``UploadPartCopy`` in byte ranges; their parts are invisible until the upload completes.
+with ``UploadPartCopy`` in byte ranges, keeping the object's checksum algorithm; their parts are invisible
+until the upload completes, and it completes only over the object read (``IfMatch``).
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
 """
 
