@@ -6,10 +6,9 @@ Nothing here declares a resource; the program passes these args to the component
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import cast
 
 import pulumi
-import pulumi_cloudflare as cloudflare
 from pydantic import SecretStr
 
 from appcdn import defaults
