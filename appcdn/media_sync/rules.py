@@ -33,6 +33,18 @@ class Declared:
         """Every key the rule can match starts with this ('' for a glob that starts with '*')."""
         return literal_prefix(self.match)
 
+    @classmethod
+    def from_dict(cls, index: int, rule: Mapping[str, Any]) -> Declared:
+        """An already validated rule as plain values; other keys (``edge_ttl``) are not headers and are ignored."""
+        def field(name: str, required: bool) -> Any:
+            value = rule.get(name)
+            if not isinstance(value, str) and (required or value is not None):
+                raise ValueError(f"header rule {dict(rule)!r}: {name} must be a string, not {value!r}")
+            return value
+
+        return cls(index, field("match", True), field("cache_control", True), field("content_disposition", False),
+                   field("content_language", False))
+
 
 @dataclass(frozen=True)
 class Stored:
@@ -51,7 +63,7 @@ def is_satisfied(declared: Declared, stored: Stored) -> bool:
 
 
 class HeaderFields(Protocol):
-    """What a rule book reads of a rule (``appcdn.config.media.HeaderRule`` has it)."""
+    """What a rule book reads of a rule (``appcdn.config.media.HeaderRule`` and ``Declared`` have it)."""
 
     @property
     def match(self) -> str: ...
@@ -61,28 +73,6 @@ class HeaderFields(Protocol):
     def content_disposition(self) -> str | None: ...
     @property
     def content_language(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class RuleFields:
-    """A rule as plain values (from a dict); ``HeaderFields`` without pydantic."""
-
-    match: str
-    cache_control: str
-    content_disposition: str | None = None
-    content_language: str | None = None
-
-    @classmethod
-    def from_dict(cls, rule: Mapping[str, Any]) -> RuleFields:
-        """The four fields of an already validated rule; other keys (``edge_ttl``) are not headers and are ignored."""
-        def field(name: str, required: bool) -> Any:
-            value = rule.get(name)
-            if not isinstance(value, str) and (required or value is not None):
-                raise ValueError(f"header rule {dict(rule)!r}: {name} must be a string, not {value!r}")
-            return value
-
-        return cls(field("match", True), field("cache_control", True), field("content_disposition", False),
-                   field("content_language", False))
 
 
 class RuleBook:
@@ -96,7 +86,7 @@ class RuleBook:
     def from_dicts(cls, rules: Sequence[Mapping[str, Any]]) -> RuleBook:
         """From rules as config, a Pulumi input or the Lambda's environment gives them (``{"match": …,
         "cache_control": …}``), already validated against ``appcdn.config.media.HeaderRule``."""
-        return cls(RuleFields.from_dict(r) for r in rules)
+        return cls(Declared.from_dict(i, r) for i, r in enumerate(rules))
 
     def for_key(self, key: str) -> Declared | None:
         """The first rule matching ``key``; ``None`` when no rule does (the object is left alone)."""
