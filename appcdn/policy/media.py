@@ -137,16 +137,15 @@ def media_edge_rules(media: MediaConfig, plan: PlanTier) -> list[tuple[str, Matc
     return rules
 
 
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    """The bucket policy statement refusing every request not over TLS."""
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
 def s3_bucket_policy(bucket_arn: str, public_prefixes: Sequence[str]) -> dict[str, Any]:
     """Public read of the public prefixes only (no list, no write); every request over TLS."""
-    statements: list[dict[str, Any]] = [{
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }]
+    statements: list[dict[str, Any]] = [deny_insecure_transport(bucket_arn)]
     if public_prefixes:
         statements.append({
             "Sid": "PublicReadOfPublicMedia",
@@ -196,8 +195,7 @@ def reports_bucket_policy(reports_arn: str, inventory_prefix: str, source_bucket
                           account_id: str) -> dict[str, Any]:
     """S3 Inventory of the media bucket (and only it, from this account) may write its reports; TLS only."""
     return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [reports_arn, f"{reports_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        deny_insecure_transport(reports_arn),
         {"Sid": "InventoryOfMediaBucket", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
          "Action": "s3:PutObject", "Resource": f"{reports_arn}/{inventory_prefix}/*",
          "Condition": {"ArnLike": {"aws:SourceArn": source_bucket_arn},
