@@ -160,8 +160,7 @@ def s3_control(state: FakeS3Control) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            path = self.path.split("://", 1)[-1].split("/", 1)[-1]
-            state.requests.append(("POST", self.headers["Host"], "/" + path, ET.fromstring(body)))
+            self._record(ET.fromstring(body))
             if state.refuse_role > 0:
                 state.refuse_role -= 1
                 self._answer(400, b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error>'
@@ -172,14 +171,18 @@ def s3_control(state: FakeS3Control) -> Iterator[str]:
                               b'<JobId>8e5d9f2c-0000-4000-8000-000000000001</JobId></CreateJobResult>')
 
         def do_GET(self) -> None:  # noqa: N802 - DescribeJob
-            path = "/" + self.path.split("://", 1)[-1].split("/", 1)[-1]
-            state.requests.append(("GET", self.headers["Host"], path, ET.Element("none")))
+            self._record(ET.Element("none"))
             self._answer(200, b'<?xml version="1.0" encoding="UTF-8"?><DescribeJobResult><Job>'
                               b'<JobId>8e5d9f2c-0000-4000-8000-000000000001</JobId><Status>Complete</Status>'
                               b'<Priority>10</Priority><ProgressSummary><TotalNumberOfTasks>4</TotalNumberOfTasks>'
                               b'<NumberOfTasksSucceeded>3</NumberOfTasksSucceeded>'
                               b'<NumberOfTasksFailed>1</NumberOfTasksFailed></ProgressSummary></Job>'
                               b'</DescribeJobResult>')
+
+        def _record(self, body: ET.Element) -> None:
+            """The request as a proxy receives it: the absolute URL's path, the Host header."""
+            path = "/" + self.path.split("://", 1)[-1].split("/", 1)[-1]
+            state.requests.append((self.command, self.headers["Host"], path, body))
 
         def _answer(self, status: int, body: bytes) -> None:
             self.send_response(status)
