@@ -17,6 +17,7 @@ import pulumi.dynamic
 import pulumi_aws as aws
 
 from appcdn import defaults
+from appcdn.components.s3_media import bucket_guards
 from appcdn.media_sync import batch_lambda
 from appcdn.media_sync.batch_job import INVENTORY_PREFIX, REPORT_PREFIX, HeadersJobProvider
 from appcdn.policy.media import assume_role_policy, batch_job_policy, reconcile_lambda_policy, reports_bucket_policy
@@ -79,11 +80,7 @@ class S3HeadersBatch(pulumi.ComponentResource):
         reports = aws.s3.Bucket(f"{name}-reports", region=region, force_destroy=True,
                                 tags={**tags, HOLDS_TAG: HOLDS_REPORTS}, opts=child)
         self.reports_bucket = reports
-        ownership = aws.s3.BucketOwnershipControls(f"{name}-reports-ownership", bucket=reports.id, region=region,
-                                                   rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-reports-public-access", bucket=reports.id, region=region, block_public_acls=True,
-            ignore_public_acls=True, block_public_policy=True, restrict_public_buckets=True, opts=child)
+        guards = bucket_guards(f"{name}-reports", reports, region, False, child)
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-reports-encryption", bucket=reports.id, region=region,
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": defaults.S3_ENCRYPTION}}],
@@ -97,7 +94,7 @@ class S3HeadersBatch(pulumi.ComponentResource):
             f"{name}-reports-policy", bucket=reports.id, region=region,
             policy=pulumi.Output.all(reports.arn, args["bucket_arn"], account_id).apply(
                 lambda v: json.dumps(reports_bucket_policy(v[0], INVENTORY_PREFIX, v[1], v[2]))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guards))
         aws.s3.Inventory(
             f"{name}-inventory", bucket=args["bucket"], region=region, name=INVENTORY_ID, enabled=True,
             included_object_versions="Current", schedule={"frequency": args["inventory_frequency"]},

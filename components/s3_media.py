@@ -12,6 +12,18 @@ from appcdn import defaults
 from appcdn.policy.media import cors_origins, s3_bucket_policy, s3_endpoint_host
 
 
+def bucket_guards(name: str, bucket: aws.s3.Bucket, region: str, public_policy: bool,
+                  opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+    """Bucket owner enforced (no ACLs) and every public access blocked, but for a bucket policy that grants
+    public read where ``public_policy``: the resources the bucket's policy must wait for."""
+    ownership = aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, region=region,
+                                               rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts)
+    public_access = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access", bucket=bucket.id, region=region, block_public_acls=True, ignore_public_acls=True,
+        block_public_policy=not public_policy, restrict_public_buckets=not public_policy, opts=opts)
+    return [public_access, ownership]
+
+
 class S3MediaArgs(TypedDict):
     region: str
     """AWS region of the bucket."""
@@ -60,16 +72,11 @@ class S3Media(pulumi.ComponentResource):
         self.bucket_regional_domain_name = bucket.bucket_regional_domain_name
         self.endpoint_host = bucket.bucket.apply(lambda b: s3_endpoint_host(b, region))
 
-        ownership = aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, region=region,
-                                                   rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access", bucket=bucket.id, region=region, block_public_acls=True, ignore_public_acls=True,
-            block_public_policy=not args["public_prefixes"], restrict_public_buckets=not args["public_prefixes"],
-            opts=child)
+        guards = bucket_guards(name, bucket, region, bool(args["public_prefixes"]), child)
         aws.s3.BucketPolicy(
             f"{name}-policy", bucket=bucket.id, region=region,
             policy=bucket.arn.apply(lambda arn: json.dumps(s3_bucket_policy(arn, args["public_prefixes"]))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guards))
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption", bucket=bucket.id, region=region,
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": defaults.S3_ENCRYPTION},
