@@ -29,6 +29,11 @@ def envelope(result: Any, **extra: Any) -> dict[str, Any]:
     return {"result": result, "success": True, "errors": [], "messages": [], **extra}
 
 
+def cloudflare_error(code: int, message: str) -> dict[str, Any]:
+    """The API's error envelope, for ``FakeCloudflare.failing``."""
+    return {"success": False, "messages": [], "result": None, "errors": [{"code": code, "message": message}]}
+
+
 @dataclass
 class Recorded:
     method: str

@@ -18,7 +18,7 @@ from appcdn.adopt import urn
 from appcdn.cli import load_stack
 from appcdn.policy.expressions import Request
 from appcdn.policy.rulesets import ZoneRules
-from tests.cloudflare_fake import DUMMY_TOKEN, FakeCloudflare, fixture
+from tests.cloudflare_fake import DUMMY_TOKEN, FakeCloudflare, cloudflare_error, fixture
 from tests.conftest import ROOT, ZONE_ID, appcdn, declare, project_dir, raw_config
 
 
@@ -131,8 +131,7 @@ def test_adopt_only_reads(live: FakeCloudflare, capsys: pytest.CaptureFixture[st
 def test_the_token_is_never_printed(live: FakeCloudflare, capsys: pytest.CaptureFixture[str],
                                     tmp_path: Path) -> None:
     _, stdout, stderr, out = run_adopt(capsys, tmp_path)
-    live.failing[f"/zones/{ZONE_ID}/pagerules"] = (403, {"success": False, "messages": [], "result": None,
-                                                         "errors": [{"code": 10000, "message": "Authentication error"}]})
+    live.failing[f"/zones/{ZONE_ID}/pagerules"] = (403, cloudflare_error(10000, "Authentication error"))
     _, error_out, error_err, _ = run_adopt(capsys, tmp_path)
     for text in (stdout, stderr, out.read_text(), error_out, error_err):
         assert DUMMY_TOKEN not in text
@@ -177,16 +176,11 @@ def test_a_rate_limited_request_is_retried(live: FakeCloudflare, capsys: pytest.
 
 def test_an_api_error_exits_3_with_cloudflares_message(live: FakeCloudflare, capsys: pytest.CaptureFixture[str],
                                                        tmp_path: Path) -> None:
-    live.failing[f"/zones/{ZONE_ID}/pagerules"] = (403, {"success": False, "messages": [], "result": None,
-                                                         "errors": [{"code": 10000, "message": "Authentication error"}]})
+    live.failing[f"/zones/{ZONE_ID}/pagerules"] = (403, cloudflare_error(10000, "Authentication error"))
     code, _, stderr, out = run_adopt(capsys, tmp_path)
     assert code == 3
     assert "HTTP 403: Authentication error (code 10000)" in stderr
     assert not out.exists()
-
-
-def cloudflare_error(code: int, message: str) -> dict[str, Any]:
-    return {"success": False, "messages": [], "result": None, "errors": [{"code": code, "message": message}]}
 
 
 @pytest.mark.parametrize("path,status,body,said", [

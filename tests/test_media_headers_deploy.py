@@ -15,7 +15,7 @@ from appcdn.media_sync.deploy import MediaHeadersProvider
 from appcdn.policy.rulesets import compile_zones
 from appcdn.program import declare as declare_program, export
 from tests.conftest import ZONE_ID, declare, project_of, raw_config
-from tests.cloudflare_fake import FakeCloudflare
+from tests.cloudflare_fake import FakeCloudflare, cloudflare_error
 
 DYNAMIC = "pulumi-python:dynamic/appcdn:MediaHeaders"
 ONE_YEAR = "public, max-age=31536000"
@@ -119,9 +119,7 @@ def test_a_refused_purge_fails_the_update_and_says_how_to_purge_later(s3: Any,
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
-    cloudflare_api.failing[f"/zones/{ZONE_ID}/purge_cache"] = (403, {
-        "success": False, "errors": [{"code": 10000, "message": "Authentication error"}], "messages": [],
-        "result": None})
+    cloudflare_api.failing[f"/zones/{ZONE_ID}/purge_cache"] = (403, cloudflare_error(10000, "Authentication error"))
     with pytest.raises(RuntimeError, match="1 object.s. changed but not purged.*appcdn media purge"):
         MediaHeadersProvider().create(aws_props(bucket, media_host="media.example.com", zone="example.com",
                                                 zone_id=ZONE_ID, zone_plan="pro", cloudflare_api_token="t"))

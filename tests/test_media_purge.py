@@ -17,7 +17,7 @@ from appcdn.media_sync.purge import PurgePlan, purge, purge_plan
 from appcdn.media_sync.report import Outcome, SyncReport
 from appcdn.media_sync.rules import RuleBook
 from tests.conftest import ZONE_ID, appcdn, project_dir, raw_config
-from tests.cloudflare_fake import FakeCloudflare
+from tests.cloudflare_fake import FakeCloudflare, cloudflare_error
 
 BOOK = RuleBook([HeaderRule(match="filer_public_thumbnails/*", cache_control="public, max-age=31536000"),
                  HeaderRule(match="*", cache_control="public, max-age=3600")])
@@ -112,9 +112,7 @@ def test_a_zone_created_by_the_stack_is_found_by_name(tmp_path: Path, capsys: py
 
 def test_a_refused_purge_exits_1_with_cloudflare_s_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                           bucket: tuple[Any, str], api: FakeCloudflare) -> None:
-    api.failing[f"/zones/{ZONE_ID}/purge_cache"] = (403, {
-        "success": False, "errors": [{"code": 10000, "message": "Authentication error"}], "messages": [],
-        "result": None})
+    api.failing[f"/zones/{ZONE_ID}/purge_cache"] = (403, cloudflare_error(10000, "Authentication error"))
     code, _, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
     assert code == 1 and "Authentication error" in err
     assert "`appcdn media purge --stack <stack> --site shop` purges everything the rules cover" in err
