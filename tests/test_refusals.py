@@ -261,3 +261,12 @@ def test_settings_of_the_other_backend_are_refused_not_ignored():
                                              "aws": {"batch_operations": {}}}))
     assert any(p.startswith("sites[0].media.aws: settings for the aws backend, but this site's media is on azure")
                for p in problems), problems
+
+
+def test_bad_batch_operations_values_are_refused_with_their_key_paths():
+    problems = problems_of(raw_config(media={"backend": "aws", "aws": {"batch_operations": {
+        "inventory_frequency": "Monthly", "rerun": -1, "priority": 5}}}))
+    path = "sites[0].media.aws.batch_operations"
+    assert any(p.startswith(f"{path}.inventory_frequency: ") and "Daily" in p and "Weekly" in p for p in problems)
+    assert any(p.startswith(f"{path}.rerun: ") for p in problems), problems
+    assert any(p.startswith(f"{path}.priority: ") for p in problems), problems
