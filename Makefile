@@ -30,7 +30,7 @@ check_lock = $(if $(LOCKED),@out=$$($(UV) lock --check $(UV_ARGS) 2>&1) || { ech
 # whose plain `uv sync` removes the test group).
 SITE_PACKAGES := $(wildcard $(VENV)/lib/python3*/site-packages)
 
-.PHONY: plan test lock bench bench-headers clean servers
+.PHONY: plan test lint lock bench bench-headers clean servers
 
 # pip --target puts the binary in $(TOOLS)/bin; without a pip in $(PYTHON), a venv's own pip does it.
 PIP_INSTALL_UV := -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -65,7 +65,13 @@ node_modules/.bin/azurite-blob: package.json package-lock.json
 plan: $(VENV)/.stamp-plan
 	$(BIN)/appcdn plan --stack $(STACK)
 
-test: $(VENV)/.stamp-test node_modules/.bin/azurite-blob servers
+# Lint, format and layer checks first (seconds), then types, then the tests.
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint node_modules/.bin/azurite-blob servers
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 

@@ -2,6 +2,6 @@
 
 from pathlib import Path
 
-from appcdn.program import declare, export, load
+from appcdn.program.stack_program import declare, export, load
 
 export(declare(*load(Path(__file__).resolve().parent)))

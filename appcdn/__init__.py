@@ -1,7 +1,4 @@
 """appcdn: caching and CDN infrastructure as code for Django / django CMS apps.
 
-Layers, each importing only the ones above it in this list:
-``appcdn.config`` (typed stack model) → ``appcdn.policy`` (pure compilers) →
-``components`` (Pulumi ComponentResources) → ``__main__.py`` (the program) →
-``appcdn.cli`` / ``appcdn.offline`` (tooling).
+The layers and what each may import are in docs/architecture.md (checked by import-linter in ``make test``).
 """

@@ -63,8 +63,9 @@ def _body(response: Any) -> dict[str, Any]:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise ApiError(f"unexpected answer from the Cloudflare API at {response.http_request.url.path}: "
-                       f"{response.text()[:200]!r}")
+        raise ApiError(
+            f"unexpected answer from the Cloudflare API at {response.http_request.url.path}: {response.text()[:200]!r}"
+        )
     return body
 
 
@@ -107,8 +108,11 @@ def entrypoint(client: Cloudflare, zone_id: str, phase: str) -> dict[str, Any] |
 def dns_records(client: Cloudflare, zone_id: str, name: str) -> list[dict[str, Any]]:
     """Every DNS record of the zone named ``name`` (any type), over every page."""
     try:
-        records = _every_page(lambda page: client.dns.records.with_raw_response.list(
-            zone_id=zone_id, name={"exact": name}, per_page=PAGE_SIZE, page=page))
+        records = _every_page(
+            lambda page: client.dns.records.with_raw_response.list(
+                zone_id=zone_id, name={"exact": name}, per_page=PAGE_SIZE, page=page
+            )
+        )
     except cloudflare.APIError as err:
         raise _failed(f"listing the DNS records of {name} in zone {zone_id}", err) from None
     return [r for r in records if str(r.get("name", "")).lower() == name.lower()]
@@ -133,8 +137,7 @@ def page_rules(client: Cloudflare, zone_id: str) -> list[dict[str, Any]]:
 def zone_id(client: Cloudflare, name: str) -> str | None:
     """The id of the zone named ``name``, or None when the account has no such zone."""
     try:
-        zones = _every_page(lambda page: client.zones.with_raw_response.list(name=name, per_page=PAGE_SIZE,
-                                                                             page=page))
+        zones = _every_page(lambda page: client.zones.with_raw_response.list(name=name, per_page=PAGE_SIZE, page=page))
     except cloudflare.APIError as err:
         raise _failed(f"looking up zone {name}", err) from None
     return next((str(z["id"]) for z in zones if z.get("name") == name), None)

@@ -1,7 +1,7 @@
 """Every default appcdn applies, as plain data in one place (no logic, no imports of our own).
 
 The config models take their defaults from here, the policy compilers their stage rules, the components
-their security constants. The README's "Defaults" section describes the same values.
+their security constants. docs/configuration.md's "Defaults" section describes the same values.
 """
 
 from typing import Any, Final
@@ -12,7 +12,7 @@ ZONE_PLAN: Final = "free"
 """Cloudflare plan assumed when a zone does not say; the strictest limits apply."""
 
 ZONE_SETTINGS: Final[dict[str, Any]] = {
-    "ssl": "strict",                   # Full (strict): the origin's certificate is verified
+    "ssl": "strict",  # Full (strict): the origin's certificate is verified
     "min_tls_version": "1.2",
     "tls_1_3": "on",
     "always_use_https": True,
@@ -36,11 +36,20 @@ STAGE_CACHE_RULES: Final[dict[str, list[dict[str, Any]]]] = {
     # Live: Django decides per response (cached only when it sends Cache-Control), hashed static files
     # (collected under /static/, served without cookies) are cached for 30 days.
     "live": [
-        {"name": "app", "action": "cache", "edge_ttl": {"mode": "bypass_by_default"},
-         "browser_ttl": {"mode": "respect_origin"}, "cache_key": {"deception_armor": True}},
-        {"name": "static", "match": {"path_prefixes": [STATIC_PREFIX]}, "action": "cache",
-         "edge_ttl": {"mode": "override_origin", "default": STATIC_EDGE_TTL},
-         "browser_ttl": {"mode": "respect_origin"}},
+        {
+            "name": "app",
+            "action": "cache",
+            "edge_ttl": {"mode": "bypass_by_default"},
+            "browser_ttl": {"mode": "respect_origin"},
+            "cache_key": {"deception_armor": True},
+        },
+        {
+            "name": "static",
+            "match": {"path_prefixes": [STATIC_PREFIX]},
+            "action": "cache",
+            "edge_ttl": {"mode": "override_origin", "default": STATIC_EDGE_TTL},
+            "browser_ttl": {"mode": "respect_origin"},
+        },
     ],
 }
 """The neutral cache rules each stage starts from, in order; a user rule of the same name replaces one."""
@@ -57,8 +66,25 @@ CMS_EDIT_SEGMENTS: Final = ["cms_wizard"]
 CACHEABLE_METHODS: Final = ["GET", "HEAD"]
 """Methods the edge may cache; every other method is bypassed explicitly."""
 
-STATIC_EXTENSIONS: Final = ["avif", "css", "eot", "gif", "ico", "jpeg", "jpg", "js", "map", "mjs", "otf", "png",
-                            "svg", "ttf", "webp", "woff", "woff2"]
+STATIC_EXTENSIONS: Final = [
+    "avif",
+    "css",
+    "eot",
+    "gif",
+    "ico",
+    "jpeg",
+    "jpg",
+    "js",
+    "map",
+    "mjs",
+    "otf",
+    "png",
+    "svg",
+    "ttf",
+    "webp",
+    "woff",
+    "woff2",
+]
 """File types a Django app serves as static files, which never set cookies."""
 
 SAFETY_RULES: Final[list[dict[str, Any]]] = [
@@ -144,8 +170,12 @@ ACM_VALIDATION_TTL: Final = 60
 CACHE_BACKEND: Final = "database"
 """Django's database cache: shared by every container, nothing to provision (``createcachetable``)."""
 CACHE_TABLE: Final = "appcdn_cache"
-LOCAL_CACHE_BACKENDS: Final = ("locmem", "file", "django.core.cache.backends.locmem.LocMemCache",
-                               "django.core.cache.backends.filebased.FileBasedCache")
+LOCAL_CACHE_BACKENDS: Final = (
+    "locmem",
+    "file",
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+)
 """Per-container caches, refused: containers run in parallel, each would keep its own copy."""
 
 CMS_CACHE_DURATIONS: Final[dict[str, dict[str, int]]] = {

@@ -41,13 +41,22 @@ LARGE_SITES = 100
 SITE_COUNTS = (1, 10, LARGE_SITES)
 SITES_PER_ZONE = 10  # per enterprise zone: far below its 300 cache rules and 300 Cloud Connector rules
 
-# The provider SDK modules the program imports (``appcdn.program.declare``, its config→args adapter and the
+# The provider SDK modules the program imports (``appcdn.program.stack_program.declare``, its config→args adapter and
+# the
 # components, including submodules reached as attributes such as ``aws.s3``): the bare-import baseline.
 # Checked at start-up against the program's source, so the baseline cannot silently drift from what the
 # program loads. (``appcdn plan`` runs ``declare`` itself; ``__main__.py`` is only ``pulumi up``'s entry.)
-PROGRAM_SDK_MODULES = ("pulumi", "pulumi_cloudflare", "pulumi_aws", "pulumi_aws.s3", "pulumi_aws.acm",
-                       "pulumi_azure_native.resources", "pulumi_azure_native.storage", "pulumi_tls")
-PROGRAM_SOURCES = ("appcdn/program.py", "appcdn/component_args.py", "components/*.py")
+PROGRAM_SDK_MODULES = (
+    "pulumi",
+    "pulumi_cloudflare",
+    "pulumi_aws",
+    "pulumi_aws.s3",
+    "pulumi_aws.acm",
+    "pulumi_azure_native.resources",
+    "pulumi_azure_native.storage",
+    "pulumi_tls",
+)
+PROGRAM_SOURCES = ("appcdn/program/stack_program.py", "appcdn/program/component_args.py", "components/*.py")
 
 TARGET_LIVE_RATIO = 1.3  # plan of the live stack / bare import of PROGRAM_SDK_MODULES
 TARGET_LARGE_SECONDS = 10.0  # plan of LARGE_SITES sites
@@ -58,7 +67,8 @@ BUSY_MAX_WAIT_SECONDS = 2 * 60  # then measure anyway, and say so with the figur
 
 # Resource types, as the plan's JSON names them.
 T_ZONE, T_APP_HOSTS, T_S3_MEDIA, T_AZURE_MEDIA, T_SITE_CERTS = (
-    f"appcdn:index:{c}" for c in ("Zone", "AppHosts", "S3Media", "AzureMedia", "SiteCertificates"))
+    f"appcdn:index:{c}" for c in ("Zone", "AppHosts", "S3Media", "AzureMedia", "SiteCertificates")
+)
 T_ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
 T_RULESET = "cloudflare:index/ruleset:Ruleset"
 T_CONNECTOR = "cloudflare:index/cloudConnectorRules:CloudConnectorRules"
@@ -69,11 +79,21 @@ T_ORIGIN_CA = "cloudflare:index/originCaCertificate:OriginCaCertificate"
 T_TLS_KEY, T_TLS_CSR = "tls:index/privateKey:PrivateKey", "tls:index/certRequest:CertRequest"
 T_ACM_CERT = "aws:acm/certificate:Certificate"
 T_ACM_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
-S3_CHILDREN = tuple(f"aws:s3/{m}:{m[0].upper()}{m[1:]}" for m in (
-    "bucket", "bucketOwnershipControls", "bucketPublicAccessBlock", "bucketPolicy",
-    "bucketServerSideEncryptionConfiguration", "bucketCorsConfiguration"))
-S3_LIVE_CHILDREN = ("aws:s3/bucketVersioning:BucketVersioning",
-                    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+S3_CHILDREN = tuple(
+    f"aws:s3/{m}:{m[0].upper()}{m[1:]}"
+    for m in (
+        "bucket",
+        "bucketOwnershipControls",
+        "bucketPublicAccessBlock",
+        "bucketPolicy",
+        "bucketServerSideEncryptionConfiguration",
+        "bucketCorsConfiguration",
+    )
+)
+S3_LIVE_CHILDREN = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+)
 T_RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 T_STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 T_BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
@@ -95,11 +115,13 @@ def import_argv(*modules: str) -> list[str]:
     """Import ``modules`` and load each. Pulumi SDK submodules are lazy (``pulumi._utils._LazyModule``):
     ``import pulumi_aws.s3`` only registers the module, whose body runs at the first attribute access,
     as the program's first ``aws.s3.Bucket`` does. So touch every module, and fail if one stayed lazy."""
-    code = (f"import sys, {', '.join(modules)}\n"
-            f"mods = [sys.modules[m] for m in {modules!r}]\n"
-            "[getattr(m, '_appcdn_bench_load', None) for m in mods]\n"
-            "lazy = [m.__name__ for m in mods if type(m).__name__ == '_LazyModule']\n"
-            "assert not lazy, f'still lazy after an attribute access: {lazy}'\n")
+    code = (
+        f"import sys, {', '.join(modules)}\n"
+        f"mods = [sys.modules[m] for m in {modules!r}]\n"
+        "[getattr(m, '_appcdn_bench_load', None) for m in mods]\n"
+        "lazy = [m.__name__ for m in mods if type(m).__name__ == '_LazyModule']\n"
+        "assert not lazy, f'still lazy after an attribute access: {lazy}'\n"
+    )
     return [PYTHON, "-c", code]
 
 
@@ -138,8 +160,12 @@ def program_sdk_modules() -> set[str]:
                         if a.name.split(".")[0].startswith("pulumi"):
                             found.add(a.name)
                             aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                        and node.module.split(".")[0].startswith("pulumi"):
+                elif (
+                    isinstance(node, ast.ImportFrom)
+                    and node.level == 0
+                    and node.module
+                    and node.module.split(".")[0].startswith("pulumi")
+                ):
                     for a in node.names:
                         if node.module.startswith("pulumi_") and _is_submodule(node.module, a.name):
                             found.add(f"{node.module}.{a.name}")
@@ -157,9 +183,11 @@ def program_sdk_modules() -> set[str]:
 def check_baseline_modules() -> None:
     found = program_sdk_modules()
     if found != set(PROGRAM_SDK_MODULES):
-        sys.exit("the bare-import baseline no longer matches the SDK modules the program imports:\n"
-                 f"  imported by the program, not in PROGRAM_SDK_MODULES: {sorted(found - set(PROGRAM_SDK_MODULES))}\n"
-                 f"  in PROGRAM_SDK_MODULES, not imported by the program: {sorted(set(PROGRAM_SDK_MODULES) - found)}")
+        sys.exit(
+            "the bare-import baseline no longer matches the SDK modules the program imports:\n"
+            f"  imported by the program, not in PROGRAM_SDK_MODULES: {sorted(found - set(PROGRAM_SDK_MODULES))}\n"
+            f"  in PROGRAM_SDK_MODULES, not imported by the program: {sorted(set(PROGRAM_SDK_MODULES) - found)}"
+        )
 
 
 def check_program_location() -> None:
@@ -181,10 +209,15 @@ def check_plan(argv: list[str], expected: Counter | None = None) -> int:
     if expected is not None:
         types = Counter(r["type"] for r in resources)
         if types != expected:
-            rows = [f"  {types[t]:5d}  {expected[t]:8d}  {t}" for t in sorted(set(types) | set(expected))
-                    if types[t] != expected[t]]
-            sys.exit(f"plan declared {len(resources)} resources, expected {expected.total()}: {' '.join(argv)}\n"
-                     "  plan  expected  type (differing types only)\n" + "\n".join(rows))
+            rows = [
+                f"  {types[t]:5d}  {expected[t]:8d}  {t}"
+                for t in sorted(set(types) | set(expected))
+                if types[t] != expected[t]
+            ]
+            sys.exit(
+                f"plan declared {len(resources)} resources, expected {expected.total()}: {' '.join(argv)}\n"
+                "  plan  expected  type (differing types only)\n" + "\n".join(rows)
+            )
     return len(resources)
 
 
@@ -204,8 +237,11 @@ def site_config(i: int, zone: str) -> tuple[dict, dict]:
     p = i % SITES_PER_ZONE
     host = f"site{i}.{zone}"
     hosts = ([zone] if p == 0 else []) + [host] + ([f"www.{host}"] if i % 2 else [])
-    media: dict = {"backend": "aws", "aws": {"region": "eu-central-1"}} if i % 2 == 0 else \
-        {"backend": "azure", "azure": {"location": "westeurope", "account_name": f"appcdnbench{i}media"}}
+    media: dict = (
+        {"backend": "aws", "aws": {"region": "eu-central-1"}}
+        if i % 2 == 0
+        else {"backend": "azure", "azure": {"location": "westeurope", "account_name": f"appcdnbench{i}media"}}
+    )
     if p != 9:
         media["domain"] = {"host": f"media-site{i}.{zone}", "cache": p != 7}
     site: dict = {
@@ -213,30 +249,55 @@ def site_config(i: int, zone: str) -> tuple[dict, dict]:
         "zone": zone,
         "hosts": hosts,
         "origin": f"site{i}-live.eu.aldryn.io",
-        "cache": {"rules": [
-            {"name": "media", "match": {"path_prefixes": ["/media/"]}, "action": "cache",
-             "responses_set_no_cookies": True, "edge_ttl": {"mode": "override_origin", "default": 3600 * (1 + i % 3)}},
-            {"name": "feeds", "match": {"paths": ["/feed/*", "/*/feed/*"]}, "action": "cache",
-             "responses_set_no_cookies": True, "edge_ttl": {"mode": "override_origin", "default": 3600}},
-            {"name": "api", "match": {"path_prefixes": ["/api/"]}, "action": "bypass"},
-        ]},
+        "cache": {
+            "rules": [
+                {
+                    "name": "media",
+                    "match": {"path_prefixes": ["/media/"]},
+                    "action": "cache",
+                    "responses_set_no_cookies": True,
+                    "edge_ttl": {"mode": "override_origin", "default": 3600 * (1 + i % 3)},
+                },
+                {
+                    "name": "feeds",
+                    "match": {"paths": ["/feed/*", "/*/feed/*"]},
+                    "action": "cache",
+                    "responses_set_no_cookies": True,
+                    "edge_ttl": {"mode": "override_origin", "default": 3600},
+                },
+                {"name": "api", "match": {"path_prefixes": ["/api/"]}, "action": "bypass"},
+            ]
+        },
         "media": media,
     }
     if p % 4 == 0:
         site["images"] = [{"name": "photos", "match": {"path_prefixes": ["/media/photos/"]}, "polish": "lossy"}]
     if p == 0:
-        site["certificates"] = [{"name": "edge", "mode": "advanced", "certificate_authority": "google",
-                                 "validity_days": 90, "hosts": [zone, host, media["domain"]["host"]]}]
+        site["certificates"] = [
+            {
+                "name": "edge",
+                "mode": "advanced",
+                "certificate_authority": "google",
+                "validity_days": 90,
+                "hosts": [zone, host, media["domain"]["host"]],
+            }
+        ]
     elif p in (3, 6):
         site["certificates"] = [{"name": "origin", "mode": "origin_ca", "hosts": list(hosts)}]
     elif p == 5:
         site["certificates"] = [{"name": "cloudfront", "mode": "acm", "hosts": list(hosts)}]
-    test: dict = {"name": f"site{i}", "zone": zone, "hosts": [f"site{i}-test.{zone}"],
-                  "origin": f"site{i}-test.eu.aldryn.io"}
+    test: dict = {
+        "name": f"site{i}",
+        "zone": zone,
+        "hosts": [f"site{i}-test.{zone}"],
+        "origin": f"site{i}-test.eu.aldryn.io",
+    }
     if p == 2:
         test["media"] = {
-            "backend": "aws", "aws": {"region": "eu-central-1", "bucket_name": f"appcdn-bench-site{i}-test"},
-            "domain": {"host": f"media-site{i}-test.{zone}"}}
+            "backend": "aws",
+            "aws": {"region": "eu-central-1", "bucket_name": f"appcdn-bench-site{i}-test"},
+            "domain": {"host": f"media-site{i}-test.{zone}"},
+        }
     return site, test
 
 
@@ -303,18 +364,26 @@ def generate_project(sites: int, parent: Path, full: bool = True) -> tuple[Path,
     stage_sites: dict[str, list[dict]] = {"live": [], "test": []}
     for i in range(sites):
         zone = f"zone{i // SITES_PER_ZONE}.example"
-        zones.setdefault(zone, {"id": hashlib.md5(zone.encode()).hexdigest(), "plan": "enterprise",
-                                "images": {"polish": "lossless", "webp": True}})
+        zones.setdefault(
+            zone,
+            {
+                "id": hashlib.md5(zone.encode()).hexdigest(),
+                "plan": "enterprise",
+                "images": {"polish": "lossless", "webp": True},
+            },
+        )
         for stage, site in zip(("live", "test"), site_config(i, zone)):
             stage_sites[stage].append(site if full else edge_only(site))
     owned = {"live": zones, "test": {}}
     expected = {}
     for stage, own_sites in stage_sites.items():
-        config = {"appcdn:stage": stage, **({"appcdn:zones": owned[stage]} if owned[stage] else {}),
-                  "appcdn:sites": own_sites}
+        config = {
+            "appcdn:stage": stage,
+            **({"appcdn:zones": owned[stage]} if owned[stage] else {}),
+            "appcdn:sites": own_sites,
+        }
         (project / "stacks" / f"Pulumi.{stage}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
-        expected[stage] = expected_resources(stage, owned[stage], own_sites,
-                                             stage_sites["live"] + stage_sites["test"])
+        expected[stage] = expected_resources(stage, owned[stage], own_sites, stage_sites["live"] + stage_sites["test"])
     return project, expected
 
 
@@ -334,21 +403,29 @@ def wait_until_quiet() -> str:
             return f"no {BUSY_PATTERN!r} process running at the start (waited {waited:.0f} s)"
         if waited >= BUSY_MAX_WAIT_SECONDS:
             print(f"WARNING: still busy after {waited:.0f} s; measuring anyway", file=sys.stderr)
-            return f"WARNING: measurement started while {len(busy)} {BUSY_PATTERN!r} process(es) ran: " + \
-                "; ".join(line[:80] for line in busy[:3])
-        print(f"waiting for {len(busy)} {BUSY_PATTERN!r} process(es) to finish ({waited:.0f} s so far): "
-              f"{busy[0][:100]}", file=sys.stderr, flush=True)
+            return f"WARNING: measurement started while {len(busy)} {BUSY_PATTERN!r} process(es) ran: " + "; ".join(
+                line[:80] for line in busy[:3]
+            )
+        print(
+            f"waiting for {len(busy)} {BUSY_PATTERN!r} process(es) to finish ({waited:.0f} s so far): {busy[0][:100]}",
+            file=sys.stderr,
+            flush=True,
+        )
         time.sleep(BUSY_POLL_SECONDS)
 
 
 def machine() -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
-                 platform.processor() or "unknown CPU")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+        platform.processor() or "unknown CPU",
+    )
     python = subprocess.run([PYTHON, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"machine: nproc {len(os.sched_getaffinity(0))}, {model}, {python} (venv), "
-            f"{platform.system()} {platform.release()}, load average at start {load}")
+    return (
+        f"machine: nproc {len(os.sched_getaffinity(0))}, {model}, {python} (venv), "
+        f"{platform.system()} {platform.release()}, load average at start {load}"
+    )
 
 
 def run_rounds(variants: list[Variant]) -> list[str]:
@@ -361,8 +438,7 @@ def run_rounds(variants: list[Variant]) -> list[str]:
                 busy = busy_processes()
                 print(f"  round {r + 1}: {v.label} ...", end="", file=sys.stderr, flush=True)
                 v.times.append(timed(v.argv))
-                print(f" {v.times[-1]:.2f} s" + (f"  ({len(busy)} busy process(es))" if busy else ""),
-                      file=sys.stderr)
+                print(f" {v.times[-1]:.2f} s" + (f"  ({len(busy)} busy process(es))" if busy else ""), file=sys.stderr)
                 if busy:
                     company.append(f"round {r + 1}, {v.label}: {busy[0][:80]}")
     return company
@@ -387,14 +463,16 @@ def main() -> None:
     print(machine())
     print(quiet)
     print(f"bare import: import {', '.join(PROGRAM_SDK_MODULES)}; each module loaded (SDK submodules are lazy)")
-    import_sdks = Variant("bare import of the program's SDK modules", import_argv(*PROGRAM_SDK_MODULES), REPS,
-                          is_plan=False)
+    import_sdks = Variant(
+        "bare import of the program's SDK modules", import_argv(*PROGRAM_SDK_MODULES), REPS, is_plan=False
+    )
     with tempfile.TemporaryDirectory(prefix="appcdn-bench-") as tmp:
         print("warm-up and checks, one untimed run of each variant ...", file=sys.stderr)
         timed(import_sdks.argv)
         live_resources = check_plan(plan_argv(ROOT))
-        plan_live = Variant(f"plan live (shipped stack, {live_resources} resources)", plan_argv(ROOT), REPS,
-                            is_plan=True)
+        plan_live = Variant(
+            f"plan live (shipped stack, {live_resources} resources)", plan_argv(ROOT), REPS, is_plan=True
+        )
         plan_sites: dict[tuple[int, str], Variant] = {}
         for sites in SITE_COUNTS:
             project, expected = generate_project(sites, Path(tmp))
@@ -402,11 +480,18 @@ def main() -> None:
                 check_plan(plan_argv(project, stack), expected[stack])
                 plan_sites[(sites, stack)] = Variant(
                     f"plan {sites} site{'s' if sites > 1 else ''}, {stack} stack ({expected[stack].total()} resources)",
-                    plan_argv(project, stack), REPS_LARGE if sites >= LARGE_SITES else REPS, is_plan=True)
+                    plan_argv(project, stack),
+                    REPS_LARGE if sites >= LARGE_SITES else REPS,
+                    is_plan=True,
+                )
         project, expected = generate_project(LARGE_SITES, Path(tmp), full=False)
         check_plan(plan_argv(project), expected["live"])
-        plan_edge = Variant(f"plan {LARGE_SITES} edge-only sites, live stack ({expected['live'].total()} resources)",
-                            plan_argv(project), REPS_LARGE, is_plan=True)
+        plan_edge = Variant(
+            f"plan {LARGE_SITES} edge-only sites, live stack ({expected['live'].total()} resources)",
+            plan_argv(project),
+            REPS_LARGE,
+            is_plan=True,
+        )
         variants = [import_sdks, plan_live, *plan_sites.values(), plan_edge]
         company = run_rounds(variants)
 
@@ -417,16 +502,22 @@ def main() -> None:
     print()
     report(variants, import_median)
     print()
-    print(f"target: plan live <= {TARGET_LIVE_RATIO} x bare import: {live_ratio:.2f} x -> "
-          f"{'met' if live_ratio <= TARGET_LIVE_RATIO else 'MISSED'}")
+    print(
+        f"target: plan live <= {TARGET_LIVE_RATIO} x bare import: {live_ratio:.2f} x -> "
+        f"{'met' if live_ratio <= TARGET_LIVE_RATIO else 'MISSED'}"
+    )
     for label, median in (("edge-only sites", edge_median), ("full sites", large_median)):
-        print(f"target: plan {LARGE_SITES} {label} (live stack) < {TARGET_LARGE_SECONDS:.0f} s: "
-              f"median {median:.2f} s -> {'met' if median < TARGET_LARGE_SECONDS else 'MISSED'}")
+        print(
+            f"target: plan {LARGE_SITES} {label} (live stack) < {TARGET_LARGE_SECONDS:.0f} s: "
+            f"median {median:.2f} s -> {'met' if median < TARGET_LARGE_SECONDS else 'MISSED'}"
+        )
     print()
     print(quiet)
     if company:
-        print(f"WARNING: {len(company)} of {sum(len(v.times) for v in variants)} timed runs started while "
-              f"{BUSY_PATTERN!r} processes ran, e.g. " + "; ".join(company[:3]))
+        print(
+            f"WARNING: {len(company)} of {sum(len(v.times) for v in variants)} timed runs started while "
+            f"{BUSY_PATTERN!r} processes ran, e.g. " + "; ".join(company[:3])
+        )
     else:
         print(f"no {BUSY_PATTERN!r} process seen before any timed run")
 

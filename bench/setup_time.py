@@ -65,8 +65,11 @@ def wait_until_quiet(step: str, warnings: list[str]) -> None:
         if waited >= BUSY_MAX_WAIT_SECONDS:
             warnings.append(f"{step}: measured while {len(others)} other process(es) ran: {others[0][:80]}")
             return
-        print(f"  waiting for {len(others)} {BUSY_PATTERN!r} process(es) ({waited:.0f} s so far): "
-              f"{others[0][:90]}", file=sys.stderr, flush=True)
+        print(
+            f"  waiting for {len(others)} {BUSY_PATTERN!r} process(es) ({waited:.0f} s so far): {others[0][:90]}",
+            file=sys.stderr,
+            flush=True,
+        )
         time.sleep(BUSY_POLL_SECONDS)
 
 
@@ -91,8 +94,16 @@ def run(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> Run:
     lines: list[tuple[float, str]] = []
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          bufsize=1, stdin=subprocess.DEVNULL) as proc:
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        stdin=subprocess.DEVNULL,
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append((time.monotonic() - start, line.rstrip("\n")))
@@ -136,9 +147,22 @@ def pip_path(tmp: Path, name: str, groups: list[str], plan: bool) -> tuple[float
     src = clone(tmp, name)
     env = pip_env(fresh_env(tmp, name))
     reqs = src / "locked.txt"
-    subprocess.run([str(tmp / "uv-plan" / ".tools" / "bin" / "uv"), "export", "--frozen", "--no-dev",
-                    "--no-emit-project", "--quiet", "-o", str(reqs), *[a for g in groups for a in ("--group", g)]],
-                   cwd=src, env=env, check=True)
+    subprocess.run(
+        [
+            str(tmp / "uv-plan" / ".tools" / "bin" / "uv"),
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-emit-project",
+            "--quiet",
+            "-o",
+            str(reqs),
+            *[a for g in groups for a in ("--group", g)],
+        ],
+        cwd=src,
+        env=env,
+        check=True,
+    )
     pip = [str(src / ".venv" / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
     steps = [
         ("venv", [PYTHON, "-m", "venv", ".venv"]),
@@ -173,14 +197,18 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (clones, logs)")
     args = parser.parse_args()
 
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     python = subprocess.run([PYTHON, "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    print(f"commit {head}{' (uncommitted changes NOT measured)' if dirty else ''}; nproc {os.cpu_count()}, "
-          f"{python}, load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}, "
-          f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '(unset)')}")
+    print(
+        f"commit {head}{' (uncommitted changes NOT measured)' if dirty else ''}; nproc {os.cpu_count()}, "
+        f"{python}, load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}, "
+        f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '(unset)')}"
+    )
     warnings: list[str] = []
 
     tmp = Path(tempfile.mkdtemp(prefix="appcdn-setup-"))
@@ -210,8 +238,11 @@ def main() -> None:
         if not args.no_test:
             src_t = clone(tmp, "uv-test")
             wait_until_quiet("make test", warnings)
-            print("  uv: first make test (fetch uv, uv sync with the test group, npm ci, pytest) ...",
-                  file=sys.stderr, flush=True)
+            print(
+                "  uv: first make test (fetch uv, uv sync with the test group, npm ci, pytest) ...",
+                file=sys.stderr,
+                flush=True,
+            )
             test = run(["make", "test", FORCE_TOOLS_UV], src_t, fresh_env(tmp, "uv-test"), tmp / "uv-test.log")
             shutil.rmtree(src_t)
             check_quiet_after("make test", warnings)
@@ -238,11 +269,13 @@ def main() -> None:
     print()
     print(f"{'step':52} {'uv (make)':>10} {'old pip':>10} {'pip / uv':>9}")
     rows = [
-        ("first make plan, total (until the plan is printed)", first.seconds,
-         pip_plan[0] if pip_plan else None),
+        ("first make plan, total (until the plan is printed)", first.seconds, pip_plan[0] if pip_plan else None),
         ("  fetch uv into .tools (pip install uv)", first.phases.get("fetch uv into .tools"), None),
-        ("  install (uv sync / venv + pip install)", first.phases.get("uv sync"),
-         pip_plan[0] - pip_plan[1]["plan"] if pip_plan else None),
+        (
+            "  install (uv sync / venv + pip install)",
+            first.phases.get("uv sync"),
+            pip_plan[0] - pip_plan[1]["plan"] if pip_plan else None,
+        ),
         ("  install incl. fetching uv", uv_plan_install, pip_plan[0] - pip_plan[1]["plan"] if pip_plan else None),
         ("  appcdn plan --stack test", first.phases.get("plan"), pip_plan[1]["plan"] if pip_plan else None),
         (f"second make plan ({'no install step' if no_install else 'INSTALLED'})", second.seconds, None),
@@ -251,8 +284,7 @@ def main() -> None:
         test_install = test.phases.get("fetch uv into .tools", 0.0) + test.phases.get("uv sync", 0.0)
         rows += [
             ("first make test, total", test.seconds, None),
-            ("  Python install incl. fetching uv (plan + test deps)", test_install,
-             pip_test[0] if pip_test else None),
+            ("  Python install incl. fetching uv (plan + test deps)", test_install, pip_test[0] if pip_test else None),
             ("  npm ci (Azurite), Redis and PostgreSQL if missing", test.phases.get("npm ci"), None),
             ("  mypy", test.phases.get("mypy"), None),
             ("  pytest", test.phases.get("pytest"), None),
@@ -267,21 +299,31 @@ def main() -> None:
     if test:
         summary = re.findall(r"=+ (.*\d+ passed.*) =+", test.text())
         print(f"pytest: {summary[-1] if summary else '?'}")
-    cpu = [("uv first make plan", first.cpu), ("uv make test", test.cpu if test else None),
-           ("pip-plan", pip_plan[2] if pip_plan else None), ("pip-test", pip_test[2] if pip_test else None)]
-    print("CPU time (user + system, all processes; less sensitive to other load than wall time): " +
-          ", ".join(f"{label} {fmt(seconds)}" for label, seconds in cpu if seconds is not None))
+    cpu = [
+        ("uv first make plan", first.cpu),
+        ("uv make test", test.cpu if test else None),
+        ("pip-plan", pip_plan[2] if pip_plan else None),
+        ("pip-test", pip_test[2] if pip_test else None),
+    ]
+    print(
+        "CPU time (user + system, all processes; less sensitive to other load than wall time): "
+        + ", ".join(f"{label} {fmt(seconds)}" for label, seconds in cpu if seconds is not None)
+    )
     for warning in warnings:
         print(f"WARNING: {warning}")
     print()
-    print(f"target: first make plan <= {TARGET_PLAN_SECONDS:.0f} s: {first.seconds:.1f} s -> "
-          f"{'met' if first.seconds <= TARGET_PLAN_SECONDS else 'MISSED'}")
+    print(
+        f"target: first make plan <= {TARGET_PLAN_SECONDS:.0f} s: {first.seconds:.1f} s -> "
+        f"{'met' if first.seconds <= TARGET_PLAN_SECONDS else 'MISSED'}"
+    )
     print(f"target: second make plan runs no install step -> {'met' if no_install else 'MISSED'}")
     if test:
         setup = test.seconds - test.phases.get("mypy", 0.0) - test.phases.get("pytest", 0.0)
-        print(f"target: first make test <= {TARGET_TEST_SECONDS:.0f} s: {test.seconds:.1f} s -> "
-              f"{'met' if test.seconds <= TARGET_TEST_SECONDS else 'MISSED'} (set-up part {setup:.1f} s, "
-              f"checks: mypy {test.phases.get('mypy', 0.0):.1f} s, pytest {test.phases.get('pytest', 0.0):.1f} s)")
+        print(
+            f"target: first make test <= {TARGET_TEST_SECONDS:.0f} s: {test.seconds:.1f} s -> "
+            f"{'met' if test.seconds <= TARGET_TEST_SECONDS else 'MISSED'} (set-up part {setup:.1f} s, "
+            f"checks: mypy {test.phases.get('mypy', 0.0):.1f} s, pytest {test.phases.get('pytest', 0.0):.1f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """``AppHosts``: a site's host names on one stage, proxied through Cloudflare to their origin."""
 
-
 from collections.abc import Sequence
 from typing import TypedDict
 
@@ -32,9 +31,17 @@ class AppHosts(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppHostsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(resource_names.APP_HOSTS_TYPE, name, {}, opts)
         self.records = [
-            cloudflare.DnsRecord(resource_names.dns_record(name, host), zone_id=args["zone_id"], name=host,
-                                 type="CNAME", content=args["origin"], proxied=True, ttl=1,
-                                 comment=f"appcdn: {args['purpose']} host", opts=pulumi.ResourceOptions(parent=self))
+            cloudflare.DnsRecord(
+                resource_names.dns_record(name, host),
+                zone_id=args["zone_id"],
+                name=host,
+                type="CNAME",
+                content=args["origin"],
+                proxied=True,
+                ttl=1,
+                comment=f"appcdn: {args['purpose']} host",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             for host in sorted(args["hosts"])
         ]
         self.record_ids = pulumi.Output.all(*[r.id for r in self.records])

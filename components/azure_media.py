@@ -1,6 +1,5 @@
 """``AzureMedia``: a site's media on Azure Blob Storage: a public-read container only for public media."""
 
-
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
@@ -8,7 +7,7 @@ import pulumi
 from pulumi_azure_native import resources, storage
 
 from appcdn import defaults
-from appcdn.policy.media import azure_endpoint_host, cors_origins
+from appcdn.rules.media import azure_endpoint_host, cors_origins
 
 
 class AzureMediaArgs(TypedDict):
@@ -27,7 +26,8 @@ class AzureMediaArgs(TypedDict):
     tags: Mapping[str, str]
     """Tags of the account and a created group."""
     protect: NotRequired[bool]
-    """Protect the account, containers and a created group from ``destroy`` and renames, and retain them (Live media)."""
+    """Protect the account, containers and a created group from ``destroy`` and renames, and retain them
+    (Live media)."""
 
 
 class AzureMedia(pulumi.ComponentResource):
@@ -55,13 +55,23 @@ class AzureMedia(pulumi.ComponentResource):
         if group:
             group_name = pulumi.Output.from_input(group)
         else:
-            group_name = resources.ResourceGroup(f"{name}-group", location=args["location"], tags=dict(args["tags"]),
-                                                 opts=keep).name
+            group_name = resources.ResourceGroup(
+                f"{name}-group", location=args["location"], tags=dict(args["tags"]), opts=keep
+            ).name
         account = storage.StorageAccount(
-            f"{name}-account", account_name=args["account_name"], resource_group_name=group_name,
-            location=args["location"], kind="StorageV2", sku={"name": "Standard_LRS"},
-            enable_https_traffic_only=True, minimum_tls_version=defaults.AZURE_MIN_TLS,
-            allow_blob_public_access=args["public"], allow_shared_key_access=True, tags=dict(args["tags"]), opts=keep)
+            f"{name}-account",
+            account_name=args["account_name"],
+            resource_group_name=group_name,
+            location=args["location"],
+            kind="StorageV2",
+            sku={"name": "Standard_LRS"},
+            enable_https_traffic_only=True,
+            minimum_tls_version=defaults.AZURE_MIN_TLS,
+            allow_blob_public_access=args["public"],
+            allow_shared_key_access=True,
+            tags=dict(args["tags"]),
+            opts=keep,
+        )
         self.account = account
         self.account_id = account.id
         self.account_name = account.name
@@ -70,22 +80,48 @@ class AzureMedia(pulumi.ComponentResource):
 
         soft_delete = args.get("soft_delete_days")
         retention: storage.DeleteRetentionPolicyArgsDict = (
-            {"enabled": True, "days": soft_delete} if soft_delete else {"enabled": False})
+            {"enabled": True, "days": soft_delete} if soft_delete else {"enabled": False}
+        )
         storage.BlobServiceProperties(
-            f"{name}-blob-service", account_name=account.name, resource_group_name=group_name,
-            blob_services_name="default", is_versioning_enabled=bool(soft_delete),
-            delete_retention_policy=retention, container_delete_retention_policy=retention,
-            cors={"cors_rules": [{"allowed_methods": defaults.CORS_METHODS,
-                                  "allowed_origins": cors_origins(args["cors_hosts"]), "allowed_headers": ["*"],
-                                  "exposed_headers": ["*"], "max_age_in_seconds": defaults.CORS_MAX_AGE}]},
-            opts=child)
+            f"{name}-blob-service",
+            account_name=account.name,
+            resource_group_name=group_name,
+            blob_services_name="default",
+            is_versioning_enabled=bool(soft_delete),
+            delete_retention_policy=retention,
+            container_delete_retention_policy=retention,
+            cors={
+                "cors_rules": [
+                    {
+                        "allowed_methods": defaults.CORS_METHODS,
+                        "allowed_origins": cors_origins(args["cors_hosts"]),
+                        "allowed_headers": ["*"],
+                        "exposed_headers": ["*"],
+                        "max_age_in_seconds": defaults.CORS_MAX_AGE,
+                    }
+                ]
+            },
+            opts=child,
+        )
         containers = [(defaults.AZURE_PRIVATE_CONTAINER, storage.PublicAccess.NONE)]
         if args["public"]:
             containers.append((defaults.AZURE_PUBLIC_CONTAINER, storage.PublicAccess.BLOB))
         for container, access in containers:
-            storage.BlobContainer(f"{name}-{container}", account_name=account.name, resource_group_name=group_name,
-                                  container_name=container, public_access=access, opts=keep)
+            storage.BlobContainer(
+                f"{name}-{container}",
+                account_name=account.name,
+                resource_group_name=group_name,
+                container_name=container,
+                public_access=access,
+                opts=keep,
+            )
         self.container_names = [c for c, _ in containers]
-        self.register_outputs({"account_id": self.account_id, "account_name": self.account_name,
-                               "resource_group_name": self.resource_group_name,
-                               "container_names": self.container_names, "endpoint_host": self.endpoint_host})
+        self.register_outputs(
+            {
+                "account_id": self.account_id,
+                "account_name": self.account_name,
+                "resource_group_name": self.resource_group_name,
+                "container_names": self.container_names,
+                "endpoint_host": self.endpoint_host,
+            }
+        )

@@ -5,7 +5,6 @@
   ElastiCache cache it is reachable only from inside its VPC: the app must run there.
 """
 
-
 from collections.abc import Mapping
 from enum import Enum
 from typing import NotRequired, TypedDict
@@ -59,32 +58,64 @@ class CacheStore(pulumi.ComponentResource):
             location = args.get("location", defaults.AZURE_LOCATION)
             sku, family, capacity = defaults.REDIS_AZURE_SKU
             group = args.get("resource_group")
-            group_name = pulumi.Output.from_input(group) if group else resources.ResourceGroup(
-                f"{name}-group", location=location, tags=tags, opts=child).name
-            cache = redis.Redis(f"{name}-redis", resource_group_name=group_name, location=location,
-                                sku=redis.SkuArgsDict(name=sku, family=family, capacity=capacity),
-                                enable_non_ssl_port=False, minimum_tls_version="1.2",
-                                public_network_access="Enabled", tags=tags, opts=child)
+            group_name = (
+                pulumi.Output.from_input(group)
+                if group
+                else resources.ResourceGroup(f"{name}-group", location=location, tags=tags, opts=child).name
+            )
+            cache = redis.Redis(
+                f"{name}-redis",
+                resource_group_name=group_name,
+                location=location,
+                sku=redis.SkuArgsDict(name=sku, family=family, capacity=capacity),
+                enable_non_ssl_port=False,
+                minimum_tls_version="1.2",
+                public_network_access="Enabled",
+                tags=tags,
+                opts=child,
+            )
             keys = redis.list_redis_keys_output(name=cache.name, resource_group_name=group_name)
             self.host = cache.host_name
             url = pulumi.Output.all(keys.primary_key, cache.host_name).apply(
-                lambda v: redis_url("", v[0], v[1], defaults.REDIS_PORT_TLS))
+                lambda v: redis_url("", v[0], v[1], defaults.REDIS_PORT_TLS)
+            )
         else:
             region = args.get("region", defaults.AWS_REGION)
             password = random.RandomPassword(f"{name}-password", length=40, special=False, opts=child)
             secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
             user = aws.elasticache.User(
-                f"{name}-user", user_id=f"{name}-app", user_name="app", engine="valkey", access_string="on ~* +@all",
-                authentication_mode={"type": "password", "passwords": [secret_password]}, region=region, tags=tags,
-                opts=child)
-            users = aws.elasticache.UserGroup(f"{name}-users", user_group_id=f"{name}-users", engine="valkey",
-                                              user_ids=[user.user_id], region=region, tags=tags, opts=child)
+                f"{name}-user",
+                user_id=f"{name}-app",
+                user_name="app",
+                engine="valkey",
+                access_string="on ~* +@all",
+                authentication_mode={"type": "password", "passwords": [secret_password]},
+                region=region,
+                tags=tags,
+                opts=child,
+            )
+            users = aws.elasticache.UserGroup(
+                f"{name}-users",
+                user_group_id=f"{name}-users",
+                engine="valkey",
+                user_ids=[user.user_id],
+                region=region,
+                tags=tags,
+                opts=child,
+            )
             serverless = aws.elasticache.ServerlessCache(
-                f"{name}-valkey", engine="valkey", major_engine_version=defaults.VALKEY_MAJOR_VERSION,
-                user_group_id=users.user_group_id, region=region, tags=tags, opts=child)
+                f"{name}-valkey",
+                engine="valkey",
+                major_engine_version=defaults.VALKEY_MAJOR_VERSION,
+                user_group_id=users.user_group_id,
+                region=region,
+                tags=tags,
+                opts=child,
+            )
             endpoint = serverless.endpoints.apply(lambda e: e[0] if e else None)
             self.host = endpoint.apply(lambda e: e.address if e else "")
             url = pulumi.Output.all(password.result, endpoint).apply(
-                lambda v: redis_url("app", v[0], v[1].address if v[1] else "", v[1].port if v[1] else 6379))
+                lambda v: redis_url("app", v[0], v[1].address if v[1] else "", v[1].port if v[1] else 6379)
+            )
         self.cache_url = pulumi.Output.secret(url)
         self.register_outputs({"cache_url": self.cache_url, "host": self.host})

@@ -9,7 +9,6 @@
 Host lists are sorted wherever they reach a provider, so reordering them in config changes nothing.
 """
 
-
 from collections.abc import Sequence
 from enum import Enum
 from functools import partial
@@ -83,8 +82,9 @@ class SiteCertificatesArgs(TypedDict):
 ValidationField = Literal["resource_record_name", "resource_record_value"]
 
 
-def acm_validation_field(options: Sequence[aws.acm.outputs.CertificateDomainValidationOption] | None, host: str,
-                         field: ValidationField) -> str | None:
+def acm_validation_field(
+    options: Sequence[aws.acm.outputs.CertificateDomainValidationOption] | None, host: str, field: ValidationField
+) -> str | None:
     """``field`` of the ACM validation option for ``host``, without the trailing dot.
 
     Cloudflare stores DNS names without the final dot and would report a diff on every preview.
@@ -125,8 +125,9 @@ class SiteCertificates(pulumi.ComponentResource):
         # Both unwrap the nested Outputs at run time, which their static types cannot express.
         self.origin_certificates = cast(pulumi.Output[dict[str, dict[str, str]]], pulumi.Output.secret(origin))
         self.acm_certificate_arns = cast(pulumi.Output[dict[str, str]], pulumi.Output.from_input(acm))
-        self.register_outputs({"origin_certificates": self.origin_certificates,
-                               "acm_certificate_arns": self.acm_certificate_arns})
+        self.register_outputs(
+            {"origin_certificates": self.origin_certificates, "acm_certificate_arns": self.acm_certificate_arns}
+        )
 
     def _child(self, **kw: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, protect=self._protect, retain_on_delete=self._protect, **kw)
@@ -135,42 +136,77 @@ class SiteCertificates(pulumi.ComponentResource):
         # A pack cannot be updated in place: any change replaces it, and the new pack is created
         # before the old one is deleted, so the hosts are never left without an edge certificate.
         cloudflare.CertificatePack(
-            prefix, zone_id=self._zone_id, type="advanced", hosts=hosts,
-            certificate_authority=cert["certificate_authority"], validation_method=cert["validation_method"],
+            prefix,
+            zone_id=self._zone_id,
+            type="advanced",
+            hosts=hosts,
+            certificate_authority=cert["certificate_authority"],
+            validation_method=cert["validation_method"],
             validity_days=cert["validity_days"] or defaults.ADVANCED_VALIDITY_DAYS,
-            opts=self._child(replace_on_changes=["*"], delete_before_replace=False))
+            opts=self._child(replace_on_changes=["*"], delete_before_replace=False),
+        )
 
     def _uploaded(self, prefix: str, cert: CertificateSpec) -> None:
-        cloudflare.CustomSsl(prefix, zone_id=self._zone_id, certificate=cert["certificate"],
-                             private_key=cert["private_key"], bundle_method=defaults.CUSTOM_SSL_BUNDLE,
-                             type=defaults.CUSTOM_SSL_TYPE,
-                             opts=self._child())
+        cloudflare.CustomSsl(
+            prefix,
+            zone_id=self._zone_id,
+            certificate=cert["certificate"],
+            private_key=cert["private_key"],
+            bundle_method=defaults.CUSTOM_SSL_BUNDLE,
+            type=defaults.CUSTOM_SSL_TYPE,
+            opts=self._child(),
+        )
 
     def _origin_ca(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> dict[str, pulumi.Output[str]]:
         key = tls.PrivateKey(f"{prefix}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=self._child())
-        csr = tls.CertRequest(f"{prefix}-csr", private_key_pem=key.private_key_pem, dns_names=hosts,
-                              subject={"common_name": hosts[0]}, opts=self._child())
+        csr = tls.CertRequest(
+            f"{prefix}-csr",
+            private_key_pem=key.private_key_pem,
+            dns_names=hosts,
+            subject={"common_name": hosts[0]},
+            opts=self._child(),
+        )
         origin = cloudflare.OriginCaCertificate(
-            prefix, csr=csr.cert_request_pem, hostnames=hosts, request_type="origin-ecc",
-            requested_validity=cert["validity_days"] or defaults.ORIGIN_CA_VALIDITY_DAYS, opts=self._child())
+            prefix,
+            csr=csr.cert_request_pem,
+            hostnames=hosts,
+            request_type="origin-ecc",
+            requested_validity=cert["validity_days"] or defaults.ORIGIN_CA_VALIDITY_DAYS,
+            opts=self._child(),
+        )
         return {"certificate": origin.certificate, "private_key": pulumi.Output.secret(key.private_key_pem)}
 
     def _acm(self, prefix: str, hosts: list[str], cert: CertificateSpec) -> pulumi.Output[str]:
-        certificate = aws.acm.Certificate(prefix, domain_name=hosts[0], subject_alternative_names=hosts[1:] or None,
-                                          validation_method="DNS", region=cert["region"], opts=self._child())
+        certificate = aws.acm.Certificate(
+            prefix,
+            domain_name=hosts[0],
+            subject_alternative_names=hosts[1:] or None,
+            validation_method="DNS",
+            region=cert["region"],
+            opts=self._child(),
+        )
         options = certificate.domain_validation_options
         # One record per host, known before deployment; only their name and content wait for ACM.
         # ACM validates with CNAMEs, and a proxied record would answer with Cloudflare's addresses instead.
         records = [
             cloudflare.DnsRecord(
-                resource_names.acm_validation_record(prefix, host), zone_id=self._zone_id, type="CNAME", proxied=False,
-                ttl=defaults.ACM_VALIDATION_TTL, comment=f"appcdn: ACM validation of {host}",
+                resource_names.acm_validation_record(prefix, host),
+                zone_id=self._zone_id,
+                type="CNAME",
+                proxied=False,
+                ttl=defaults.ACM_VALIDATION_TTL,
+                comment=f"appcdn: ACM validation of {host}",
                 name=options.apply(partial(acm_validation_field, host=host, field="resource_record_name")),
                 content=options.apply(partial(acm_validation_field, host=host, field="resource_record_value")),
-                opts=self._child())
+                opts=self._child(),
+            )
             for host in hosts
         ]
         validation = aws.acm.CertificateValidation(
-            f"{prefix}-validation", certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.name for record in records], region=cert["region"], opts=self._child())
+            f"{prefix}-validation",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.name for record in records],
+            region=cert["region"],
+            opts=self._child(),
+        )
         return validation.certificate_arn

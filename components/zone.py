@@ -1,6 +1,5 @@
 """``Zone``: a Cloudflare zone (existing or created), its baseline settings and its phase rulesets."""
 
-
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict, cast
 
@@ -22,7 +21,7 @@ class ZoneArgs(TypedDict):
     account_id: NotRequired[str | None]
     """Create the zone in this account (retained on destroy). Exclusive with ``zone_id``."""
     settings: Mapping[str, str]
-    """Zone settings to manage, ``setting_id`` → value (see ``appcdn.policy.zone_settings``)."""
+    """Zone settings to manage, ``setting_id`` → value (see ``appcdn.rules.zone_settings``)."""
     cache_rules: Sequence[PhaseRule]
     """Rules of the ``http_request_cache_settings`` phase, in order; none means the phase is left alone."""
     config_rules: Sequence[PhaseRule]
@@ -57,32 +56,53 @@ class Zone(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account_id = args.get("account_id")
         if account_id:
-            zone = cloudflare.Zone(resource_names.zone_resource(name), name=args["name"],
-                                   account={"id": account_id},
-                                   type="full", opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
+            zone = cloudflare.Zone(
+                resource_names.zone_resource(name),
+                name=args["name"],
+                account={"id": account_id},
+                type="full",
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
             self.zone_id = zone.id
         else:
             self.zone_id = pulumi.Output.from_input(args.get("zone_id") or "")
 
         self.settings = {
-            setting_id: cloudflare.ZoneSetting(resource_names.zone_setting(name, setting_id), zone_id=self.zone_id,
-                                               setting_id=setting_id, value=value, opts=child)
+            setting_id: cloudflare.ZoneSetting(
+                resource_names.zone_setting(name, setting_id),
+                zone_id=self.zone_id,
+                setting_id=setting_id,
+                value=value,
+                opts=child,
+            )
             for setting_id, value in sorted(args["settings"].items())
         }
-        self.cache_ruleset = self._phase_ruleset(resource_names.cache_ruleset(name), CACHE_PHASE,
-                                                 args["cache_rules"])
-        self.config_ruleset = self._phase_ruleset(resource_names.config_ruleset(name), CONFIG_PHASE,
-                                                  args["config_rules"])
-        self.cloud_connector = cloudflare.CloudConnectorRules(
-            resource_names.cloud_connector(name), zone_id=self.zone_id,
-            rules=cast(list[cloudflare.CloudConnectorRulesRuleArgsDict], list(args["cloud_connector_rules"])),
-            opts=child) if args["cloud_connector_rules"] else None
+        self.cache_ruleset = self._phase_ruleset(resource_names.cache_ruleset(name), CACHE_PHASE, args["cache_rules"])
+        self.config_ruleset = self._phase_ruleset(
+            resource_names.config_ruleset(name), CONFIG_PHASE, args["config_rules"]
+        )
+        self.cloud_connector = (
+            cloudflare.CloudConnectorRules(
+                resource_names.cloud_connector(name),
+                zone_id=self.zone_id,
+                rules=cast(list[cloudflare.CloudConnectorRulesRuleArgsDict], list(args["cloud_connector_rules"])),
+                opts=child,
+            )
+            if args["cloud_connector_rules"]
+            else None
+        )
         self.register_outputs({"zone_id": self.zone_id})
 
     def _phase_ruleset(self, name: str, phase: str, rules: Sequence[PhaseRule]) -> cloudflare.Ruleset | None:
         if not rules:
             return None
-        return cloudflare.Ruleset(name, zone_id=self.zone_id, kind="zone", phase=phase, name=f"appcdn {phase}",
-                                  description="Managed by appcdn; edits are overwritten",
-                                  rules=cast(list[cloudflare.RulesetRuleArgsDict], list(rules)),
-                                  opts=pulumi.ResourceOptions(parent=self))
+        return cloudflare.Ruleset(
+            name,
+            zone_id=self.zone_id,
+            kind="zone",
+            phase=phase,
+            name=f"appcdn {phase}",
+            description="Managed by appcdn; edits are overwritten",
+            rules=cast(list[cloudflare.RulesetRuleArgsDict], list(rules)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -2,7 +2,7 @@
 
 from pulumi.provider.experimental import component_provider_host
 
-from appcdn.package_schema import COMPONENTS, PACKAGE, VERSION
+from appcdn.program.package_schema import COMPONENTS, PACKAGE, VERSION
 
 if __name__ == "__main__":
     component_provider_host(COMPONENTS, PACKAGE, version=VERSION)

@@ -62,28 +62,50 @@ class FakeCloudflare:
     requests: list[Recorded] = field(default_factory=list)
     url: str = ""
 
-    def answer(self, method: str, path: str, query: dict[str, list[str]],
-               body: Any = None) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
+    def answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any = None
+    ) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
         parts = path.strip("/").split("/")
         purging = method == "POST" and len(parts) == 3 and parts[0] == "zones" and parts[2] == "purge_cache"
         if method != "GET" and not purging:
             return 405, {"success": False, "errors": [{"code": 10000, "message": "method not allowed"}]}, {}
         if self.rate_limited.get(path, 0) > 0:
             self.rate_limited[path] -= 1
-            return 429, {"success": False, "errors": [{"code": 971, "message": "Please wait and consider "
-                                                        "throttling your request speed"}]}, {"Retry-After": "0.01"}
+            return (
+                429,
+                {
+                    "success": False,
+                    "errors": [{"code": 971, "message": "Please wait and consider throttling your request speed"}],
+                },
+                {"Retry-After": "0.01"},
+            )
         if path in self.failing:
             status, failure = self.failing[path]
             return status, failure, {}
         if parts == ["zones"]:
-            found = [{"id": zid, "name": z["name"]} for zid, z in self.zones.items()
-                     if z["name"] == query.get("name", [None])[0]]
+            found = [
+                {"id": zid, "name": z["name"]}
+                for zid, z in self.zones.items()
+                if z["name"] == query.get("name", [None])[0]
+            ]
             return 200, self.page(found, query), {}
         zone = self.zones.get(parts[1]) if len(parts) > 1 else None
         if zone is None:
-            return 404, {"success": False, "errors": [{"code": 7003, "message": "Could not route to "
-                                                        f"{path}, perhaps your object identifier is invalid?"}],
-                         "messages": [], "result": None}, {}
+            return (
+                404,
+                {
+                    "success": False,
+                    "errors": [
+                        {
+                            "code": 7003,
+                            "message": f"Could not route to {path}, perhaps your object identifier is invalid?",
+                        }
+                    ],
+                    "messages": [],
+                    "result": None,
+                },
+                {},
+            )
         rest = parts[2:]
         if purging:
             self.purges.append((parts[1], body))
@@ -108,7 +130,7 @@ class FakeCloudflare:
     def page(self, items: list[Any], query: dict[str, list[str]]) -> dict[str, Any]:
         per_page = min(int(query.get("per_page", ["20"])[0]), self.page_size)
         number = int(query.get("page", ["1"])[0])
-        chunk = items[(number - 1) * per_page:number * per_page]
+        chunk = items[(number - 1) * per_page : number * per_page]
         info = {"page": number, "per_page": per_page, "count": len(chunk), "total_count": len(items)}
         if self.total_pages:
             info["total_pages"] = max(1, -(-len(items) // per_page))

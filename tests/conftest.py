@@ -14,11 +14,11 @@ import coverage
 import pytest
 import yaml
 
-from appcdn.cli import main
+from appcdn.commands.cli import main
+from appcdn.commands.plan.mock_engine import DeclaredResource, run_under_mocks
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
-from appcdn.offline import DeclaredResource, run_under_mocks
-from appcdn.policy.rulesets import ZoneRules, compile_zones
+from appcdn.rules.rulesets import ZoneRules, compile_zones
 
 pytest_plugins = ["tests.emulators", "tests.cloudflare_fake"]
 
@@ -70,16 +70,18 @@ test_stage.__test__ = False  # type: ignore[attr-defined]  # a builder, not a te
 def project_of(raw: dict[str, Any], *peers: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> Project:
     """``raw`` as the stack being deployed, ``peers`` as the project's other stack files."""
     own = StackSource(raw.get("stage", "live"), copy.deepcopy(raw), secret_keys, "Pulumi.own.yaml")
-    return load_project(own, [StackSource(p["stage"], copy.deepcopy(p), (), f"Pulumi.{p['stage']}.yaml")
-                              for p in peers])
+    return load_project(
+        own, [StackSource(p["stage"], copy.deepcopy(p), (), f"Pulumi.{p['stage']}.yaml") for p in peers]
+    )
 
 
 def compiled(raw: dict[str, Any], *peers: dict[str, Any]) -> dict[str, ZoneRules]:
     return compile_zones(project_of(raw, *peers))
 
 
-def problems_of(raw: dict[str, Any], *peers: dict[str, Any], secret_keys: tuple[str, ...] = (),
-                stack: str | None = None) -> list[str]:
+def problems_of(
+    raw: dict[str, Any], *peers: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str | None = None
+) -> list[str]:
     """The problems reported for ``raw`` (with ``peers``), as '[file: ]path: message' strings; a single
     stack's problems carry no file."""
     with pytest.raises(ConfigError) as err:
@@ -108,7 +110,10 @@ def project_dir(directory: Path, **stacks: dict[str, Any] | str) -> Path:
     (directory / "stacks").mkdir(exist_ok=True)
     shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
     for name, content in stacks.items():
-        text = content if isinstance(content, str) else yaml.safe_dump(
-            {"config": {f"appcdn:{k}": v for k, v in content.items()}}, sort_keys=False)
+        text = (
+            content
+            if isinstance(content, str)
+            else yaml.safe_dump({"config": {f"appcdn:{k}": v for k, v in content.items()}}, sort_keys=False)
+        )
         (directory / "stacks" / f"Pulumi.{name}.yaml").write_text(text)
     return directory

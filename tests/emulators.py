@@ -83,24 +83,39 @@ def _listens(port: int) -> bool:
 
 
 @contextmanager
-def _serve(name: str, command: list[str], probe_url: str, log: Path,
-           env: dict[str, str] | None = None, user: str | None = None) -> Iterator[subprocess.Popen]:
+def _serve(
+    name: str, command: list[str], probe_url: str, log: Path, env: dict[str, str] | None = None, user: str | None = None
+) -> Iterator[subprocess.Popen]:
     """Start ``command`` (as ``user``, if given), wait until ``probe_url`` answers (``tcp://127.0.0.1:PORT``:
     accepts connections), yield the process, stop it on leaving."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=log.parent, env={**os.environ, **(env or {})}, user=user)
-    probe = (lambda: _listens(int(probe_url.rsplit(":", 1)[1]))) if probe_url.startswith("tcp://") else (
-        lambda: _answers(probe_url))
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=log.parent,
+            env={**os.environ, **(env or {})},
+            user=user,
+        )
+    probe = (
+        (lambda: _listens(int(probe_url.rsplit(":", 1)[1])))
+        if probe_url.startswith("tcp://")
+        else (lambda: _answers(probe_url))
+    )
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not probe():
             if process.poll() is not None:
-                pytest.fail(f"{name} exited with code {process.returncode} before answering; its log:\n"
-                            f"{_log_tail(log)}", pytrace=False)
+                pytest.fail(
+                    f"{name} exited with code {process.returncode} before answering; its log:\n{_log_tail(log)}",
+                    pytrace=False,
+                )
             if time.monotonic() > deadline:
-                pytest.fail(f"{name} did not answer at {probe_url} within {STARTUP_SECONDS} s; its log:\n"
-                            f"{_log_tail(log)}", pytrace=False)
+                pytest.fail(
+                    f"{name} did not answer at {probe_url} within {STARTUP_SECONDS} s; its log:\n{_log_tail(log)}",
+                    pytrace=False,
+                )
             time.sleep(0.1)
         yield process
     finally:
@@ -122,8 +137,12 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The standard AWS environment pointed at moto (what the command, the deploy and the Lambda read); the
     endpoint URL."""
-    for name, value in {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL_S3": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     return s3_endpoint
 
@@ -132,15 +151,31 @@ def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def azurite_blob(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A connection string for Azurite's development account on a blob server on loopback."""
     if not AZURITE_BLOB.exists():
-        pytest.fail(f"Azurite is not installed ({AZURITE_BLOB.relative_to(PROJECT_ROOT)} is missing): run "
-                    f"`make test`, which installs it from package.json with npm ci", pytrace=False)
+        pytest.fail(
+            f"Azurite is not installed ({AZURITE_BLOB.relative_to(PROJECT_ROOT)} is missing): run "
+            f"`make test`, which installs it from package.json with npm ci",
+            pytrace=False,
+        )
     port = free_port()
     blob_endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
     data = tmp_path_factory.mktemp("azurite")
-    command = [str(AZURITE_BLOB), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(data),
-               "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"]
-    connection_string = (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-                         f"BlobEndpoint={blob_endpoint};")
+    command = [
+        str(AZURITE_BLOB),
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
+        "--location",
+        str(data),
+        "--silent",
+        "--skipApiVersionCheck",
+        "--loose",
+        "--disableTelemetry",
+    ]
+    connection_string = (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint={blob_endpoint};"
+    )
     with _serve("azurite-blob", command, blob_endpoint, data / "azurite.log"):
         yield connection_string
 
@@ -149,8 +184,9 @@ def _debian_binary(name: str) -> str:
     """A server binary from Debian's packages (``.ci/run`` installs redis-server and postgresql)."""
     found = shutil.which(name) or next(iter(sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None)
     if not found:
-        pytest.fail(f"{name} is not installed: .ci/run installs it (apt-get install redis-server postgresql)",
-                    pytrace=False)
+        pytest.fail(
+            f"{name} is not installed: .ci/run installs it (apt-get install redis-server postgresql)", pytrace=False
+        )
     return str(found)
 
 
@@ -159,8 +195,19 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a Redis server (Debian's redis-server) on loopback, persisting nothing."""
     port = free_port()
     data = tmp_path_factory.mktemp("redis")
-    command = [_debian_binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", str(data)]
+    command = [
+        _debian_binary("redis-server"),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(data),
+    ]
     with _serve("redis-server", command, f"tcp://127.0.0.1:{port}", data / "redis.log"):
         yield f"redis://127.0.0.1:{port}/0"
 
@@ -178,13 +225,37 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
 
 def _postgres(data: Path, user: str | None) -> Iterator[dict[str, str]]:
     cluster = data / "cluster"
-    subprocess.run([_debian_binary("initdb"), "-D", str(cluster), "-U", "app", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True, user=user, cwd=data)
+    subprocess.run(
+        [_debian_binary("initdb"), "-D", str(cluster), "-U", "app", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+        user=user,
+        cwd=data,
+    )
     port = free_port()
-    command = [_debian_binary("postgres"), "-D", str(cluster), "-p", str(port), "-h", "127.0.0.1",
-               "-k", str(data), "-c", "fsync=off"]
+    command = [
+        _debian_binary("postgres"),
+        "-D",
+        str(cluster),
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+        "-k",
+        str(data),
+        "-c",
+        "fsync=off",
+    ]
     with _serve("postgres", command, f"tcp://127.0.0.1:{port}", data / "postgres.log", user=user):
-        subprocess.run([_debian_binary("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "app", "app"],
-                       check=True, capture_output=True)
-        yield {"ENGINE": "django.db.backends.postgresql", "NAME": "app", "USER": "app", "HOST": "127.0.0.1",
-               "PORT": str(port)}
+        subprocess.run(
+            [_debian_binary("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "app", "app"],
+            check=True,
+            capture_output=True,
+        )
+        yield {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": "app",
+            "USER": "app",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+        }

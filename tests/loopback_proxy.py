@@ -67,8 +67,11 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             throttle = state.throttle
             with state.lock:
-                throttled = (throttle is not None and throttle.answered < throttle.count
-                             and (not throttle.methods or self.command in throttle.methods))
+                throttled = (
+                    throttle is not None
+                    and throttle.answered < throttle.count
+                    and (not throttle.methods or self.command in throttle.methods)
+                )
                 if throttled and throttle is not None:
                     throttle.answered += 1
             if throttled and throttle is not None:

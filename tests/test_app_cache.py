@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from appcdn.config.app import AppConfig
-from appcdn.django_settings import AppSettingsError, caches, cms_cache_durations, configure
-from appcdn.policy.app_env import app_env, fixed_cache_url
+from appcdn.rules.app_env import app_env, fixed_cache_url
+from appcdn.runtime.django_settings import AppSettingsError, caches, cms_cache_durations, configure
 from tests.conftest import ROOT, appcdn, declare, problems_of, raw_config
 
 
@@ -28,16 +28,24 @@ def test_per_container_caches_are_refused_with_the_reason(backend):
 
 def test_redis_is_managed_or_an_external_secret_url():
     assert problems_of(raw_config(app={"cache": {"backend": "redis"}})) == [
-        "sites[0].app.cache.redis: give exactly one of managed (aws | azure) or url"]
+        "sites[0].app.cache.redis: give exactly one of managed (aws | azure) or url"
+    ]
     assert problems_of(raw_config(app={"cache": {"backend": "redis", "redis": {"url": "rediss://:pw@h:6380/0"}}})) == [
         "sites[0].app.cache.redis.url: must be a secret (it holds a password): pulumi config set --secret --path "
-        "'appcdn:sites[0].app.cache.redis.url' rediss://…"]
+        "'appcdn:sites[0].app.cache.redis.url' rediss://…"
+    ]
     assert problems_of(raw_config(app={"cache": {"redis": {"managed": "aws"}}})) == [
-        "sites[0].app.cache.redis: only with backend redis"]
+        "sites[0].app.cache.redis: only with backend redis"
+    ]
 
 
-@pytest.mark.parametrize("stage,durations", [("test", {"content": 0, "menus": 0, "permissions": 0}),
-                                             ("live", {"content": 60, "menus": 3600, "permissions": 3600})])
+@pytest.mark.parametrize(
+    "stage,durations",
+    [
+        ("test", {"content": 0, "menus": 0, "permissions": 0}),
+        ("live", {"content": 60, "menus": 3600, "permissions": 3600}),
+    ],
+)
 def test_cms_cache_durations_follow_the_stage(stage, durations):
     assert json.loads(app_env(AppConfig(), stage)["CMS_CACHE_DURATIONS"]) == durations
 
@@ -51,8 +59,10 @@ def test_the_plan_shows_each_sites_app_environment_with_the_cache_url_secret(cap
     code, out, _ = appcdn(capsys, "plan", "--stack", "test", "--json")
     assert code == 0
     assert json.loads(out)["app_env"]["shop"] == {
-        "APPCDN_APP_ENV_VERSION": "1", "CACHE_URL": "[secret]",
-        "CMS_CACHE_DURATIONS": '{"content": 0, "menus": 0, "permissions": 0}'}
+        "APPCDN_APP_ENV_VERSION": "1",
+        "CACHE_URL": "[secret]",
+        "CMS_CACHE_DURATIONS": '{"content": 0, "menus": 0, "permissions": 0}',
+    }
     _, text, _ = appcdn(capsys, "plan", "--stack", "live")
     assert 'shop: APPCDN_APP_ENV_VERSION=1  CACHE_URL=[secret]  CMS_CACHE_DURATIONS={"content": 60' in text
 
@@ -78,10 +88,20 @@ def test_a_managed_redis_is_tls_only_and_its_url_a_secret(cloud):
 
 def test_django_settings_read_the_exported_environment():
     settings: dict = {}
-    configure(settings, {"APPCDN_APP_ENV_VERSION": "1", "CACHE_URL": "rediss://:pw@cache.example.net:6380/0",
-                         "CMS_CACHE_DURATIONS": '{"content": 60, "menus": 3600, "permissions": 3600}'})
-    assert settings["CACHES"] == {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                              "LOCATION": "rediss://:pw@cache.example.net:6380/0"}}
+    configure(
+        settings,
+        {
+            "APPCDN_APP_ENV_VERSION": "1",
+            "CACHE_URL": "rediss://:pw@cache.example.net:6380/0",
+            "CMS_CACHE_DURATIONS": '{"content": 60, "menus": 3600, "permissions": 3600}',
+        },
+    )
+    assert settings["CACHES"] == {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "rediss://:pw@cache.example.net:6380/0",
+        }
+    }
     assert settings["CMS_CACHE_DURATIONS"] == {"content": 60, "menus": 3600, "permissions": 3600}
     assert caches({"CACHE_URL": "db://appcdn_cache"})["default"]["LOCATION"] == "appcdn_cache"
 
@@ -91,9 +111,17 @@ def test_local_development_caches_nothing():
     assert cms_cache_durations({}) == {"content": 0, "menus": 0, "permissions": 0}
 
 
-@pytest.mark.parametrize("env", [{"CACHE_URL": "locmem://"}, {"CACHE_URL": "file:///tmp/cache"},
-                                 {"CACHE_URL": "memcached://x"}, {"CACHE_URL": "db://"},
-                                 {"APPCDN_APP_ENV_VERSION": "2"}, {"CMS_CACHE_DURATIONS": '{"content": -1}'}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CACHE_URL": "locmem://"},
+        {"CACHE_URL": "file:///tmp/cache"},
+        {"CACHE_URL": "memcached://x"},
+        {"CACHE_URL": "db://"},
+        {"APPCDN_APP_ENV_VERSION": "2"},
+        {"CMS_CACHE_DURATIONS": '{"content": -1}'},
+    ],
+)
 def test_django_settings_refuse_what_is_not_safe_at_start_up(env):
     with pytest.raises(AppSettingsError):
         configure({}, env)
@@ -101,10 +129,19 @@ def test_django_settings_refuse_what_is_not_safe_at_start_up(env):
 
 def _django(command: list[str], env: dict[str, str]) -> str:
     """Run one Django process of the test app, configured only from ``env`` (the exported app environment)."""
-    result = subprocess.run([sys.executable, "-m", "tests.django_app.cache_roundtrip", *command],
-                            env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT),
-                                 "DJANGO_SETTINGS_MODULE": "tests.django_app.settings", **env},
-                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.django_app.cache_roundtrip", *command],
+        env={
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "tests.django_app.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -121,8 +158,11 @@ def test_two_processes_share_one_cache_through_redis(redis_server, stage):
 
 def test_two_processes_share_one_cache_through_the_database(postgres_server):
     app = AppConfig()
-    env = {**app_env(app, "live"), "CACHE_URL": fixed_cache_url(app.cache) or "",
-           "TEST_DATABASE": json.dumps(postgres_server)}
+    env = {
+        **app_env(app, "live"),
+        "CACHE_URL": fixed_cache_url(app.cache) or "",
+        "TEST_DATABASE": json.dumps(postgres_server),
+    }
     _django(["createcachetable"], env)
     _django(["write", "greeting", "hello"], env)
     assert _django(["read", "greeting"], env) == '"hello"'

@@ -5,11 +5,11 @@ The first tests are the cases an independent evaluator found the old one-probe-p
 
 import pytest
 
-from appcdn.behaviour_table import rule_count_lines, shown_terms, table
-from appcdn.policy.behaviour import BehaviourRow, behaviour_rows, rule_counts
-from appcdn.policy.outcome import Outcome, duration
-from appcdn.policy.expressions import Request
-from appcdn.policy.rulesets import compile_zones
+from appcdn.behaviour.outcome import Outcome, duration
+from appcdn.behaviour.table import BehaviourRow, behaviour_rows, rule_counts
+from appcdn.commands.plan.table_text import rule_count_lines, shown_terms, table
+from appcdn.rules.expressions import Request
+from appcdn.rules.rulesets import compile_zones
 from tests.conftest import project_of, raw_config, test_stage
 
 WWW, APEX = "www.example.com", "example.com"
@@ -33,10 +33,13 @@ def own_rules(*rules: dict, hosts=(WWW,), **site) -> dict:
 
 
 def test_every_host_of_a_row_is_evaluated_not_only_the_first():
-    rows = rows_of(own_rules(
-        {"name": "css", "match": {"extensions": ["css"]}, "action": "cache", "edge_ttl": DAY},
-        {"name": "www-css", "match": {"hosts": [WWW], "extensions": ["css"]}, "action": "bypass"},
-        hosts=(WWW, APEX)))
+    rows = rows_of(
+        own_rules(
+            {"name": "css", "match": {"extensions": ["css"]}, "action": "cache", "edge_ttl": DAY},
+            {"name": "www-css", "match": {"hosts": [WWW], "extensions": ["css"]}, "action": "bypass"},
+            hosts=(WWW, APEX),
+        )
+    )
     assert row_for(rows, WWW, "/x.css").outcome.cache == "bypassed"
     apex = row_for(rows, APEX, "/x.css")
     assert (apex.outcome.cache, apex.outcome.edge_ttl) == ("cached", "1d")
@@ -44,22 +47,37 @@ def test_every_host_of_a_row_is_evaluated_not_only_the_first():
 
 
 def test_every_prefix_of_a_rule_is_evaluated_not_only_the_first():
-    rows = rows_of(own_rules(
-        {"name": "ab", "match": {"path_prefixes": ["/a/", "/b/"]}, "action": "cache", "edge_ttl": DAY,
-         "responses_set_no_cookies": True},
-        {"name": "a", "match": {"path_prefixes": ["/a/"]}, "action": "bypass"}))
+    rows = rows_of(
+        own_rules(
+            {
+                "name": "ab",
+                "match": {"path_prefixes": ["/a/", "/b/"]},
+                "action": "cache",
+                "edge_ttl": DAY,
+                "responses_set_no_cookies": True,
+            },
+            {"name": "a", "match": {"path_prefixes": ["/a/"]}, "action": "bypass"},
+        )
+    )
     assert row_for(rows, WWW, "/a/x").outcome.cache == "bypassed"
     b = row_for(rows, WWW, "/b/x")
     assert b.outcome.cache == "cached" and b.requests.startswith("/b/*")
 
 
 def test_polish_of_every_prefix_is_evaluated():
-    raw = own_rules({"name": "all", "action": "cache"}, images=[
-        {"name": "ab", "match": {"path_prefixes": ["/a/", "/b/"]}, "polish": "lossy"},
-        {"name": "a", "match": {"path_prefixes": ["/a/"]}, "polish": "lossless"}])
+    raw = own_rules(
+        {"name": "all", "action": "cache"},
+        images=[
+            {"name": "ab", "match": {"path_prefixes": ["/a/", "/b/"]}, "polish": "lossy"},
+            {"name": "a", "match": {"path_prefixes": ["/a/"]}, "polish": "lossless"},
+        ],
+    )
     rows = rows_of(raw)
     assert [row_for(rows, WWW, p).outcome.polish for p in ("/a/x.jpg", "/b/x.jpg", "/c.jpg")] == [
-        "lossless", "lossy", "off"]
+        "lossless",
+        "lossy",
+        "off",
+    ]
 
 
 def test_methods_other_than_get_and_head_are_never_cached_whatever_a_rule_says():
@@ -70,9 +88,18 @@ def test_methods_other_than_get_and_head_are_never_cached_whatever_a_rule_says()
 
 
 def test_head_is_cached_as_get_but_a_rule_limited_to_get_does_not_match_it():
-    rows = rows_of(own_rules({"name": "all", "action": "cache"},
-                             {"name": "get", "match": {"methods": ["GET"]}, "action": "cache", "edge_ttl": DAY,
-                              "responses_set_no_cookies": True}))
+    rows = rows_of(
+        own_rules(
+            {"name": "all", "action": "cache"},
+            {
+                "name": "get",
+                "match": {"methods": ["GET"]},
+                "action": "cache",
+                "edge_ttl": DAY,
+                "responses_set_no_cookies": True,
+            },
+        )
+    )
     assert row_for(rows, WWW, method="GET").outcome.edge_ttl == "1d"
     head = row_for(rows, WWW, method="HEAD").outcome
     assert (head.cache, head.edge_ttl) == ("cached", "origin, else Cloudflare defaults")
@@ -86,10 +113,18 @@ def test_without_a_browser_ttl_rule_the_zones_browser_cache_ttl_applies():
 
 
 def test_a_bypass_row_is_qualified_where_a_later_rule_overrides_it():
-    rows = rows_of(own_rules(
-        {"name": "preview", "match": {"cookies": ["preview"]}, "action": "bypass"},
-        {"name": "xml", "match": {"extensions": ["xml"]}, "action": "cache", "edge_ttl": DAY,
-         "responses_set_no_cookies": True}))
+    rows = rows_of(
+        own_rules(
+            {"name": "preview", "match": {"cookies": ["preview"]}, "action": "bypass"},
+            {
+                "name": "xml",
+                "match": {"extensions": ["xml"]},
+                "action": "cache",
+                "edge_ttl": DAY,
+                "responses_set_no_cookies": True,
+            },
+        )
+    )
     rss = row_for(rows, WWW, "/rss.xml", cookies=frozenset(["preview"]))
     assert (rss.outcome.cache, rss.outcome.edge_ttl) == ("cached", "1d")
     preview = row_for(rows, WWW, "/page/", cookies=frozenset(["preview"]))
@@ -98,9 +133,18 @@ def test_a_bypass_row_is_qualified_where_a_later_rule_overrides_it():
 
 
 def test_a_rule_with_prefixes_and_globs_covers_their_intersection():
-    rows = rows_of(own_rules({"name": "all", "action": "cache"},
-                             {"name": "blog-html", "match": {"path_prefixes": ["/blog/"], "paths": ["/*.html"]},
-                              "action": "cache", "edge_ttl": DAY, "responses_set_no_cookies": True}))
+    rows = rows_of(
+        own_rules(
+            {"name": "all", "action": "cache"},
+            {
+                "name": "blog-html",
+                "match": {"path_prefixes": ["/blog/"], "paths": ["/*.html"]},
+                "action": "cache",
+                "edge_ttl": DAY,
+                "responses_set_no_cookies": True,
+            },
+        )
+    )
     assert row_for(rows, WWW, "/blog/a.html").outcome.edge_ttl == "1d"
     assert row_for(rows, WWW, "/blog/a").outcome.edge_ttl == "origin, else Cloudflare defaults"
     assert row_for(rows, WWW, "/a.html").outcome.edge_ttl == "origin, else Cloudflare defaults"
@@ -108,25 +152,44 @@ def test_a_rule_with_prefixes_and_globs_covers_their_intersection():
 
 
 def test_cache_key_status_code_ttls_and_serve_stale_are_shown():
-    rows = rows_of(own_rules({"name": "feeds", "match": {"path_prefixes": ["/feed/"]}, "action": "cache",
-                              "responses_set_no_cookies": True, "serve_stale": False,
-                              "edge_ttl": {"mode": "override_origin", "default": 3600, "status_codes": [
-                                  {"code": 404, "ttl": 0}, {"from": 500, "to": 599, "ttl": -1}]},
-                              "cache_key": {"query_string": {"exclude": "*"}, "ignore_query_order": True}}))
+    rows = rows_of(
+        own_rules(
+            {
+                "name": "feeds",
+                "match": {"path_prefixes": ["/feed/"]},
+                "action": "cache",
+                "responses_set_no_cookies": True,
+                "serve_stale": False,
+                "edge_ttl": {
+                    "mode": "override_origin",
+                    "default": 3600,
+                    "status_codes": [{"code": 404, "ttl": 0}, {"from": 500, "to": 599, "ttl": -1}],
+                },
+                "cache_key": {"query_string": {"exclude": "*"}, "ignore_query_order": True},
+            }
+        )
+    )
     feed = row_for(rows, WWW, "/feed/").outcome
     assert (feed.cache_key, feed.status_ttls, feed.serve_stale) == (
-        "query: none, query sorted", "404: no-cache, 500-599: no-store", "off")
+        "query: none, query sorted",
+        "404: no-cache, 500-599: no-store",
+        "off",
+    )
 
 
 def test_the_rule_count_is_shown_against_the_plans_limit():
     project = project_of(raw_config(media={"backend": "aws", "domain": {"host": "media.example.com"}}))
     counts = rule_counts(project, compile_zones(project))
     assert [(c.phase, c.limit) for c in counts] == [
-        ("cache rules", 25), ("configuration rules", 25), ("Cloud Connector rules", 25)]
+        ("cache rules", 25),
+        ("configuration rules", 25),
+        ("Cloud Connector rules", 25),
+    ]
     assert counts[2].count == 1
     assert rule_count_lines(counts) == [
         f"  zone example.com (pro plan): cache rules {counts[0].count} of 25, configuration rules 0 of 25, "
-        "Cloud Connector rules 1 of 25"]
+        "Cloud Connector rules 1 of 25"
+    ]
 
 
 @pytest.mark.parametrize("seconds,text", [(31536000, "365d"), (7200, "2h"), (600, "10min"), (90, "90s")])
@@ -137,33 +200,58 @@ def test_durations_read_in_the_largest_whole_unit(seconds, text):
 def test_live_defaults_bypass_the_safety_classes_and_cache_the_rest():
     rows = rows_of(raw_config())
     bypassed = Outcome("bypassed")
-    for request in (Request(WWW, "/en/Admin/"), Request(WWW, "/x/", query_args=frozenset(["edit"])),
-                    Request(WWW, "/", cookies=frozenset(["sessionid"])), Request(WWW, "/", method="POST"),
-                    Request(WWW, "/", headers=frozenset(["Authorization"])), Request(WWW, "/", headers_truncated=True)):
-        assert row_for(rows, request.host, request.path, method=request.method, cookies=request.cookies,
-                       headers=request.headers, headers_truncated=request.headers_truncated,
-                       query_args=request.query_args).outcome == bypassed
+    for request in (
+        Request(WWW, "/en/Admin/"),
+        Request(WWW, "/x/", query_args=frozenset(["edit"])),
+        Request(WWW, "/", cookies=frozenset(["sessionid"])),
+        Request(WWW, "/", method="POST"),
+        Request(WWW, "/", headers=frozenset(["Authorization"])),
+        Request(WWW, "/", headers_truncated=True),
+    ):
+        assert (
+            row_for(
+                rows,
+                request.host,
+                request.path,
+                method=request.method,
+                cookies=request.cookies,
+                headers=request.headers,
+                headers_truncated=request.headers_truncated,
+                query_args=request.query_args,
+            ).outcome
+            == bypassed
+        )
     static = row_for(rows, WWW, "/static/app.css").outcome
     assert (static.cache, static.edge_ttl, static.browser_ttl, static.cache_key) == (
-        "cached", "30d", "origin", "deception armor")  # the app rule's armor reaches /static/ too
+        "cached",
+        "30d",
+        "origin",
+        "deception armor",
+    )  # the app rule's armor reaches /static/ too
     assert row_for(rows, WWW, "/page/").outcome.edge_ttl == "origin, else bypass"
 
 
 def test_each_row_names_an_example_request_it_covers():
     rows = rows_of(raw_config(media={"backend": "aws", "domain": {"host": "media.example.com"}}))
     assert all(row.matches(row.example) for row in rows)
-    assert {row.as_json()["example"] for row in rows} >= {"GET www.example.com/static/", "POST media.example.com/",
-                                                          "GET media.example.com/filer_public_thumbnails/"}
+    assert {row.as_json()["example"] for row in rows} >= {
+        "GET www.example.com/static/",
+        "POST media.example.com/",
+        "GET media.example.com/filer_public_thumbnails/",
+    }
 
 
 def test_the_text_reads_each_row_after_the_ones_above_it():
     rows = rows_of(raw_config())
     lines = table(rows)
     assert lines[0].split()[:4] == ["site", "stage", "hosts", "requests"]
-    rest = next(line for line in lines if line.split()[:3] == ["shop", "live", "www.example.com"]
-                and "origin, else bypass" in line)
+    rest = next(
+        line
+        for line in lines
+        if line.split()[:3] == ["shop", "live", "www.example.com"] and "origin, else bypass" in line
+    )
     assert "not /static/*" in rest and "no cookie sessionid" not in rest  # said by the bypass row above
-    assert [t for t in shown_terms(rows)] != [r.covers for r in rows]
+    assert list(shown_terms(rows)) != [r.covers for r in rows]
 
 
 def test_the_owner_shows_every_stage_and_the_other_stack_only_its_own():

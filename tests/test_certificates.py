@@ -6,10 +6,10 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockMonitor
 
-from appcdn.config.certificates import CertificateConfig
-from appcdn.offline import SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER, run_under_mocks
-from appcdn.component_args import certificate_spec
+from appcdn.commands.plan.mock_engine import SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER, run_under_mocks
 from appcdn.components.certificates import SiteCertificates, acm_validation_field
+from appcdn.config.certificates import CertificateConfig
+from appcdn.program.component_args import certificate_spec
 
 PACK = "cloudflare:index/certificatePack:CertificatePack"
 CUSTOM_SSL = "cloudflare:index/customSsl:CustomSsl"
@@ -20,13 +20,24 @@ ACM_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
 
 
 def spec(name: str, mode: str, hosts: list[str], **kw) -> dict:
-    return {"name": name, "mode": mode, "hosts": hosts, "certificate_authority": "lets_encrypt",
-            "validation_method": "txt", "validity_days": None, "certificate": None, "private_key": None,
-            "region": "us-east-1", **kw}
+    return {
+        "name": name,
+        "mode": mode,
+        "hosts": hosts,
+        "certificate_authority": "lets_encrypt",
+        "validation_method": "txt",
+        "validity_days": None,
+        "certificate": None,
+        "private_key": None,
+        "region": "us-east-1",
+        **kw,
+    }
 
 
 def declare(*certificates: dict, **args) -> dict:
-    program = lambda: SiteCertificates("shop", {"zone_id": "zid", "certificates": list(certificates), **args})
+    def program() -> None:
+        SiteCertificates("shop", {"zone_id": "zid", "certificates": list(certificates), **args})
+
     return {r.name: r for r in run_under_mocks(program, "appcdn", "unit", {}, [])}
 
 
@@ -54,9 +65,14 @@ def test_advanced_pack_covers_the_sorted_hosts_with_default_validity():
     assert res["shop"].type == "appcdn:index:SiteCertificates"
     pack = res["shop-edge"]
     assert (pack.type, pack.parent) == (PACK, "shop")
-    assert pack.inputs == {"type": "advanced", "hosts": ["example.com", "www.example.com"],
-                           "certificateAuthority": "google", "validationMethod": "txt", "validityDays": 90,
-                           "zoneId": "zid"}
+    assert pack.inputs == {
+        "type": "advanced",
+        "hosts": ["example.com", "www.example.com"],
+        "certificateAuthority": "google",
+        "validationMethod": "txt",
+        "validityDays": 90,
+        "zoneId": "zid",
+    }
 
 
 def test_advanced_pack_is_replaced_by_creating_the_new_pack_first(requests):
@@ -72,12 +88,24 @@ def test_advanced_pack_takes_the_configured_validity():
 
 
 def test_uploaded_certificate_and_key_reach_the_provider_as_secrets():
-    res = declare(spec("own", "uploaded", ["www.example.com"], certificate=pulumi.Output.secret("CERT"),
-                       private_key=pulumi.Output.secret("KEY")))
+    res = declare(
+        spec(
+            "own",
+            "uploaded",
+            ["www.example.com"],
+            certificate=pulumi.Output.secret("CERT"),
+            private_key=pulumi.Output.secret("KEY"),
+        )
+    )
     custom = res["shop-own"]
     assert (custom.type, custom.parent) == (CUSTOM_SSL, "shop")
-    assert custom.inputs == {"certificate": SECRET_PLACEHOLDER, "privateKey": SECRET_PLACEHOLDER,
-                             "bundleMethod": "ubiquitous", "type": "legacy_custom", "zoneId": "zid"}
+    assert custom.inputs == {
+        "certificate": SECRET_PLACEHOLDER,
+        "privateKey": SECRET_PLACEHOLDER,
+        "bundleMethod": "ubiquitous",
+        "type": "legacy_custom",
+        "zoneId": "zid",
+    }
 
 
 def test_origin_ca_certificate_is_issued_for_a_key_made_here():
@@ -85,11 +113,18 @@ def test_origin_ca_certificate_is_issued_for_a_key_made_here():
     key, csr, origin = res["shop-origin-key"], res["shop-origin-csr"], res["shop-origin"]
     assert (key.type, key.inputs) == ("tls:index/privateKey:PrivateKey", {"algorithm": "ECDSA", "ecdsaCurve": "P256"})
     assert csr.type == "tls:index/certRequest:CertRequest"
-    assert csr.inputs == {"dnsNames": ["example.com", "www.example.com"], "subject": {"commonName": "example.com"},
-                          "privateKeyPem": SECRET_PLACEHOLDER}
+    assert csr.inputs == {
+        "dnsNames": ["example.com", "www.example.com"],
+        "subject": {"commonName": "example.com"},
+        "privateKeyPem": SECRET_PLACEHOLDER,
+    }
     assert origin.type == ORIGIN_CA
-    assert origin.inputs == {"hostnames": ["example.com", "www.example.com"], "requestType": "origin-ecc",
-                             "requestedValidity": 5475, "csr": UNKNOWN_PLACEHOLDER}
+    assert origin.inputs == {
+        "hostnames": ["example.com", "www.example.com"],
+        "requestType": "origin-ecc",
+        "requestedValidity": 5475,
+        "csr": UNKNOWN_PLACEHOLDER,
+    }
     assert {key.parent, csr.parent, origin.parent} == {"shop"}
 
 
@@ -100,8 +135,9 @@ def test_origin_ca_takes_the_configured_validity():
 
 def test_origin_certificates_output_is_secret():
     def program():
-        certs = SiteCertificates("shop", {"zone_id": "zid", "certificates": [
-            spec("origin", "origin_ca", ["www.example.com"])]})
+        certs = SiteCertificates(
+            "shop", {"zone_id": "zid", "certificates": [spec("origin", "origin_ca", ["www.example.com"])]}
+        )
         sink(certs.origin_certificates)
 
     declared = {r.name: r for r in run_under_mocks(program, "appcdn", "unit", {}, [])}
@@ -112,18 +148,29 @@ def test_acm_certificate_is_validated_by_one_unproxied_record_per_host():
     res = declare(spec("cdn", "acm", ["media.example.com", "cdn.example.com", "img.example.com"], region="us-east-1"))
     certificate = res["shop-cdn"]
     assert certificate.type == ACM_CERTIFICATE
-    assert certificate.inputs == {"domainName": "cdn.example.com", "validationMethod": "DNS", "region": "us-east-1",
-                                  "subjectAlternativeNames": ["img.example.com", "media.example.com"]}
+    assert certificate.inputs == {
+        "domainName": "cdn.example.com",
+        "validationMethod": "DNS",
+        "region": "us-east-1",
+        "subjectAlternativeNames": ["img.example.com", "media.example.com"],
+    }
 
     records = [r for r in res.values() if r.type == DNS_RECORD]
-    assert sorted(r.name for r in records) == [f"shop-cdn-{h}-validation"
-                                               for h in ("cdn.example.com", "img.example.com", "media.example.com")]
+    assert sorted(r.name for r in records) == [
+        f"shop-cdn-{h}-validation" for h in ("cdn.example.com", "img.example.com", "media.example.com")
+    ]
     for record in records:
         assert record.parent == "shop"
         # name and content come from ACM once the certificate exists: unknown in a preview
         assert record.inputs | {"comment": None} == {
-            "zoneId": "zid", "type": "CNAME", "proxied": False, "ttl": 60, "comment": None,
-            "name": UNKNOWN_PLACEHOLDER, "content": UNKNOWN_PLACEHOLDER}
+            "zoneId": "zid",
+            "type": "CNAME",
+            "proxied": False,
+            "ttl": 60,
+            "comment": None,
+            "name": UNKNOWN_PLACEHOLDER,
+            "content": UNKNOWN_PLACEHOLDER,
+        }
 
     validation = res["shop-cdn-validation"]
     assert (validation.type, validation.parent) == (ACM_VALIDATION, "shop")
@@ -133,13 +180,18 @@ def test_acm_certificate_is_validated_by_one_unproxied_record_per_host():
 
 def test_acm_follows_the_configured_region_and_one_host_needs_no_alternative_names():
     res = declare(spec("alb", "acm", ["www.example.com"], region="eu-central-1"))
-    assert res["shop-alb"].inputs == {"domainName": "www.example.com", "validationMethod": "DNS",
-                                      "region": "eu-central-1"}
+    assert res["shop-alb"].inputs == {
+        "domainName": "www.example.com",
+        "validationMethod": "DNS",
+        "region": "eu-central-1",
+    }
 
 
 def test_acm_validation_field_picks_the_host_and_drops_the_trailing_dot():
-    options = [SimpleNamespace(domain_name=h, resource_record_name=f"_x.{h}.", resource_record_value=f"_y.{h}.acm.")
-               for h in ("example.com", "www.example.com")]
+    options = [
+        SimpleNamespace(domain_name=h, resource_record_name=f"_x.{h}.", resource_record_value=f"_y.{h}.acm.")
+        for h in ("example.com", "www.example.com")
+    ]
     assert acm_validation_field(options, "www.example.com", "resource_record_name") == "_x.www.example.com"
     assert acm_validation_field(options, "www.example.com", "resource_record_value") == "_y.www.example.com.acm"
     assert acm_validation_field(options, "other.example.com", "resource_record_name") is None
@@ -147,11 +199,18 @@ def test_acm_validation_field_picks_the_host_and_drops_the_trailing_dot():
 
 
 def all_modes() -> list[dict]:
-    return [spec("edge", "advanced", ["example.com"]),
-            spec("own", "uploaded", ["a.example.com"], certificate=pulumi.Output.secret("C"),
-                 private_key=pulumi.Output.secret("K")),
-            spec("origin", "origin_ca", ["www.example.com"]),
-            spec("cdn", "acm", ["media.example.com"])]
+    return [
+        spec("edge", "advanced", ["example.com"]),
+        spec(
+            "own",
+            "uploaded",
+            ["a.example.com"],
+            certificate=pulumi.Output.secret("C"),
+            private_key=pulumi.Output.secret("K"),
+        ),
+        spec("origin", "origin_ca", ["www.example.com"]),
+        spec("cdn", "acm", ["media.example.com"]),
+    ]
 
 
 def test_protect_reaches_every_child():
@@ -167,15 +226,22 @@ def test_children_are_unprotected_by_default():
 
 
 def test_certificate_spec_unwraps_secrets_into_secret_outputs():
-    cert = CertificateConfig(name="own", mode="uploaded", hosts=["www.example.com"], certificate="CERT-PEM",
-                             private_key="KEY-PEM")
+    cert = CertificateConfig(
+        name="own", mode="uploaded", hosts=["www.example.com"], certificate="CERT-PEM", private_key="KEY-PEM"
+    )
     values = []
 
     def program():
         converted = certificate_spec(cert)
         assert {k: v for k, v in converted.items() if k not in ("certificate", "private_key")} == {
-            "name": "own", "mode": "uploaded", "hosts": ["www.example.com"], "certificate_authority": "lets_encrypt",
-            "validation_method": "txt", "validity_days": None, "region": "us-east-1"}
+            "name": "own",
+            "mode": "uploaded",
+            "hosts": ["www.example.com"],
+            "certificate_authority": "lets_encrypt",
+            "validation_method": "txt",
+            "validity_days": None,
+            "region": "us-east-1",
+        }
         pulumi.Output.all(converted["certificate"], converted["private_key"]).apply(values.extend)
         sink([converted["certificate"], converted["private_key"]])
 
@@ -185,7 +251,10 @@ def test_certificate_spec_unwraps_secrets_into_secret_outputs():
 
 
 def test_certificate_spec_leaves_absent_secrets_empty():
-    converted = certificate_spec(CertificateConfig(name="edge", mode="advanced", hosts=["example.com"],
-                                                   validity_days=30, certificate_authority="google"))
+    converted = certificate_spec(
+        CertificateConfig(
+            name="edge", mode="advanced", hosts=["example.com"], validity_days=30, certificate_authority="google"
+        )
+    )
     assert converted["certificate"] is None and converted["private_key"] is None
     assert (converted["validity_days"], converted["certificate_authority"]) == (30, "google")

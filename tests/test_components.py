@@ -2,12 +2,18 @@
 
 import pytest
 
-from appcdn.offline import run_under_mocks
+from appcdn.commands.plan.mock_engine import run_under_mocks
 from appcdn.components.app_hosts import AppHosts
 from appcdn.components.zone import Zone
 
-RULE = {"ref": "r", "description": "d", "expression": 'http.host eq "a.example.com"',
-        "action": "set_cache_settings", "action_parameters": {"cache": False}, "enabled": True}
+RULE = {
+    "ref": "r",
+    "description": "d",
+    "expression": 'http.host eq "a.example.com"',
+    "action": "set_cache_settings",
+    "action_parameters": {"cache": False},
+    "enabled": True,
+}
 
 
 def declare(program):
@@ -15,22 +21,40 @@ def declare(program):
 
 
 def zone_args(**kw):
-    return {"name": "example.com", "zone_id": "zid", "account_id": None, "settings": {"ssl": "strict"},
-            "cache_rules": [RULE], "config_rules": [], "cloud_connector_rules": [], **kw}
+    return {
+        "name": "example.com",
+        "zone_id": "zid",
+        "account_id": None,
+        "settings": {"ssl": "strict"},
+        "cache_rules": [RULE],
+        "config_rules": [],
+        "cloud_connector_rules": [],
+        **kw,
+    }
 
 
 def test_zone_by_id_creates_no_zone_and_manages_settings_and_cache_rules():
     res = declare(lambda: Zone("z", zone_args()))
     assert res["z"].type == "appcdn:index:Zone"
     assert {r.type for r in res.values()} == {
-        "appcdn:index:Zone", "cloudflare:index/zoneSetting:ZoneSetting", "cloudflare:index/ruleset:Ruleset"}
+        "appcdn:index:Zone",
+        "cloudflare:index/zoneSetting:ZoneSetting",
+        "cloudflare:index/ruleset:Ruleset",
+    }
     assert res["z-ssl"].inputs == {"settingId": "ssl", "value": "strict", "zoneId": "zid"}
     assert res["z-ssl"].parent == "z"
     ruleset = res["z-cache-rules"].inputs
     assert ruleset["phase"] == "http_request_cache_settings" and ruleset["kind"] == "zone"
-    assert ruleset["rules"] == [{"ref": "r", "description": "d", "expression": 'http.host eq "a.example.com"',
-                                 "action": "set_cache_settings", "actionParameters": {"cache": False},
-                                 "enabled": True}]
+    assert ruleset["rules"] == [
+        {
+            "ref": "r",
+            "description": "d",
+            "expression": 'http.host eq "a.example.com"',
+            "action": "set_cache_settings",
+            "actionParameters": {"cache": False},
+            "enabled": True,
+        }
+    ]
 
 
 def test_zone_without_rules_leaves_the_phase_alone():
@@ -54,12 +78,27 @@ def test_zone_takes_exactly_one_of_id_and_account(zone_id, account_id):
 
 
 def test_app_hosts_are_proxied_cnames_to_the_origin():
-    res = declare(lambda: AppHosts("shop-live", {"zone_id": "zid", "hosts": ["www.example.com", "example.com"],
-                                                 "origin": "shop.eu.aldryn.io", "purpose": "app"}))
+    res = declare(
+        lambda: AppHosts(
+            "shop-live",
+            {
+                "zone_id": "zid",
+                "hosts": ["www.example.com", "example.com"],
+                "origin": "shop.eu.aldryn.io",
+                "purpose": "app",
+            },
+        )
+    )
     records = [r for r in res.values() if r.type == "cloudflare:index/dnsRecord:DnsRecord"]
     assert sorted(r.inputs["name"] for r in records) == ["example.com", "www.example.com"]
     for record in records:
         assert record.parent == "shop-live"
-        assert record.inputs | {"name": None} == {"name": None, "type": "CNAME", "content": "shop.eu.aldryn.io",
-                                                  "proxied": True, "ttl": 1, "zoneId": "zid",
-                                                  "comment": "appcdn: app host"}
+        assert record.inputs | {"name": None} == {
+            "name": None,
+            "type": "CNAME",
+            "content": "shop.eu.aldryn.io",
+            "proxied": True,
+            "ttl": 1,
+            "zoneId": "zid",
+            "comment": "appcdn: app host",
+        }

@@ -16,8 +16,9 @@ EXAMPLE = ROOT / "examples" / "python"
 def test_a_program_of_its_own_composing_the_components_is_planned_offline(capsys):
     code, out, err = appcdn(capsys, "plan", "--stack", "dev", cwd=EXAMPLE)
     assert code == 0, err
-    assert out.splitlines()[0] == ("Program docs-site (__main__.py), stack dev (config from Pulumi.dev.yaml), "
-                                   "declares 13 resources:")
+    assert out.splitlines()[0] == (
+        "Program docs-site (__main__.py), stack dev (config from Pulumi.dev.yaml), declares 13 resources:"
+    )
     assert "  appcdn:index:S3Media  docs-media" in out
     assert "    aws:s3/bucket:Bucket  docs-media-bucket  [protect, retain on delete]" in out
     assert "  aws:s3/bucketObjectv2:BucketObjectv2  brochure" in out  # its own resources, beside the components
@@ -45,10 +46,13 @@ def test_a_program_without_a_stack_file_runs_without_config_and_its_errors_are_r
     assert code == 2 and err.startswith("appcdn plan: app/__main__.py failed: ConfigMissingError")
 
 
-@pytest.mark.parametrize("pulumi_yaml,message", [
-    ("name: x\nruntime: nodejs\n", "is a nodejs program; only Python programs run offline"),
-    (None, "holds no Pulumi.yaml"),
-])
+@pytest.mark.parametrize(
+    "pulumi_yaml,message",
+    [
+        ("name: x\nruntime: nodejs\n", "is a nodejs program; only Python programs run offline"),
+        (None, "holds no Pulumi.yaml"),
+    ],
+)
 def test_what_cannot_be_planned_offline_exits_2(tmp_path, capsys, pulumi_yaml, message):
     if pulumi_yaml:
         (tmp_path / "Pulumi.yaml").write_text(pulumi_yaml)
@@ -57,16 +61,24 @@ def test_what_cannot_be_planned_offline_exits_2(tmp_path, capsys, pulumi_yaml, m
 
 
 def test_the_stack_outputs_tell_other_stacks_where_each_site_lives(capsys):
-    code, out, _ = appcdn(capsys, "plan", "--stack", "live", "--json")
+    _code, out, _ = appcdn(capsys, "plan", "--stack", "live", "--json")
     sites = json.loads(out)["outputs"]["sites"]
     shop, blog = sites["shop"], sites["blog"]
     assert shop["zone_id"] == blog["zone_id"] == "023e105f4ecef8ad9ca31a8372d0c353"
     assert shop["hosts"] == ["www.example.com", "example.com"]
-    assert shop["media"] == {"backend": "aws", "bucket": "shop-live-media-bucket", "region": "eu-central-1",
-                             "endpoint_host": "shop-live-media-bucket.s3.eu-central-1.amazonaws.com",
-                             "host": "media.example.com", "url": "https://media.example.com/"}
+    assert shop["media"] == {
+        "backend": "aws",
+        "bucket": "shop-live-media-bucket",
+        "region": "eu-central-1",
+        "endpoint_host": "shop-live-media-bucket.s3.eu-central-1.amazonaws.com",
+        "host": "media.example.com",
+        "url": "https://media.example.com/",
+    }
     assert (blog["media"]["account"], blog["media"]["containers"], blog["media"]["host"]) == (
-        "exampleblogmedia", ["private", "public"], "files.example.com")
+        "exampleblogmedia",
+        ["private", "public"],
+        "files.example.com",
+    )
     assert shop["app_env"]["CACHE_URL"] == "[secret]"  # secrets stay secret
     assert shop["app_env"]["CMS_CACHE_DURATIONS"] == '{"content": 60, "menus": 3600, "permissions": 3600}'
     assert "  sites.shop.media.bucket: shop-live-media-bucket" in appcdn(capsys, "plan", "--stack", "live")[1]
@@ -75,7 +87,12 @@ def test_the_stack_outputs_tell_other_stacks_where_each_site_lives(capsys):
 def test_the_readme_documents_every_output(capsys):
     _, out, _ = appcdn(capsys, "plan", "--stack", "live", "--json")
     outputs = json.loads(out)["outputs"]
-    section = (ROOT / "README.md").read_text().split("### Stack outputs for other stacks", 1)[1].split("\n## ", 1)[0]
+    section = (
+        (ROOT / "docs" / "composing.md")
+        .read_text()
+        .split("## Stack outputs for other stacks", 1)[1]
+        .split("\n## ", 1)[0]
+    )
     sites = outputs["sites"].values()
     assert all(f"`{key}" in section for key in outputs)
     assert all(f"`sites.<name>.{key}`" in section for site in sites for key in site)
@@ -83,24 +100,28 @@ def test_the_readme_documents_every_output(capsys):
 
 
 def test_config_schema_is_the_shipped_one_and_the_stack_files_point_to_it(capsys):
-    from appcdn.cli import main
+    from appcdn.commands.cli import main
 
     assert main(["config-schema"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == stack_file_schema() == json.loads((ROOT / "stacks" / SCHEMA_FILE).read_text()), \
+    assert printed == stack_file_schema() == json.loads((ROOT / "stacks" / SCHEMA_FILE).read_text()), (
         "run: .venv/bin/appcdn config-schema > stacks/appcdn-stack.schema.json"
+    )
     for stack in ("live", "test"):
         text = (ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text()
         assert text.splitlines()[0] == f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
         jsonschema.validate(yaml.safe_load(text), printed)
 
 
-@pytest.mark.parametrize("change,error", [
-    (lambda c: c.update({"appcdn:colour": "blue"}), "should not be valid"),
-    (lambda c: c["appcdn:sites"][0].update({"hostz": []}), "'hostz' was unexpected"),
-    (lambda c: c["appcdn:zones"]["example.com"].update({"plan": "gold"}), "'gold' is not one of"),
-    (lambda c: c.pop("appcdn:sites"), "'appcdn:sites' is a required property"),
-])
+@pytest.mark.parametrize(
+    "change,error",
+    [
+        (lambda c: c.update({"appcdn:colour": "blue"}), "should not be valid"),
+        (lambda c: c["appcdn:sites"][0].update({"hostz": []}), "'hostz' was unexpected"),
+        (lambda c: c["appcdn:zones"]["example.com"].update({"plan": "gold"}), "'gold' is not one of"),
+        (lambda c: c.pop("appcdn:sites"), "'appcdn:sites' is a required property"),
+    ],
+)
 def test_the_schema_catches_what_the_config_would_refuse(change, error):
     stack = {"config": {f"appcdn:{k}": v for k, v in raw_config().items()}}
     change(stack["config"])
@@ -109,6 +130,15 @@ def test_the_schema_catches_what_the_config_would_refuse(change, error):
 
 
 def test_a_secret_may_be_a_secure_value_and_other_namespaces_are_free():
-    stack = {"config": {"cloudflare:apiToken": {"secure": "v1:x"}, **{f"appcdn:{k}": v for k, v in raw_config(
-        app={"cache": {"backend": "redis", "redis": {"url": {"secure": "v1:y"}}}}).items()}}}
+    stack = {
+        "config": {
+            "cloudflare:apiToken": {"secure": "v1:x"},
+            **{
+                f"appcdn:{k}": v
+                for k, v in raw_config(
+                    app={"cache": {"backend": "redis", "redis": {"url": {"secure": "v1:y"}}}}
+                ).items()
+            },
+        }
+    }
     jsonschema.validate(stack, stack_file_schema())

@@ -39,17 +39,21 @@ def test_session_cookie_defaults_to_djangos():
 
 def test_session_cookies_must_be_cookie_names():
     assert problems_of(raw_config(cache={"session_cookies": ["sessionid", "bad cookie"]})) == [
-        "sites[0].cache.session_cookies[1]: 'bad cookie' is not a cookie name"]
+        "sites[0].cache.session_cookies[1]: 'bad cookie' is not a cookie name"
+    ]
 
 
 def test_origin_must_be_a_host_name():
     assert problems_of(raw_config(origin="https://shop.eu.aldryn.io/")) == [
-        "sites[0].origin: 'https://shop.eu.aldryn.io/' is not a host name (a DNS name such as www.example.com)"]
+        "sites[0].origin: 'https://shop.eu.aldryn.io/' is not a host name (a DNS name such as www.example.com)"
+    ]
 
 
 def test_hosts_and_extensions_are_normalised():
-    raw = raw_config(hosts=["WWW.Example.com"], cache={"rules": [
-        {"name": "img", "action": "cache", "match": {"extensions": [".JPG"], "methods": ["get"]}}]})
+    raw = raw_config(
+        hosts=["WWW.Example.com"],
+        cache={"rules": [{"name": "img", "action": "cache", "match": {"extensions": [".JPG"], "methods": ["get"]}}]},
+    )
     site = parse_stack_config(raw, "live").sites[0]
     assert site.hosts == ["www.example.com"]
     assert site.cache.rules[0].match.extensions == ["jpg"]
@@ -85,7 +89,8 @@ def test_existing_zone_and_new_zone_together_is_an_error():
     raw = raw_config()
     raw["zones"]["example.com"]["account_id"] = "acc"
     assert problems_of(raw) == [
-        "zones.example.com: give id to use an existing zone or account_id to create one, not both"]
+        "zones.example.com: give id to use an existing zone or account_id to create one, not both"
+    ]
 
 
 def test_the_stack_that_declares_a_zone_must_reference_or_create_it():
@@ -93,7 +98,8 @@ def test_the_stack_that_declares_a_zone_must_reference_or_create_it():
     del raw["zones"]["example.com"]["id"]
     assert problems_of(raw) == [
         "zones.example.com: give id (existing zone) or account_id (create it): the stack that declares a zone "
-        "manages it"]
+        "manages it"
+    ]
 
 
 def test_a_stage_without_zones_serves_sites_on_the_zone_another_stack_file_declares():
@@ -108,21 +114,33 @@ def test_a_zone_declared_in_two_stack_files_is_an_error_naming_both():
     test["zones"] = {"example.com": {"id": "other", "plan": "free"}}
     assert problems_of(raw_config(), test) == [
         "Pulumi.test.yaml: zones.example.com: also declared in Pulumi.own.yaml; a zone is declared in exactly one "
-        "stack file, its owner's"]
+        "stack file, its owner's"
+    ]
 
 
 def test_two_stack_files_of_one_stage_are_an_error():
     other = raw_config(hosts=["shop.example.com"])
     del other["zones"]
     assert problems_of(raw_config(), other) == [
-        "Pulumi.live.yaml: stage: 'live' is also the stage of Pulumi.own.yaml; each stage has one stack file"]
+        "Pulumi.live.yaml: stage: 'live' is also the stage of Pulumi.own.yaml; each stage has one stack file"
+    ]
 
 
 def test_each_stage_is_checked_against_the_zone_its_owner_declares():
-    test = test_stage(images=[{"name": "p", "match": {}, "polish": "lossy"}],
-                      cache={"rules": [{"name": "r", "action": "cache", "match": {"path_prefixes": ["/a/"]},
-                                        "responses_set_no_cookies": True,
-                                        "edge_ttl": {"mode": "override_origin", "default": 60}}]})
+    test = test_stage(
+        images=[{"name": "p", "match": {}, "polish": "lossy"}],
+        cache={
+            "rules": [
+                {
+                    "name": "r",
+                    "action": "cache",
+                    "match": {"path_prefixes": ["/a/"]},
+                    "responses_set_no_cookies": True,
+                    "edge_ttl": {"mode": "override_origin", "default": 60},
+                }
+            ]
+        },
+    )
     assert problems_of(raw_config(plan="free"), test) == [
         "Pulumi.test.yaml: sites[0].cache.rules[0].edge_ttl.default: 60 s is below the free plan's minimum edge "
         "TTL of 7200 s",
@@ -133,7 +151,8 @@ def test_each_stage_is_checked_against_the_zone_its_owner_declares():
 def test_problems_in_another_stage_s_file_stop_this_stack_too():
     test = test_stage(hosts=["test.example.org"])
     assert problems_of(raw_config(), test) == [
-        "Pulumi.test.yaml: sites[0].hosts: 'test.example.org' is outside the site's zone example.com"]
+        "Pulumi.test.yaml: sites[0].hosts: 'test.example.org' is outside the site's zone example.com"
+    ]
 
 
 @pytest.mark.parametrize("key,where", [("owner", "zones.example.com"), ("other_stages", "sites[0]")])
@@ -160,14 +179,15 @@ def test_polish_needs_pro():
     raw = raw_config(plan="free")
     raw["zones"]["example.com"]["images"] = {"polish": "lossless"}
     assert problems_of(raw) == [
-        "zones.example.com.images.polish: Polish needs the pro plan or above; the zone is on free"]
+        "zones.example.com.images.polish: Polish needs the pro plan or above; the zone is on free"
+    ]
 
 
 def test_per_path_polish_needs_pro():
-    raw = raw_config(plan="free", images=[{"name": "photos", "match": {"path_prefixes": ["/media/"]},
-                                           "polish": "lossy"}])
-    assert problems_of(raw) == [
-        "sites[0].images[0].polish: Polish needs the pro plan or above; the zone is on free"]
+    raw = raw_config(
+        plan="free", images=[{"name": "photos", "match": {"path_prefixes": ["/media/"]}, "polish": "lossy"}]
+    )
+    assert problems_of(raw) == ["sites[0].images[0].polish: Polish needs the pro plan or above; the zone is on free"]
 
 
 def test_webp_needs_polish_on():
@@ -201,7 +221,8 @@ def test_edge_ttl_below_the_plan_minimum(plan, minimum):
     if plan == "free":
         raw["zones"]["example.com"]["images"] = {}
     assert problems_of(raw) == [
-        f"sites[0].cache.rules[0].edge_ttl.default: 60 s is below the {plan} plan's minimum edge TTL of {minimum} s"]
+        f"sites[0].cache.rules[0].edge_ttl.default: 60 s is below the {plan} plan's minimum edge TTL of {minimum} s"
+    ]
 
 
 @pytest.mark.parametrize("plan", ["business", "enterprise"])
@@ -211,15 +232,43 @@ def test_one_second_edge_ttl_from_business(plan):
 
 
 def test_status_code_ttls_respect_the_minimum_but_allow_no_cache_and_no_store():
-    raw = raw_config(cache={"rules": [_rule(edge_ttl={"mode": "respect_origin", "status_codes": [
-        {"code": 404, "ttl": 0}, {"code": 410, "ttl": -1}, {"from": 500, "to": 599, "ttl": 60}]})]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                _rule(
+                    edge_ttl={
+                        "mode": "respect_origin",
+                        "status_codes": [
+                            {"code": 404, "ttl": 0},
+                            {"code": 410, "ttl": -1},
+                            {"from": 500, "to": 599, "ttl": 60},
+                        ],
+                    }
+                )
+            ]
+        }
+    )
     assert problems_of(raw) == [
-        "sites[0].cache.rules[0].edge_ttl.status_codes[2].ttl: 60 s is below the pro plan's minimum edge TTL of 3600 s"]
+        "sites[0].cache.rules[0].edge_ttl.status_codes[2].ttl: 60 s is below the pro plan's minimum edge TTL of 3600 s"
+    ]
 
 
 def test_status_code_range_must_be_ordered_and_exclusive_with_code():
-    raw = raw_config(cache={"rules": [_rule(edge_ttl={"status_codes": [
-        {"from": 599, "to": 500, "ttl": 0}, {"code": 404, "from": 400, "ttl": 0}, {"ttl": 0}]})]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                _rule(
+                    edge_ttl={
+                        "status_codes": [
+                            {"from": 599, "to": 500, "ttl": 0},
+                            {"code": 404, "from": 400, "ttl": 0},
+                            {"ttl": 0},
+                        ]
+                    }
+                )
+            ]
+        }
+    )
     assert problems_of(raw) == [
         "sites[0].cache.rules[0].edge_ttl.status_codes[0]: from 599 is above to 500",
         "sites[0].cache.rules[0].edge_ttl.status_codes[1]: give either code, or from and/or to",
@@ -228,8 +277,13 @@ def test_status_code_range_must_be_ordered_and_exclusive_with_code():
 
 
 def test_override_needs_a_ttl_and_other_modes_take_none():
-    raw = raw_config(cache={"rules": [_rule(edge_ttl={"mode": "override_origin"},
-                                            browser_ttl={"mode": "respect_origin", "default": 60})]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                _rule(edge_ttl={"mode": "override_origin"}, browser_ttl={"mode": "respect_origin", "default": 60})
+            ]
+        }
+    )
     assert problems_of(raw) == [
         "sites[0].cache.rules[0].browser_ttl.default: only allowed with mode override_origin, not respect_origin",
         "sites[0].cache.rules[0].edge_ttl.default: required when mode is override_origin",
@@ -237,16 +291,21 @@ def test_override_needs_a_ttl_and_other_modes_take_none():
 
 
 def test_bypass_takes_no_cache_settings():
-    raw = raw_config(cache={"rules": [{"name": "r", "action": "bypass", "edge_ttl": {"mode": "respect_origin"},
-                                       "serve_stale": True}]})
+    raw = raw_config(
+        cache={
+            "rules": [{"name": "r", "action": "bypass", "edge_ttl": {"mode": "respect_origin"}, "serve_stale": True}]
+        }
+    )
     assert problems_of(raw) == [
-        "sites[0].cache.rules[0]: a bypass rule takes no cache settings; remove edge_ttl, serve_stale"]
+        "sites[0].cache.rules[0]: a bypass rule takes no cache settings; remove edge_ttl, serve_stale"
+    ]
 
 
 def test_query_string_takes_include_or_exclude():
     raw = raw_config(cache={"rules": [_rule(cache_key={"query_string": {"include": ["a"], "exclude": ["b"]}})]})
     assert problems_of(raw) == [
-        "sites[0].cache.rules[0].cache_key.query_string: give exactly one of include or exclude"]
+        "sites[0].cache.rules[0].cache_key.query_string: give exactly one of include or exclude"
+    ]
 
 
 def test_regex_needs_business():
@@ -261,17 +320,21 @@ def test_regex_is_fine_on_business():
     assert parse_stack_config(raw, "live").sites[0].cache.rules[0].match.expression
 
 
-@pytest.mark.parametrize("expression, reason", [
-    ("http.host eq", "unrecognised input at 1:13"),
-    ('http.foo eq "a"', "unknown identifier 'http.foo' at 1:1"),
-])
+@pytest.mark.parametrize(
+    "expression, reason",
+    [
+        ("http.host eq", "unrecognised input at 1:13"),
+        ('http.foo eq "a"', "unknown identifier 'http.foo' at 1:1"),
+    ],
+)
 def test_raw_expression_must_parse_and_the_message_keeps_wirefilters_reason(expression, reason):
     raw = raw_config(cache={"rules": [_rule(match={"expression": expression})]})
-    assert problems_of(raw) == [f"sites[0].cache.rules[0].match.expression: {expression!r} is not a valid "
-                                f"Cloudflare rules expression: {reason}"]
+    assert problems_of(raw) == [
+        f"sites[0].cache.rules[0].match.expression: {expression!r} is not a valid Cloudflare rules expression: {reason}"
+    ]
 
 
-@pytest.mark.parametrize("glob", ["/media/[ab]", "/x?y", 'media/*', '/a"b'])
+@pytest.mark.parametrize("glob", ["/media/[ab]", "/x?y", "media/*", '/a"b'])
 def test_invalid_globs(glob):
     raw = raw_config(cache={"rules": [_rule(match={"paths": [glob]})]})
     [problem] = problems_of(raw)
@@ -280,7 +343,9 @@ def test_invalid_globs(glob):
 
 
 def test_invalid_methods_headers_and_names():
-    raw = raw_config(cache={"rules": [_rule(name="Static Files", match={"methods": ["FETCH"], "headers": ["bad header"]})]})
+    raw = raw_config(
+        cache={"rules": [_rule(name="Static Files", match={"methods": ["FETCH"], "headers": ["bad header"]})]}
+    )
     assert problems_of(raw) == [
         "sites[0].cache.rules[0].match.headers[0]: 'bad header' is not a header name",
         "sites[0].cache.rules[0].match.methods[0]: 'FETCH' is not an HTTP method; "
@@ -292,21 +357,31 @@ def test_invalid_methods_headers_and_names():
 def test_session_rule_names_are_reserved():
     raw = raw_config(cache={"rules": [{"name": "session", "action": "bypass"}]})
     assert problems_of(raw) == [
-        "sites[0].cache.rules[0].name: 'session' is reserved for a safety bypass, which always comes last"]
+        "sites[0].cache.rules[0].name: 'session' is reserved for a safety bypass, which always comes last"
+    ]
 
 
 def test_duplicate_rule_names():
-    raw = raw_config(cache={"rules": [{"name": "a", "action": "bypass", "match": {"path_prefixes": ["/a/"]}},
-                                      {"name": "a", "action": "bypass", "match": {"path_prefixes": ["/b/"]}}]})
-    assert problems_of(raw) == ["sites[0].cache.rules[0].name: 'a' is used by more than one rule",
-                                "sites[0].cache.rules[1].name: 'a' is used by more than one rule"]
+    raw = raw_config(
+        cache={
+            "rules": [
+                {"name": "a", "action": "bypass", "match": {"path_prefixes": ["/a/"]}},
+                {"name": "a", "action": "bypass", "match": {"path_prefixes": ["/b/"]}},
+            ]
+        }
+    )
+    assert problems_of(raw) == [
+        "sites[0].cache.rules[0].name: 'a' is used by more than one rule",
+        "sites[0].cache.rules[1].name: 'a' is used by more than one rule",
+    ]
 
 
 def test_rule_hosts_must_be_the_sites_own():
     raw = raw_config(cache={"rules": [{"name": "a", "action": "bypass", "match": {"hosts": ["api.example.com"]}}]})
     assert problems_of(raw) == [
         "sites[0].cache.rules[0].match.hosts: 'api.example.com' is not one of the site's hosts on this stage "
-        "(www.example.com)"]
+        "(www.example.com)"
+    ]
 
 
 def test_hosts_must_be_in_the_zone_and_served_once_in_the_project():
@@ -320,10 +395,12 @@ def test_hosts_must_be_in_the_zone_and_served_once_in_the_project():
 def test_site_zone_must_be_declared_in_some_stack_file():
     assert problems_of(raw_config(zone="example.org")) == [
         "sites[0].zone: 'example.org' is not declared under zones in any stack file of the project "
-        "(declared: example.com)"]
+        "(declared: example.com)"
+    ]
 
 
 # --- certificates -------------------------------------------------------------------------------------
+
 
 def _cert(**kw):
     return {"name": "c", "mode": "advanced", "hosts": ["example.com", "www.example.com"], **kw}
@@ -347,13 +424,16 @@ def test_advanced_pack_must_include_the_apex_and_hold_at_most_50_hosts():
 
 def test_advanced_validity_depends_on_the_authority():
     assert problems_of(_with_certs(_cert(certificate_authority="lets_encrypt", validity_days=365))) == [
-        "sites[0].certificates[0].validity_days: lets_encrypt issues for 90 days"]
+        "sites[0].certificates[0].validity_days: lets_encrypt issues for 90 days"
+    ]
 
 
 def test_uploaded_certificates_need_business():
     problems = problems_of(_with_certs(_cert(mode="uploaded", certificate="PEM", private_key="KEY")))
-    assert "sites[0].certificates[0].mode: an uploaded certificate (custom SSL) needs the business plan or above; " \
-           "the zone is on pro. Use advanced or the default Universal SSL" in problems
+    assert (
+        "sites[0].certificates[0].mode: an uploaded certificate (custom SSL) needs the business plan or above; "
+        "the zone is on pro. Use advanced or the default Universal SSL" in problems
+    )
 
 
 def test_uploaded_certificate_and_key_are_required_and_must_be_secrets():
@@ -368,7 +448,9 @@ def test_uploaded_certificate_and_key_are_required_and_must_be_secrets():
 
 
 def test_pem_only_for_uploaded():
-    assert problems_of(_with_certs(_cert(private_key="KEY")), ) == [
+    assert problems_of(
+        _with_certs(_cert(private_key="KEY")),
+    ) == [
         "sites[0].certificates[0]: private_key only for mode uploaded, not advanced",
         "sites[0].certificates[0].private_key: must be a secret: pulumi config set --secret --path "
         "'appcdn:sites[0].certificates[0].private_key' < file.pem",
@@ -385,8 +467,11 @@ def test_origin_ca_needs_strict_ssl_and_a_valid_validity():
 
 
 def test_certificate_hosts_are_the_sites_own_and_covered_once_at_the_edge():
-    raw = _with_certs(_cert(), _cert(name="d", hosts=["www.example.com", "shop.example.org"]),
-                      _cert(name="o", mode="origin_ca", hosts=["www.example.com"]))
+    raw = _with_certs(
+        _cert(),
+        _cert(name="d", hosts=["www.example.com", "shop.example.org"]),
+        _cert(name="o", mode="origin_ca", hosts=["www.example.com"]),
+    )
     assert problems_of(raw) == [
         "sites[0].certificates[1].hosts: 'shop.example.org' is not one of the site's hosts on this stage "
         "(www.example.com, example.com)",
@@ -403,4 +488,5 @@ def test_certificates_may_cover_the_media_domain():
 
 def test_acm_takes_no_validity():
     assert problems_of(_with_certs(_cert(mode="acm", validity_days=90))) == [
-        "sites[0].certificates[0].validity_days: ACM sets the validity itself"]
+        "sites[0].certificates[0].validity_days: ACM sets the validity itself"
+    ]

@@ -9,17 +9,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from appcdn.diff import compare
-from appcdn.diff_report import MARKER
-from appcdn.git_ref import plan_working_tree
+from appcdn.commands.diff.compare import compare
+from appcdn.commands.diff.git_ref import plan_working_tree
+from appcdn.commands.diff.render import MARKER
 from tests.conftest import ROOT, appcdn, project_dir, raw_config
 
 MEDIA = {"backend": "aws", "aws": {"bucket_name": "shop-live-media"}, "domain": {"host": "media.example.com"}}
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        check=True,
+        capture_output=True,
+    )
 
 
 def repository(tmp_path: Path, live: dict, with_code: bool = False) -> Path:
@@ -64,13 +67,24 @@ def test_caching_what_was_bypassed_is_flagged_first(tmp_path, capsys):
 
 def test_a_media_ttl_change_is_said_per_host_and_path_class(tmp_path, capsys):
     repo = repository(tmp_path, raw_config(media=MEDIA))
-    change(repo, raw_config(media={**MEDIA, "headers": [
-        {"match": "filer_public_thumbnails/*", "cache_control": "public, max-age=3600"},
-        {"match": "*", "cache_control": "public, max-age=3600"}]}))
+    change(
+        repo,
+        raw_config(
+            media={
+                **MEDIA,
+                "headers": [
+                    {"match": "filer_public_thumbnails/*", "cache_control": "public, max-age=3600"},
+                    {"match": "*", "cache_control": "public, max-age=3600"},
+                ],
+            }
+        ),
+    )
     code, out, _ = diff(capsys, repo)
     assert code == 1
-    assert ("    shop (live) media.example.com /filer_public_thumbnails/*: edge TTL 365d → 1h, browser TTL 365d → 1h"
-            in out.splitlines())
+    assert (
+        "    shop (live) media.example.com /filer_public_thumbnails/*: edge TTL 365d → 1h, browser TTL 365d → 1h"
+        in out.splitlines()
+    )
     assert "Safety-weakening" not in out
     assert "~ changed cloudflare:index/ruleset:Ruleset  example-com-cache-rules" in out
 
@@ -79,8 +93,10 @@ def test_deleting_protected_media_and_widening_its_public_grant_are_flagged(tmp_
     repo = repository(tmp_path, raw_config(media=MEDIA))
     change(repo, raw_config(media={**MEDIA, "public_prefixes": ["filer_public/", "docs/"]}))
     _, out, _ = diff(capsys, repo)
-    assert ("    ! public grant widened: aws:s3/bucketPolicy:BucketPolicy shop-live-media-policy: anyone may "
-            "s3:GetObject docs/*") in out
+    assert (
+        "    ! public grant widened: aws:s3/bucketPolicy:BucketPolicy shop-live-media-policy: anyone may "
+        "s3:GetObject docs/*"
+    ) in out
     change(repo, raw_config())
     _, out, _ = diff(capsys, repo)
     assert "    ! protected resource removed: aws:s3/bucket:Bucket shop-live-media-bucket" in out
@@ -110,10 +126,13 @@ def test_markdown_for_a_pull_request_comment_starts_with_its_marker(tmp_path, ca
     assert "| added | `cloudflare:index/dnsRecord:DnsRecord` | `shop-live-shop.example.com` |" in out
 
 
-@pytest.mark.parametrize("args,message", [
-    (("--base", "no-such-ref"), "'no-such-ref' is not a commit"),
-    (("--base", "main", "--stack", "staging"), "no stack 'staging'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("--base", "no-such-ref"), "'no-such-ref' is not a commit"),
+        (("--base", "main", "--stack", "staging"), "no stack 'staging'"),
+    ],
+)
 def test_errors_exit_2(tmp_path, capsys, args, message):
     repo = repository(tmp_path, raw_config())
     code, _, err = appcdn(capsys, "diff", "--stack", "live", *args, cwd=repo)
@@ -131,8 +150,11 @@ def test_a_base_with_its_own_code_is_planned_with_it(tmp_path, capsys):
     """The base's defaults.py gives /static/ 7 days at the edge; the working tree's code gives 30."""
     repo = repository(tmp_path, raw_config(), with_code=True)
     defaults = repo / "appcdn" / "defaults.py"
-    defaults.write_text(defaults.read_text().replace("STATIC_EDGE_TTL: Final = 30 * 24 * 3600",
-                                                     "STATIC_EDGE_TTL: Final = 7 * 24 * 3600"))
+    defaults.write_text(
+        defaults.read_text().replace(
+            "STATIC_EDGE_TTL: Final = 30 * 24 * 3600", "STATIC_EDGE_TTL: Final = 7 * 24 * 3600"
+        )
+    )
     git(repo, "commit", "-q", "-am", "base: a week")
     code, out, err = diff(capsys, repo)
     assert code == 1, err
@@ -149,7 +171,7 @@ def test_the_working_tree_side_is_the_offline_plan(tmp_path):
 
 
 def test_the_driver_prints_the_snapshot_or_the_config_problems(tmp_path, capsys):
-    from appcdn import snapshot_driver
+    from appcdn.commands.diff import snapshot as snapshot_driver
 
     (tmp_path / "good").mkdir()
     (tmp_path / "bad").mkdir()

@@ -20,11 +20,16 @@ import boto3
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from appcdn.django_media import (
-    AZURE_PARAMETERS, S3_PARAMETERS, MediaSettingsError, configure_media, headers_for, upload_parameters,
+from appcdn.program.stack_program import declare as declare_program
+from appcdn.rules.rulesets import compile_zones
+from appcdn.runtime.django_media import (
+    AZURE_PARAMETERS,
+    S3_PARAMETERS,
+    MediaSettingsError,
+    configure_media,
+    headers_for,
+    upload_parameters,
 )
-from appcdn.policy.rulesets import compile_zones
-from appcdn.program import declare as declare_program
 from tests.conftest import ROOT, declare, project_of, raw_config
 
 ONE_YEAR = "public, max-age=31536000"
@@ -49,9 +54,18 @@ def exported_django_settings(media: dict[str, Any]) -> dict[str, Any]:
 def django_storage(export: dict[str, Any], env: dict[str, str], command: str, *names: str) -> dict[str, Any]:
     """``tests/django_media/upload.py`` in a Django process configured only from ``export`` and ``env``."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "django_media" / "upload.py"), command, *names], capture_output=True,
-        text=True, env={**os.environ, **env, "APPCDN_MEDIA_SETTINGS": json.dumps(export), "PYTHONPATH": str(ROOT),
-                        "DJANGO_SETTINGS_MODULE": "tests.django_media.settings"}, timeout=120)
+        [sys.executable, str(ROOT / "tests" / "django_media" / "upload.py"), command, *names],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            **env,
+            "APPCDN_MEDIA_SETTINGS": json.dumps(export),
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "tests.django_media.settings",
+        },
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     answered: dict[str, Any] = json.loads(result.stdout)
     return answered
@@ -59,7 +73,7 @@ def django_storage(export: dict[str, Any], env: dict[str, str], command: str, *n
 
 def fetched(url: str) -> str:
     """An object's content over plain HTTP, as a browser would get it from the URL the app wrote."""
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - a loopback emulator
+    with urllib.request.urlopen(url, timeout=30) as response:
         content: str = response.read().decode()
     return content
 
@@ -79,11 +93,21 @@ def upload(export: dict[str, Any], env: dict[str, str], *names: str) -> dict[str
 
 def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: str) -> None:
     bucket = f"media-{uuid.uuid4().hex[:12]}"
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                      aws_secret_access_key="testing")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     s3.create_bucket(Bucket=bucket)
-    export = exported_django_settings({"backend": "aws", "aws": {"region": "us-east-1", "bucket_name": bucket},
-                                       "domain": {"host": "media.example.com"}})
+    export = exported_django_settings(
+        {
+            "backend": "aws",
+            "aws": {"region": "us-east-1", "bucket_name": bucket},
+            "domain": {"host": "media.example.com"},
+        }
+    )
     assert (export["APPCDN_MEDIA_VERSION"], export["AWS_STORAGE_BUCKET_NAME"]) == ("1", bucket)
     env = {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     saved = upload(export, env, THUMBNAIL, DOCUMENT)
@@ -96,7 +120,7 @@ def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: s
     # ... a private one is signed, expires, and works
     assert "Signature=" in saved[DOCUMENT]["url"] and "Expires=" in saved[DOCUMENT]["url"]
     assert fetched(saved[DOCUMENT]["url"]) == f"content of {DOCUMENT}"
-    assert django_storage(export, env, "delete", *saved) == {name: True for name in saved}
+    assert django_storage(export, env, "delete", *saved) == dict.fromkeys(saved, True)
 
 
 def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_container(azurite_blob: str) -> None:
@@ -117,20 +141,24 @@ def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_co
         assert saved[THUMBNAIL]["url"].endswith(f"/public/{THUMBNAIL}") and "sig=" not in saved[THUMBNAIL]["url"]
         assert "/private/documents/b.pdf?" in saved[DOCUMENT]["url"] and "sig=" in saved[DOCUMENT]["url"]
         assert fetched(saved[DOCUMENT]["url"]) == f"content of {DOCUMENT}"
-        assert django_storage(export, env, "delete", *saved) == {name: True for name in saved}
+        assert django_storage(export, env, "delete", *saved) == dict.fromkeys(saved, True)
         assert not service.get_blob_client("public", THUMBNAIL).exists()
     finally:  # the Azurite server is shared by the session: test_media_emulators declares these containers itself
         for container in created:
             service.delete_container(container)
 
 
-RULES = [{"match": "downloads/*", "headers": {"Cache-Control": "private", "Content-Disposition": "attachment"}},
-         {"match": "*", "headers": {"Cache-Control": ONE_HOUR}}]
+RULES = [
+    {"match": "downloads/*", "headers": {"Cache-Control": "private", "Content-Disposition": "attachment"}},
+    {"match": "*", "headers": {"Cache-Control": ONE_HOUR}},
+]
 
 
 def test_the_first_matching_rule_gives_the_upload_parameters_of_each_sdk() -> None:
     assert upload_parameters(headers_for(RULES, "downloads/x.zip"), S3_PARAMETERS) == {
-        "CacheControl": "private", "ContentDisposition": "attachment"}
+        "CacheControl": "private",
+        "ContentDisposition": "attachment",
+    }
     assert upload_parameters(headers_for(RULES, "a.jpg"), AZURE_PARAMETERS) == {"cache_control": ONE_HOUR}
     assert headers_for(RULES[:1], "a.jpg") == {}
 
@@ -147,28 +175,40 @@ def test_an_export_of_another_version_is_refused_at_start_up(tmp_path: Path) -> 
         configure_media({}, {"APPCDN_MEDIA_SETTINGS_FILE": str(path)})
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"APPCDN_MEDIA_SETTINGS": "{not json"}, "APPCDN_MEDIA_SETTINGS: not the JSON of the stack output"),
-    ({"APPCDN_MEDIA_SETTINGS_FILE": "/nonexistent/media.json"}, "APPCDN_MEDIA_SETTINGS_FILE: "),
-    ({"APPCDN_MEDIA_SETTINGS": json.dumps({"APPCDN_MEDIA_VERSION": "1", "APPCDN_MEDIA_BACKEND": "aws"})},
-     "lack 'AWS_STORAGE_BUCKET_NAME'"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"APPCDN_MEDIA_SETTINGS": "{not json"}, "APPCDN_MEDIA_SETTINGS: not the JSON of the stack output"),
+        ({"APPCDN_MEDIA_SETTINGS_FILE": "/nonexistent/media.json"}, "APPCDN_MEDIA_SETTINGS_FILE: "),
+        (
+            {"APPCDN_MEDIA_SETTINGS": json.dumps({"APPCDN_MEDIA_VERSION": "1", "APPCDN_MEDIA_BACKEND": "aws"})},
+            "lack 'AWS_STORAGE_BUCKET_NAME'",
+        ),
+    ],
+)
 def test_a_broken_export_is_one_clear_error_at_start_up(env: dict[str, str], message: str) -> None:
     with pytest.raises(MediaSettingsError, match=message):
         configure_media({}, env)
 
 
 def test_the_export_becomes_the_default_storage_media_url_and_the_storage_s_settings() -> None:
-    export = exported_django_settings({"backend": "azure", "azure": {"account_name": "shopmedia"},
-                                       "domain": {"host": "media.example.com"}})
+    export = exported_django_settings(
+        {"backend": "azure", "azure": {"account_name": "shopmedia"}, "domain": {"host": "media.example.com"}}
+    )
     settings: dict[str, Any] = {}
     assert configure_media(settings, {"APPCDN_MEDIA_SETTINGS": json.dumps(export), "AZURE_STORAGE_KEY": "k"})
     assert settings["MEDIA_URL"] == "https://media.example.com/public/"
     # no options: django-filer makes its own instances of the default storage's class, from settings alone
-    assert settings["STORAGES"]["default"] == {"BACKEND": "appcdn.django_storages.AzureMediaStorage"}
+    assert settings["STORAGES"]["default"] == {"BACKEND": "appcdn.runtime.django_storages.AzureMediaStorage"}
     assert {k: v for k, v in settings.items() if k not in ("STORAGES", "MEDIA_URL")} == {
-        "AZURE_ACCOUNT_NAME": "shopmedia", "AZURE_CONTAINER": "private", "APPCDN_AZURE_PUBLIC_CONTAINER": "public",
+        "AZURE_ACCOUNT_NAME": "shopmedia",
+        "AZURE_CONTAINER": "private",
+        "APPCDN_AZURE_PUBLIC_CONTAINER": "public",
         "APPCDN_MEDIA_PUBLIC_PREFIXES": ["filer_public/", "filer_public_thumbnails/"],
-        "AZURE_CACHE_CONTROL": ONE_HOUR, "APPCDN_MEDIA_HEADERS": export["APPCDN_MEDIA_HEADERS"],
-        "AZURE_URL_EXPIRATION_SECS": 3600, "AZURE_OVERWRITE_FILES": False, "AZURE_ACCOUNT_KEY": "k"}
+        "AZURE_CACHE_CONTROL": ONE_HOUR,
+        "APPCDN_MEDIA_HEADERS": export["APPCDN_MEDIA_HEADERS"],
+        "AZURE_URL_EXPIRATION_SECS": 3600,
+        "AZURE_OVERWRITE_FILES": False,
+        "AZURE_ACCOUNT_KEY": "k",
+    }
     assert "staticfiles" in settings["STORAGES"]

@@ -4,7 +4,8 @@ import octorules_wirefilter
 import pytest
 
 from appcdn.config.cache import Match
-from appcdn.policy.expressions import Request, glob_matches, match_expression, quote, request_matches
+from appcdn.rules.expressions import Request, match_expression, quote, request_matches
+from appcdn.runtime.globs import glob_matches
 
 HOSTS = ["www.example.com", "example.com"]
 
@@ -15,18 +16,21 @@ def parses(expression: str) -> dict:
     return result
 
 
-@pytest.mark.parametrize("match,operators,functions", [
-    (Match(), ["in"], ["lower"]),
-    (Match(path_prefixes=["/static/", "/assets/"]), ["and", "in", "or"], ["lower", "starts_with"]),
-    (Match(paths=["/media/*.jpg"]), ["and", "in", "strict_wildcard"], ["lower"]),
-    (Match(path_segments=["admin"]), ["and", "contains", "in", "or"], ["ends_with", "lower"]),
-    (Match(extensions=["css", "js"]), ["and", "in"], ["lower"]),
-    (Match(methods=["GET"]), ["and", "eq", "in"], ["lower"]),
-    (Match(cookies=["sessionid"]), ["and", "contains", "in"], ["lower"]),
-    (Match(headers=["authorization"]), ["and", "eq", "in", "or"], ["any", "lower"]),
-    (Match(query_args=["edit", "toolbar_off"]), ["and", "in"], ["any", "lower"]),
-    (Match(expression='http.request.uri.query contains "preview"'), ["and", "contains", "in"], ["lower"]),
-])
+@pytest.mark.parametrize(
+    "match,operators,functions",
+    [
+        (Match(), ["in"], ["lower"]),
+        (Match(path_prefixes=["/static/", "/assets/"]), ["and", "in", "or"], ["lower", "starts_with"]),
+        (Match(paths=["/media/*.jpg"]), ["and", "in", "strict_wildcard"], ["lower"]),
+        (Match(path_segments=["admin"]), ["and", "contains", "in", "or"], ["ends_with", "lower"]),
+        (Match(extensions=["css", "js"]), ["and", "in"], ["lower"]),
+        (Match(methods=["GET"]), ["and", "eq", "in"], ["lower"]),
+        (Match(cookies=["sessionid"]), ["and", "contains", "in"], ["lower"]),
+        (Match(headers=["authorization"]), ["and", "eq", "in", "or"], ["any", "lower"]),
+        (Match(query_args=["edit", "toolbar_off"]), ["and", "in"], ["any", "lower"]),
+        (Match(expression='http.request.uri.query contains "preview"'), ["and", "contains", "in"], ["lower"]),
+    ],
+)
 def test_each_criterion_parses_with_wirefilter(match, operators, functions):
     result = parses(match_expression(HOSTS, match))
     assert sorted(set(result["operators"])) == sorted(operators)
@@ -34,8 +38,10 @@ def test_each_criterion_parses_with_wirefilter(match, operators, functions):
 
 
 def test_values_are_sorted_and_deduplicated():
-    assert match_expression(["b.example.com", "a.example.com", "a.example.com"], Match()) == \
-        'lower(http.host) in {"a.example.com" "b.example.com"}'
+    assert (
+        match_expression(["b.example.com", "a.example.com", "a.example.com"], Match())
+        == 'lower(http.host) in {"a.example.com" "b.example.com"}'
+    )
 
 
 def test_rule_hosts_narrow_the_site_hosts():
@@ -72,17 +78,20 @@ def test_string_literals_are_escaped():
     assert parses("http.request.uri.path eq " + quote(tricky))["string_literals"] == [tricky]
 
 
-@pytest.mark.parametrize("glob,path,expected", [
-    ("/media/*", "/media/a/b.jpg", True),
-    ("/media/*.jpg", "/media/x.jpg", True),
-    ("/media/*.jpg", "/media/x.png", False),
-    ("/*/feed/*", "/en/feed/rss", True),
-    ("/*/feed/*", "/feed/rss", False),
-    ("/exact", "/exact", True),
-    ("/exact", "/exact/", False),
-    ("/a*a", "/a", False),
-    ("/Media/*", "/media/x", False),
-])
+@pytest.mark.parametrize(
+    "glob,path,expected",
+    [
+        ("/media/*", "/media/a/b.jpg", True),
+        ("/media/*.jpg", "/media/x.jpg", True),
+        ("/media/*.jpg", "/media/x.png", False),
+        ("/*/feed/*", "/en/feed/rss", True),
+        ("/*/feed/*", "/feed/rss", False),
+        ("/exact", "/exact", True),
+        ("/exact", "/exact/", False),
+        ("/a*a", "/a", False),
+        ("/Media/*", "/media/x", False),
+    ],
+)
 def test_glob_is_cloudflares_strict_wildcard(glob, path, expected):
     assert glob_matches(glob, path) is expected
 
@@ -96,8 +105,9 @@ def test_request_matches_all_criteria_together():
 
 
 def test_header_names_match_in_any_case():
-    assert request_matches(Request("example.com", headers=frozenset(["Authorization"])), HOSTS,
-                           Match(headers=["authorization"]))
+    assert request_matches(
+        Request("example.com", headers=frozenset(["Authorization"])), HOSTS, Match(headers=["authorization"])
+    )
 
 
 def test_cookie_presence_over_matches_safely():

@@ -4,23 +4,38 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appcdn.config.globs import common_example, covers, glob_matches, not_covered_example, overlap
+from appcdn.runtime.globs import common_example, covers, glob_matches, not_covered_example, overlap
 
 GLOBS = st.text(alphabet="ab/.*", max_size=7)
 TEXTS = st.text(alphabet="ab/.x", max_size=9)
 
 
-@pytest.mark.parametrize("wide, narrow", [
-    ("*.jpg", "thumbs/*.jpg"), ("**", "*"), ("*", "**"), ("*", "filer_public_thumbnails/*"),
-    ("a*", "a*b*"), ("*b*", "a*b"), ("a*c", "ab*c"),
-])
+@pytest.mark.parametrize(
+    "wide, narrow",
+    [
+        ("*.jpg", "thumbs/*.jpg"),
+        ("**", "*"),
+        ("*", "**"),
+        ("*", "filer_public_thumbnails/*"),
+        ("a*", "a*b*"),
+        ("*b*", "a*b"),
+        ("a*c", "ab*c"),
+    ],
+)
 def test_covering_globs(wide, narrow):
     assert covers(wide, narrow)
 
 
-@pytest.mark.parametrize("wide, narrow", [
-    ("thumbs/*.jpg", "*.jpg"), ("a*b*c", "a*bc*"), ("*a", "*"), ("a*", "*a"), ("/static/*", "/sitemap*.xml"),
-])
+@pytest.mark.parametrize(
+    "wide, narrow",
+    [
+        ("thumbs/*.jpg", "*.jpg"),
+        ("a*b*c", "a*bc*"),
+        ("*a", "*"),
+        ("a*", "*a"),
+        ("/static/*", "/sitemap*.xml"),
+    ],
+)
 def test_globs_that_do_not_cover_give_an_example(wide, narrow):
     assert not covers(wide, narrow)
     example = not_covered_example(narrow, wide)

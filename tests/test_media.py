@@ -8,15 +8,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appcdn import defaults
-from appcdn.config.media import HeaderRule, MediaConfig
-from appcdn.config.problems import ConfigError
-from appcdn.policy.expressions import Request
-from appcdn.policy.media import (
-    connector_rule, django_settings, edge_settings, first_match, fixed_endpoint_host, media_url, s3_bucket_policy,
-)
-from appcdn.policy.rulesets import apply_rules
 from appcdn.components.azure_media import AzureMedia
 from appcdn.components.s3_media import S3Media
+from appcdn.config.media import HeaderRule, MediaConfig
+from appcdn.config.problems import ConfigError
+from appcdn.rules.expressions import Request
+from appcdn.rules.media import (
+    connector_rule,
+    django_settings,
+    edge_settings,
+    first_match,
+    fixed_endpoint_host,
+    media_url,
+    s3_bucket_policy,
+)
+from appcdn.rules.rulesets import apply_rules
 from tests.conftest import compiled, declare, problems_of, raw_config, test_stage
 
 DEFAULT_MEDIA_HEADERS = [HeaderRule(**h) for h in defaults.MEDIA_HEADERS]
@@ -34,16 +40,21 @@ def zone_rules(media: dict, plan: str = "pro"):
 
 # --- header rules -------------------------------------------------------------------------------------
 
+
 def test_default_headers_are_the_platforms():
     assert [(r.match, r.cache_control) for r in DEFAULT_MEDIA_HEADERS] == [
-        ("filer_public_thumbnails/*", "public, max-age=31536000"), ("*", "public, max-age=3600")]
+        ("filer_public_thumbnails/*", "public, max-age=31536000"),
+        ("*", "public, max-age=3600"),
+    ]
     media = MediaConfig(backend="aws")
     assert media.public_prefixes == ["filer_public/", "filer_public_thumbnails/"]
 
 
 def test_first_match_wins():
-    rules = [HeaderRule(match="*.html", cache_control="no-cache"),
-             HeaderRule(match="*", cache_control="public, max-age=31536000")]
+    rules = [
+        HeaderRule(match="*.html", cache_control="no-cache"),
+        HeaderRule(match="*", cache_control="public, max-age=31536000"),
+    ]
     assert first_match(rules, "pages/index.html").cache_control == "no-cache"
     assert first_match(rules, "filer_public/a.jpg").cache_control == "public, max-age=31536000"
     assert first_match([HeaderRule(match="a/*", cache_control="x")], "b/c") is None
@@ -51,9 +62,14 @@ def test_first_match_wins():
 
 def test_html_never_gets_the_one_year_cache_at_the_edge():
     """The precedence bug of peers: a later catch-all must not beat an earlier, narrower rule."""
-    zone = zone_rules(media_config(headers=[
-        {"match": "*.html", "cache_control": "no-cache"},
-        {"match": "*", "cache_control": "public, max-age=31536000"}]))
+    zone = zone_rules(
+        media_config(
+            headers=[
+                {"match": "*.html", "cache_control": "no-cache"},
+                {"match": "*", "cache_control": "public, max-age=31536000"},
+            ]
+        )
+    )
     html = apply_rules(zone.cache, Request(MEDIA_HOST, "/pages/index.html"))
     assert html["edge_ttl"] == {"mode": "respect_origin"} and html["browser_ttl"] == {"mode": "respect_origin"}
     jpg = apply_rules(zone.cache, Request(MEDIA_HOST, "/filer_public/a.jpg"))
@@ -61,16 +77,32 @@ def test_html_never_gets_the_one_year_cache_at_the_edge():
 
 
 GLOBS = ["filer_public_thumbnails/*", "filer_public/*", "*.html", "*.pdf", "downloads/*", "a/*/b*", "*"]
-KEYS = ["filer_public_thumbnails/x/y.jpg", "filer_public/a.pdf", "index.html", "downloads/f.pdf", "a/1/b2",
-        "other/file.txt", "filer_public/t.html"]
-CONTROLS = ["public, max-age=31536000", "public, max-age=86400", "no-cache", "private, no-store",
-            "public, max-age=7200"]
+KEYS = [
+    "filer_public_thumbnails/x/y.jpg",
+    "filer_public/a.pdf",
+    "index.html",
+    "downloads/f.pdf",
+    "a/1/b2",
+    "other/file.txt",
+    "filer_public/t.html",
+]
+CONTROLS = [
+    "public, max-age=31536000",
+    "public, max-age=86400",
+    "no-cache",
+    "private, no-store",
+    "public, max-age=7200",
+]
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(GLOBS), st.sampled_from(CONTROLS)), min_size=1, max_size=6,
-                unique_by=lambda t: t[0]),
-       st.sampled_from(KEYS), st.sampled_from(["aws", "azure"]))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(GLOBS), st.sampled_from(CONTROLS)), min_size=1, max_size=6, unique_by=lambda t: t[0]
+    ),
+    st.sampled_from(KEYS),
+    st.sampled_from(["aws", "azure"]),
+)
 def test_the_edge_gives_every_key_its_first_matching_rule(pairs, key, backend):
     headers = [{"match": g, "cache_control": c} for g, c in pairs]
     media = media_config(backend=backend, headers=headers, azure={"account_name": "shopmedia"})
@@ -112,25 +144,48 @@ def test_media_edge_rules_parse_and_count_with_the_apps():
     for rule in zone.cache:
         assert "error" not in octorules_wirefilter.parse_expression(rule.expression)
     assert any(r.ref == "shop-live-media-1" for r in zone.cache)
-    rules = [{"name": f"r{i}", "action": "cache", "match": {"path_prefixes": [f"/p{i}/"]},
-              "responses_set_no_cookies": True, "edge_ttl": {"mode": "override_origin", "default": 7200 + i}}
-             for i in range(6)]
-    raw = raw_config(plan="free", media={"backend": "aws", "domain": {"host": MEDIA_HOST},
-                                         "headers": [{"match": "a/*", "cache_control": "public, max-age=86400"},
-                                                     {"match": "*", "cache_control": "public, max-age=90000"}]},
-                     cache={"rules": rules})
+    rules = [
+        {
+            "name": f"r{i}",
+            "action": "cache",
+            "match": {"path_prefixes": [f"/p{i}/"]},
+            "responses_set_no_cookies": True,
+            "edge_ttl": {"mode": "override_origin", "default": 7200 + i},
+        }
+        for i in range(6)
+    ]
+    raw = raw_config(
+        plan="free",
+        media={
+            "backend": "aws",
+            "domain": {"host": MEDIA_HOST},
+            "headers": [
+                {"match": "a/*", "cache_control": "public, max-age=86400"},
+                {"match": "*", "cache_control": "public, max-age=90000"},
+            ],
+        },
+        cache={"rules": rules},
+    )
     with pytest.raises(ConfigError) as err:
         compiled(raw)
-    assert "(cache and media of every stage's sites on it) compile to 11 rules after merging; the free plan allows " \
-           "10" in str(err.value)
+    assert (
+        "(cache and media of every stage's sites on it) compile to 11 rules after merging; the free plan allows "
+        "10" in str(err.value)
+    )
 
 
 # --- the app ------------------------------------------------------------------------------------------
 
+
 def test_django_settings_for_s3():
-    media = MediaConfig.model_validate(media_config(headers=[
-        {"match": "downloads/*", "cache_control": "private", "content_disposition": "attachment"},
-        {"match": "*", "cache_control": "public, max-age=3600", "content_language": "en"}]))
+    media = MediaConfig.model_validate(
+        media_config(
+            headers=[
+                {"match": "downloads/*", "cache_control": "private", "content_disposition": "attachment"},
+                {"match": "*", "cache_control": "public, max-age=3600", "content_language": "en"},
+            ]
+        )
+    )
     assert django_settings(media, media_url(media, "b.s3.eu-central-1.amazonaws.com"), "b") == {
         "APPCDN_MEDIA_VERSION": "1",
         "APPCDN_MEDIA_BACKEND": "aws",
@@ -139,7 +194,8 @@ def test_django_settings_for_s3():
         "AWS_S3_OBJECT_PARAMETERS": {"CacheControl": "public, max-age=3600", "ContentLanguage": "en"},
         "APPCDN_MEDIA_HEADERS": [
             {"match": "downloads/*", "headers": {"Cache-Control": "private", "Content-Disposition": "attachment"}},
-            {"match": "*", "headers": {"Cache-Control": "public, max-age=3600", "Content-Language": "en"}}],
+            {"match": "*", "headers": {"Cache-Control": "public, max-age=3600", "Content-Language": "en"}},
+        ],
         "APPCDN_MEDIA_PUBLIC_PREFIXES": ["filer_public/", "filer_public_thumbnails/"],
         "MEDIA_URL": "https://media.example.com/",
     }
@@ -156,12 +212,19 @@ def test_django_settings_for_azure_on_the_provider_endpoint():
 
 # --- the bucket ---------------------------------------------------------------------------------------
 
+
 def test_bucket_policy_grants_only_public_reads_of_public_prefixes_and_denies_plain_http():
     policy = s3_bucket_policy("arn:aws:s3:::b", ["filer_public/", "filer_public_thumbnails/"])
     allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
-    assert allows == [{"Sid": "PublicReadOfPublicMedia", "Effect": "Allow", "Principal": "*",
-                       "Action": "s3:GetObject",
-                       "Resource": ["arn:aws:s3:::b/filer_public/*", "arn:aws:s3:::b/filer_public_thumbnails/*"]}]
+    assert allows == [
+        {
+            "Sid": "PublicReadOfPublicMedia",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": ["arn:aws:s3:::b/filer_public/*", "arn:aws:s3:::b/filer_public_thumbnails/*"],
+        }
+    ]
     [deny] = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert deny["Resource"] == ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]
@@ -172,25 +235,40 @@ def test_no_public_prefixes_means_no_public_statement():
 
 
 def test_cloud_connector_rules_use_the_provider_host_forms():
-    aws_rule = connector_rule(MediaConfig.model_validate(media_config()), "shop", "live", "b.s3.eu-central-1.amazonaws.com")
-    assert aws_rule == {"cloud_connector_rules_provider": "aws_s3", "description": "appcdn: shop/live/media",
-                        "enabled": True, "expression": 'http.host eq "media.example.com"',
-                        "parameters": {"host": "b.s3.eu-central-1.amazonaws.com"}}
+    aws_rule = connector_rule(
+        MediaConfig.model_validate(media_config()), "shop", "live", "b.s3.eu-central-1.amazonaws.com"
+    )
+    assert aws_rule == {
+        "cloud_connector_rules_provider": "aws_s3",
+        "description": "appcdn: shop/live/media",
+        "enabled": True,
+        "expression": 'http.host eq "media.example.com"',
+        "parameters": {"host": "b.s3.eu-central-1.amazonaws.com"},
+    }
     azure = MediaConfig.model_validate(media_config(backend="azure", azure={"account_name": "shopmedia"}))
     assert fixed_endpoint_host(azure) == "shopmedia.blob.core.windows.net"
-    assert connector_rule(azure, "shop", "live", fixed_endpoint_host(azure))["cloud_connector_rules_provider"] == \
-        "azure_storage"
+    assert (
+        connector_rule(azure, "shop", "live", fixed_endpoint_host(azure))["cloud_connector_rules_provider"]
+        == "azure_storage"
+    )
     assert fixed_endpoint_host(MediaConfig.model_validate(media_config())) is None  # Pulumi names the bucket
 
 
 # --- components -----------------------------------------------------------------------------------------
 
 
-
 def s3_args(**kw):
-    return {"region": "eu-central-1", "bucket_name": None, "public_prefixes": ["filer_public/"],
-            "cors_hosts": ["www.example.com"], "versioning": True, "noncurrent_version_days": 30,
-            "tags": {"appcdn-site": "shop"}, "protect": True, **kw}
+    return {
+        "region": "eu-central-1",
+        "bucket_name": None,
+        "public_prefixes": ["filer_public/"],
+        "cors_hosts": ["www.example.com"],
+        "versioning": True,
+        "noncurrent_version_days": 30,
+        "tags": {"appcdn-site": "shop"},
+        "protect": True,
+        **kw,
+    }
 
 
 def test_s3_media_on_live_is_private_encrypted_versioned_and_protected():
@@ -198,11 +276,13 @@ def test_s3_media_on_live_is_private_encrypted_versioned_and_protected():
     bucket = res["m-bucket"]
     assert bucket.protect and bucket.retain_on_delete
     assert res["m-ownership"].inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
-    assert {k: v for k, v in res["m-public-access"].inputs.items() if k.startswith(("block", "ignore", "restrict"))} == {
-        "blockPublicAcls": True, "ignorePublicAcls": True, "blockPublicPolicy": False, "restrictPublicBuckets": False}
+    assert {
+        k: v for k, v in res["m-public-access"].inputs.items() if k.startswith(("block", "ignore", "restrict"))
+    } == {"blockPublicAcls": True, "ignorePublicAcls": True, "blockPublicPolicy": False, "restrictPublicBuckets": False}
     assert json.loads(res["m-policy"].inputs["policy"]) == s3_bucket_policy("arn:aws:s3:::m-bucket", ["filer_public/"])
     assert res["m-encryption"].inputs["rules"] == [
-        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}]
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}
+    ]
     assert res["m-cors"].inputs["corsRules"][0]["allowedOrigins"] == ["https://www.example.com"]
     assert res["m-versioning"].inputs["versioningConfiguration"] == {"status": "Enabled"}
     abort, noncurrent = res["m-lifecycle"].inputs["rules"]
@@ -226,8 +306,17 @@ def test_s3_media_without_public_prefixes_blocks_all_public_access():
 
 
 def azure_args(**kw):
-    return {"resource_group": None, "location": "westeurope", "account_name": "shopmedia", "public": True,
-            "cors_hosts": ["www.example.com"], "soft_delete_days": 30, "tags": {}, "protect": True, **kw}
+    return {
+        "resource_group": None,
+        "location": "westeurope",
+        "account_name": "shopmedia",
+        "public": True,
+        "cors_hosts": ["www.example.com"],
+        "soft_delete_days": 30,
+        "tags": {},
+        "protect": True,
+        **kw,
+    }
 
 
 def test_azure_media_on_live_is_https_only_tls12_soft_deleted_and_protected():
@@ -235,7 +324,7 @@ def test_azure_media_on_live_is_https_only_tls12_soft_deleted_and_protected():
     account = res["m-account"].inputs
     assert account["kind"] == "StorageV2" and account["enableHttpsTrafficOnly"] is True
     assert account["minimumTlsVersion"] == "TLS1_2" and account["allowBlobPublicAccess"] is True
-    assert res["m-public"].inputs["publicAccess"] == "Blob"      # blobs readable, container not listable
+    assert res["m-public"].inputs["publicAccess"] == "Blob"  # blobs readable, container not listable
     assert res["m-private"].inputs["publicAccess"] == "None"
     service = res["m-blob-service"].inputs
     assert service["deleteRetentionPolicy"] == {"enabled": True, "days": 30}
@@ -255,43 +344,58 @@ def test_azure_media_in_an_existing_group_without_public_media():
 
 # --- config ---------------------------------------------------------------------------------------------
 
+
 def test_unknown_backend():
     [problem] = problems_of(raw_config(media={"backend": "gcs"}))
     assert problem.startswith("sites[0].media.backend: 'gcs' is not allowed;") and "'aws'" in problem
 
 
 def test_shadowed_header_rule_is_refused():
-    problems = problems_of(raw_config(media={"backend": "aws", "headers": [
-        {"match": "*", "cache_control": "public, max-age=3600"},
-        {"match": "filer_public_thumbnails/*", "cache_control": "public, max-age=31536000"}]}))
+    problems = problems_of(
+        raw_config(
+            media={
+                "backend": "aws",
+                "headers": [
+                    {"match": "*", "cache_control": "public, max-age=3600"},
+                    {"match": "filer_public_thumbnails/*", "cache_control": "public, max-age=31536000"},
+                ],
+            }
+        )
+    )
     assert problems == [
         "sites[0].media.headers[1].match: never applies: headers[0] ('*') comes first and matches every key this "
-        "one does; the first match wins, so put the narrower rule first"]
+        "one does; the first match wins, so put the narrower rule first"
+    ]
 
 
 def test_invalid_object_glob():
-    [problem] = problems_of(raw_config(media={"backend": "aws", "headers": [
-        {"match": "/filer/[ab]", "cache_control": "x"}]}))
+    [problem] = problems_of(
+        raw_config(media={"backend": "aws", "headers": [{"match": "/filer/[ab]", "cache_control": "x"}]})
+    )
     assert problem.startswith("sites[0].media.headers[0].match: '/filer/[ab]' is not a valid object-key glob")
 
 
 def test_custom_media_domain_outside_the_zone():
     assert problems_of(raw_config(media={"backend": "aws", "domain": {"host": "media.example.org"}})) == [
         "sites[0].media.domain.host: 'media.example.org' is outside the site's zone example.com; a custom media "
-        "domain must be a host of that zone"]
+        "domain must be a host of that zone"
+    ]
 
 
 def test_other_stage_media_domain_needs_a_fixed_bucket_name():
     test = test_stage(media={"backend": "aws", "domain": {"host": "media-test.example.com"}})
     assert problems_of(raw_config(), test) == [
         "Pulumi.test.yaml: sites[0].media.aws.bucket_name: required with a custom media domain here: the zone's "
-        "owner (Pulumi.own.yaml) routes the domain to this bucket, so its name must be fixed"]
+        "owner (Pulumi.own.yaml) routes the domain to this bucket, so its name must be fixed"
+    ]
 
 
 def test_the_owner_compiles_the_test_stages_media_rules_from_the_test_stack_file_alone():
     media = {"backend": "aws", "aws": {"bucket_name": "shop-test-media"}, "domain": {"host": "media-test.example.com"}}
     before = compiled(raw_config(), test_stage(media=media))["example.com"]
-    after = compiled(raw_config(), test_stage(media={**media, "headers": [{"match": "*", "cache_control": "no-store"}]}))
+    after = compiled(
+        raw_config(), test_stage(media={**media, "headers": [{"match": "*", "cache_control": "no-store"}]})
+    )
     request = Request("media-test.example.com", "/filer_public_thumbnails/a.jpg")
     assert apply_rules(before.cache, request)["edge_ttl"] == {"mode": "override_origin", "default": 31536000}
     assert apply_rules(after["example.com"].cache, request)["cache"] is False  # no-store: never at the edge
@@ -300,25 +404,38 @@ def test_the_owner_compiles_the_test_stages_media_rules_from_the_test_stack_file
 def test_azure_needs_an_account_name():
     assert problems_of(raw_config(media={"backend": "azure"})) == [
         "sites[0].media.azure.account_name: required for the azure backend: storage account names are global "
-        "(3-24 lower-case letters and digits)"]
+        "(3-24 lower-case letters and digits)"
+    ]
 
 
 def test_edge_override_below_the_plan_minimum():
-    raw = raw_config(plan="free", media={"backend": "aws", "headers": [
-        {"match": "*", "cache_control": "public, max-age=3600", "edge_ttl": "override"}]})
+    raw = raw_config(
+        plan="free",
+        media={
+            "backend": "aws",
+            "headers": [{"match": "*", "cache_control": "public, max-age=3600", "edge_ttl": "override"}],
+        },
+    )
     assert problems_of(raw) == [
         "sites[0].media.headers[0].edge_ttl: max-age 3600 s is below the free plan's minimum edge TTL of 7200 s; "
-        "use respect_origin or auto"]
+        "use respect_origin or auto"
+    ]
 
 
 def test_media_domain_cannot_be_an_app_host():
     assert problems_of(raw_config(media={"backend": "aws", "domain": {"host": "www.example.com"}})) == [
-        "sites[0].media.domain.host: 'www.example.com' is already served by site shop (live)"]
+        "sites[0].media.domain.host: 'www.example.com' is already served by site shop (live)"
+    ]
 
 
 def test_bad_storage_values_name_their_keys():
-    raw = raw_config(media={"backend": "aws", "aws": {"bucket_name": "Bad_Bucket", "noncurrent_version_days": 0},
-                            "public_prefixes": ["filer_public", "filer_public/", "filer_public/"]})
+    raw = raw_config(
+        media={
+            "backend": "aws",
+            "aws": {"bucket_name": "Bad_Bucket", "noncurrent_version_days": 0},
+            "public_prefixes": ["filer_public", "filer_public/", "filer_public/"],
+        }
+    )
     assert problems_of(raw) == [
         "sites[0].media.aws.bucket_name: 'Bad_Bucket' is not an S3 bucket name (3-63 lower-case letters, digits and "
         "'-', starting and ending with a letter or digit)",
@@ -340,7 +457,9 @@ def test_public_prefix_listed_twice():
 
 
 def test_override_needs_a_max_age():
-    raw = raw_config(media={"backend": "aws", "headers": [{"match": "*", "cache_control": "no-cache",
-                                                           "edge_ttl": "override"}]})
-    assert problems_of(raw) == ["sites[0].media.headers[0].cache_control: edge_ttl override needs a max-age in "
-                                "cache_control"]
+    raw = raw_config(
+        media={"backend": "aws", "headers": [{"match": "*", "cache_control": "no-cache", "edge_ttl": "override"}]}
+    )
+    assert problems_of(raw) == [
+        "sites[0].media.headers[0].cache_control: edge_ttl override needs a max-age in cache_control"
+    ]

@@ -35,7 +35,7 @@ from botocore.exceptions import ClientError
 
 from appcdn import defaults
 from appcdn.config.media import HeaderRule
-from appcdn.policy.media import (
+from appcdn.rules.media import (
     AZURE_PRIVATE_CONTAINER,
     AZURE_PUBLIC_CONTAINER,
     cors_origins,
@@ -73,6 +73,7 @@ def http(method: str, url: str, headers: dict[str, str] | None = None) -> tuple[
 
 # --- S3 (moto) -----------------------------------------------------------------------------------------------
 
+
 def s3_put_params(rule: HeaderRule) -> dict[str, str]:
     """boto3 ``put_object`` parameters for the headers of ``rule``: Cache-Control → CacheControl, ..."""
     return {name.replace("-", ""): value for name, value in object_headers(rule).items()}
@@ -90,15 +91,21 @@ def bucket_arn(bucket: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def s3(s3_endpoint):  # noqa: F811
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+def s3(s3_endpoint):
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @pytest.fixture(scope="module")
-def anonymous_s3(s3_endpoint):  # noqa: F811
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                        config=Config(signature_version=UNSIGNED))
+def anonymous_s3(s3_endpoint):
+    return boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name="us-east-1", config=Config(signature_version=UNSIGNED)
+    )
 
 
 def stored_bucket(s3, bucket: str, rules=DEFAULT_MEDIA_HEADERS) -> str:
@@ -113,9 +120,19 @@ def stored_bucket(s3, bucket: str, rules=DEFAULT_MEDIA_HEADERS) -> str:
 def headers_bucket(s3) -> str:
     """Objects uploaded as the app uploads them, plus the CORS rules S3Media declares; no bucket policy."""
     bucket = stored_bucket(s3, "media-headers")
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
-        "AllowedMethods": ["GET", "HEAD"], "AllowedOrigins": cors_origins(SITE_HOSTS),
-        "AllowedHeaders": ["*"], "MaxAgeSeconds": 3600}]})
+    s3.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["GET", "HEAD"],
+                    "AllowedOrigins": cors_origins(SITE_HOSTS),
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
     return bucket
 
 
@@ -151,20 +168,30 @@ def test_s3_serves_each_object_with_the_cache_control_of_its_rule(s3, headers_bu
 def test_s3_thumbnail_gets_the_first_matching_rule_not_the_catch_all_that_matches_too(s3, headers_bucket):
     catch_all = DEFAULT_MEDIA_HEADERS[-1]
     assert first_match([catch_all], THUMBNAIL) is catch_all  # the catch-all matches the thumbnail as well
-    code, headers = http("GET", s3.generate_presigned_url(
-        "get_object", Params={"Bucket": headers_bucket, "Key": THUMBNAIL}))
+    code, headers = http(
+        "GET", s3.generate_presigned_url("get_object", Params={"Bucket": headers_bucket, "Key": THUMBNAIL})
+    )
     assert (code, headers["Cache-Control"]) == (200, ONE_YEAR)
 
 
 def test_s3_rule_with_disposition_and_language_puts_all_three_headers_on_the_object(s3):
-    rules = [HeaderRule(match="filer_private/*.pdf", cache_control="private, max-age=0",
-                        content_disposition="attachment", content_language="de"), *DEFAULT_MEDIA_HEADERS]
+    rules = [
+        HeaderRule(
+            match="filer_private/*.pdf",
+            cache_control="private, max-age=0",
+            content_disposition="attachment",
+            content_language="de",
+        ),
+        *DEFAULT_MEDIA_HEADERS,
+    ]
     bucket = stored_bucket(s3, "media-all-headers", rules)
-    code, headers = http("GET", s3.generate_presigned_url(
-        "get_object", Params={"Bucket": bucket, "Key": PRIVATE_FILE}))
+    code, headers = http("GET", s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": PRIVATE_FILE}))
     assert code == 200
     assert {name: headers[name] for name in ("Cache-Control", "Content-Disposition", "Content-Language")} == {
-        "Cache-Control": "private, max-age=0", "Content-Disposition": "attachment", "Content-Language": "de"}
+        "Cache-Control": "private, max-age=0",
+        "Content-Disposition": "attachment",
+        "Content-Language": "de",
+    }
 
 
 def test_s3_accepts_the_compiled_bucket_policy_and_returns_it_unchanged(s3, tls_only_bucket):
@@ -172,8 +199,11 @@ def test_s3_accepts_the_compiled_bucket_policy_and_returns_it_unchanged(s3, tls_
     assert stored == s3_bucket_policy(bucket_arn(tls_only_bucket), DEFAULT_PUBLIC_PREFIXES)
 
 
-@pytest.mark.parametrize(("prefixes", "public"), [(DEFAULT_PUBLIC_PREFIXES, True), ((), False)],
-                         ids=["with-public-prefixes", "without-public-prefixes"])
+@pytest.mark.parametrize(
+    ("prefixes", "public"),
+    [(DEFAULT_PUBLIC_PREFIXES, True), ((), False)],
+    ids=["with-public-prefixes", "without-public-prefixes"],
+)
 def test_s3_reports_the_bucket_public_only_when_there_are_public_prefixes(s3, prefixes, public):
     bucket = f"media-policy-status-{len(prefixes)}"
     s3.create_bucket(Bucket=bucket)
@@ -219,26 +249,29 @@ def test_s3_cors_gives_other_origins_no_access_control_headers(s3, headers_bucke
     assert headers["Access-Control-Allow-Origin"] is None
 
 
-def test_s3_cors_preflight_from_a_site_origin_allows_get_and_head_only(s3_endpoint, headers_bucket):  # noqa: F811
-    code, headers = http("OPTIONS", f"{s3_endpoint}/{headers_bucket}",
-                         {"Origin": SITE_ORIGIN, "Access-Control-Request-Method": "GET"})
+def test_s3_cors_preflight_from_a_site_origin_allows_get_and_head_only(s3_endpoint, headers_bucket):
+    code, headers = http(
+        "OPTIONS", f"{s3_endpoint}/{headers_bucket}", {"Origin": SITE_ORIGIN, "Access-Control-Request-Method": "GET"}
+    )
     assert code == 200
     assert headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
     assert headers["Access-Control-Allow-Methods"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
-def test_s3_cors_preflight_from_other_origins_is_refused(s3_endpoint, headers_bucket, origin):  # noqa: F811
-    code, headers = http("OPTIONS", f"{s3_endpoint}/{headers_bucket}",
-                         {"Origin": origin, "Access-Control-Request-Method": "GET"})
+def test_s3_cors_preflight_from_other_origins_is_refused(s3_endpoint, headers_bucket, origin):
+    code, headers = http(
+        "OPTIONS", f"{s3_endpoint}/{headers_bucket}", {"Origin": origin, "Access-Control-Request-Method": "GET"}
+    )
     assert code == 403
     assert headers["Access-Control-Allow-Origin"] is None
 
 
 # --- Azure Blob (Azurite) ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
-def blob_service(azurite_blob) -> BlobServiceClient:  # noqa: F811
+def blob_service(azurite_blob) -> BlobServiceClient:
     return BlobServiceClient.from_connection_string(azurite_blob)
 
 
@@ -251,9 +284,17 @@ def azure_media(blob_service) -> str:
     for container, key in [(public, THUMBNAIL), (public, PUBLIC_FILE), (private, PRIVATE_FILE)]:
         rule = first_match(DEFAULT_MEDIA_HEADERS, key)
         container.upload_blob(key, b"media", content_settings=ContentSettings(cache_control=rule.cache_control))
-    blob_service.set_service_properties(cors=[CorsRule(
-        cors_origins(SITE_HOSTS), ["GET", "HEAD"], allowed_headers=["*"], exposed_headers=["*"],
-        max_age_in_seconds=3600)])
+    blob_service.set_service_properties(
+        cors=[
+            CorsRule(
+                cors_origins(SITE_HOSTS),
+                ["GET", "HEAD"],
+                allowed_headers=["*"],
+                exposed_headers=["*"],
+                max_age_in_seconds=3600,
+            )
+        ]
+    )
     return blob_service.url.rstrip("/")
 
 
@@ -276,13 +317,15 @@ def test_azure_public_container_cannot_be_listed_anonymously(azure_media):
 
 
 def test_azure_public_container_refuses_anonymous_uploads(azure_media):
-    code, _ = http("PUT", f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/filer_public/new.jpg",
-                   {"x-ms-blob-type": "BlockBlob", "Content-Length": "0"})
+    code, _ = http(
+        "PUT",
+        f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/filer_public/new.jpg",
+        {"x-ms-blob-type": "BlockBlob", "Content-Length": "0"},
+    )
     assert code in (403, 404)
 
 
-def test_azure_public_access_is_per_container_so_any_key_in_the_public_container_is_readable(
-        azure_media, blob_service):
+def test_azure_public_access_is_per_container_so_any_key_in_the_public_container_is_readable(azure_media, blob_service):
     """Azure has no per-prefix public access: private media must live in the private container."""
     blob_service.get_container_client(AZURE_PUBLIC_CONTAINER).upload_blob("filer_private/misplaced.pdf", b"media")
     code, _ = http("GET", f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/filer_private/misplaced.pdf")
@@ -290,21 +333,31 @@ def test_azure_public_access_is_per_container_so_any_key_in_the_public_container
 
 
 def test_azure_cors_preflight_from_a_site_origin_is_allowed(azure_media):
-    code, headers = http("OPTIONS", f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/{PUBLIC_FILE}",
-                         {"Origin": SITE_ORIGIN, "Access-Control-Request-Method": "GET"})
+    code, headers = http(
+        "OPTIONS",
+        f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/{PUBLIC_FILE}",
+        {"Origin": SITE_ORIGIN, "Access-Control-Request-Method": "GET"},
+    )
     assert (code, headers["Access-Control-Allow-Origin"]) == (200, SITE_ORIGIN)
 
 
 @pytest.mark.parametrize(("origin", "method"), [*((o, "GET") for o in FOREIGN_ORIGINS), (SITE_ORIGIN, "PUT")])
 def test_azure_cors_preflight_is_refused_for_other_origins_and_methods(azure_media, origin, method):
-    code, headers = http("OPTIONS", f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/{PUBLIC_FILE}",
-                         {"Origin": origin, "Access-Control-Request-Method": method})
+    code, headers = http(
+        "OPTIONS",
+        f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/{PUBLIC_FILE}",
+        {"Origin": origin, "Access-Control-Request-Method": method},
+    )
     assert code == 403
     assert headers["Access-Control-Allow-Origin"] is None
 
 
-RICH_SETTINGS = {"content_type": "image/jpeg", "content_language": "de",
-                 "content_disposition": 'inline; filename="photo.jpg"', "cache_control": ONE_HOUR}
+RICH_SETTINGS = {
+    "content_type": "image/jpeg",
+    "content_language": "de",
+    "content_disposition": 'inline; filename="photo.jpg"',
+    "cache_control": ONE_HOUR,
+}
 
 
 def rich_blob(blob_service, name: str):
@@ -315,15 +368,28 @@ def rich_blob(blob_service, name: str):
     return blob
 
 
-def test_azure_set_blob_properties_with_only_cache_control_clears_the_other_content_settings(
-        azure_media, blob_service):
+def test_azure_set_blob_properties_with_only_cache_control_clears_the_other_content_settings(azure_media, blob_service):
     blob = rich_blob(blob_service, "filer_private/set-only-cache-control.jpg")
     blob.set_http_headers(ContentSettings(cache_control=ONE_YEAR))
     after = blob.get_blob_properties().content_settings
-    assert {name: after[name] for name in ("content_type", "content_language", "content_disposition",
-                                           "content_encoding", "content_md5", "cache_control")} == {
-        "content_type": None, "content_language": None, "content_disposition": None,
-        "content_encoding": None, "content_md5": None, "cache_control": ONE_YEAR}
+    assert {
+        name: after[name]
+        for name in (
+            "content_type",
+            "content_language",
+            "content_disposition",
+            "content_encoding",
+            "content_md5",
+            "cache_control",
+        )
+    } == {
+        "content_type": None,
+        "content_language": None,
+        "content_disposition": None,
+        "content_encoding": None,
+        "content_md5": None,
+        "cache_control": ONE_YEAR,
+    }
 
 
 def test_azure_set_blob_properties_keeps_the_content_settings_that_are_sent_back(azure_media, blob_service):
@@ -334,4 +400,7 @@ def test_azure_set_blob_properties_keeps_the_content_settings_that_are_sent_back
     blob.set_http_headers(settings)
     after = blob.get_blob_properties().content_settings
     assert {name: after[name] for name in (*RICH_SETTINGS, "content_md5")} == {
-        **RICH_SETTINGS, "cache_control": ONE_YEAR, "content_md5": md5}
+        **RICH_SETTINGS,
+        "cache_control": ONE_YEAR,
+        "content_md5": md5,
+    }

@@ -18,11 +18,12 @@ from typing import Any
 import boto3
 import pytest
 
-from appcdn.media_sync import batch_lambda
+from appcdn.commands.plan.mock_engine import run_program
 from appcdn.media_sync.batch_job import WAITING, HeadersJobProvider, newest_manifest
-from appcdn.offline import run_program
-from appcdn.policy.rulesets import compile_zones
-from appcdn.program import declare as declare_program, export
+from appcdn.program.stack_program import declare as declare_program
+from appcdn.program.stack_program import export
+from appcdn.rules.rulesets import compile_zones
+from appcdn.runtime import batch_lambda
 from tests.conftest import declare, problems_of, project_of, raw_config
 
 ONE_YEAR = "public, max-age=31536000"
@@ -33,8 +34,9 @@ NS = "{http://awss3control.amazonaws.com/doc/2018-08-20/}"
 
 
 def planned(**aws: Any) -> dict[str, Any]:
-    project = project_of(raw_config(media={"backend": "aws", "aws": {"bucket_name": "shop-media",
-                                                                      "batch_operations": {}, **aws}}))
+    project = project_of(
+        raw_config(media={"backend": "aws", "aws": {"bucket_name": "shop-media", "batch_operations": {}, **aws}})
+    )
     return declare(lambda: export(declare_program(project, compile_zones(project))))
 
 
@@ -49,25 +51,32 @@ def test_the_stack_declares_inventory_function_roles_and_job_instead_of_reconcil
 
     inventory = resources["shop-live-media-headers-inventory"].inputs
     assert (inventory["bucket"], inventory["includedObjectVersions"], inventory["schedule"]) == (
-        "shop-media", "Current", {"frequency": "Weekly"})
+        "shop-media",
+        "Current",
+        {"frequency": "Weekly"},
+    )
     assert inventory["destination"]["bucket"]["format"] == "CSV"
     assert inventory["destination"]["bucket"]["prefix"] == "inventory"
 
     function = resources["shop-live-media-headers-function"].inputs
-    assert function["handler"] == "appcdn.media_sync.batch_lambda.handler"
+    assert function["handler"] == "appcdn.runtime.batch_lambda.handler"
     assert json.loads(function["environment"]["variables"][batch_lambda.RULES_VARIABLE]) == RULES
     assert function["timeout"] == 900
 
     job = resources["shop-live-media-headers-job"]
     assert job.type == "pulumi-python:dynamic/appcdn:HeadersJob"
     assert (job.inputs["bucket"], job.inputs["rules"], job.inputs["inventory_id"]) == (
-        "shop-media", RULES, "appcdn-headers")
+        "shop-media",
+        RULES,
+        "appcdn-headers",
+    )
 
 
 def test_the_job_s_id_and_status_are_stack_outputs() -> None:
     project = project_of(raw_config(media={"backend": "aws", "aws": {"batch_operations": {}}}))
-    outputs = run_program(lambda: export(declare_program(project, compile_zones(project))), "appcdn", "unit", {},
-                          []).outputs
+    outputs = run_program(
+        lambda: export(declare_program(project, compile_zones(project))), "appcdn", "unit", {}, []
+    ).outputs
     assert set(outputs["sites"]["shop"]["media"]["headers_job"]) == {"id", "status"}
 
 
@@ -75,7 +84,9 @@ def test_each_role_may_do_only_its_part() -> None:
     resources = planned()
     function = policy(resources["shop-live-media-headers-function-policy"])["Statement"]
     assert {r for s in function for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])} == {
-        "arn:aws:s3:::shop-media", "arn:aws:s3:::shop-media/*"}
+        "arn:aws:s3:::shop-media",
+        "arn:aws:s3:::shop-media/*",
+    }
     assert not any("Delete" in a for s in function for a in s["Action"])
     job_role = json.loads(resources["shop-live-media-headers-job-role"].inputs["assumeRolePolicy"])
     assert job_role["Statement"][0]["Principal"] == {"Service": "batchoperations.s3.amazonaws.com"}
@@ -83,24 +94,25 @@ def test_each_role_may_do_only_its_part() -> None:
     inventory = next(s for s in reports if s["Effect"] == "Allow")
     assert inventory["Principal"] == {"Service": "s3.amazonaws.com"}
     assert inventory["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:s3:::shop-media"}
-    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-               for s in reports)
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in reports)
     access = resources["shop-live-media-headers-reports-public-access"].inputs
-    assert all(access[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                   "restrictPublicBuckets"))
+    assert all(access[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
 
 
 def test_the_function_package_is_the_set_the_handler_needs() -> None:
     archive = planned()["shop-live-media-headers-function"].inputs["code"]  # an AssetArchive, as sent on the wire
     assert {path: asset["path"] for path, asset in archive["assets"].items()} == {
-        path: str(source) for path, source in batch_lambda.package_files().items()}
+        path: str(source) for path, source in batch_lambda.package_files().items()
+    }
 
 
 def test_batch_operations_without_the_deploy_run_is_refused_with_the_key_path() -> None:
-    problems = problems_of(raw_config(media={"backend": "aws", "sync_headers_on_deploy": False,
-                                             "aws": {"batch_operations": {}}}))
-    assert any(p.startswith("sites[0].media.aws.batch_operations: ") and "nothing would ever run it" in p
-               for p in problems), problems
+    problems = problems_of(
+        raw_config(media={"backend": "aws", "sync_headers_on_deploy": False, "aws": {"batch_operations": {}}})
+    )
+    assert any(
+        p.startswith("sites[0].media.aws.batch_operations: ") and "nothing would ever run it" in p for p in problems
+    ), problems
 
 
 def test_rules_too_large_for_the_function_environment_are_refused() -> None:
@@ -127,8 +139,11 @@ def deliver(client: Any, bucket: str, folder: str, manifest: bool = True) -> str
     if not manifest:
         client.put_object(Bucket=bucket, Key=base + "manifest.checksum", Body=b"")
         return ""
-    etag: str = client.put_object(Bucket=bucket, Key=base + "manifest.json",
-                                  Body=json.dumps({"sourceBucket": "shop-media", "fileFormat": "CSV"}).encode())["ETag"]
+    etag: str = client.put_object(
+        Bucket=bucket,
+        Key=base + "manifest.json",
+        Body=json.dumps({"sourceBucket": "shop-media", "fileFormat": "CSV"}).encode(),
+    )["ETag"]
     return etag.strip('"')
 
 
@@ -138,10 +153,13 @@ def test_the_newest_complete_delivery_is_the_manifest(reports: tuple[Any, str]) 
     deliver(client, bucket, "2026-11-13T01-00Z")
     etag = deliver(client, bucket, "2026-11-20T01-00Z")
     deliver(client, bucket, "2026-11-27T01-00Z", manifest=False)  # being delivered
-    client.put_object(Bucket=bucket, Key="inventory/shop-media/appcdn-headers/hive/dt=2026-11-20-01-00/symlink.txt",
-                      Body=b"")
+    client.put_object(
+        Bucket=bucket, Key="inventory/shop-media/appcdn-headers/hive/dt=2026-11-20-01-00/symlink.txt", Body=b""
+    )
     assert newest_manifest(client, bucket, "shop-media", "appcdn-headers") == (
-        "inventory/shop-media/appcdn-headers/2026-11-20T01-00Z/manifest.json", etag)
+        "inventory/shop-media/appcdn-headers/2026-11-20T01-00Z/manifest.json",
+        etag,
+    )
 
 
 @dataclass
@@ -158,26 +176,35 @@ def s3_control(state: FakeS3Control) -> Iterator[str]:
     (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_CreateJob.html)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             self._record(ET.fromstring(body))
             if state.refuse_role > 0:
                 state.refuse_role -= 1
-                self._answer(400, b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error>'
-                                  b'<Code>InvalidRequest</Code><Message>Unable to assume role arn:aws:iam::'
-                                  b'123456789012:role/job</Message></Error></ErrorResponse>')
+                self._answer(
+                    400,
+                    b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error>'
+                    b"<Code>InvalidRequest</Code><Message>Unable to assume role arn:aws:iam::"
+                    b"123456789012:role/job</Message></Error></ErrorResponse>",
+                )
                 return
-            self._answer(200, b'<?xml version="1.0" encoding="UTF-8"?><CreateJobResult>'
-                              b'<JobId>8e5d9f2c-0000-4000-8000-000000000001</JobId></CreateJobResult>')
+            self._answer(
+                200,
+                b'<?xml version="1.0" encoding="UTF-8"?><CreateJobResult>'
+                b"<JobId>8e5d9f2c-0000-4000-8000-000000000001</JobId></CreateJobResult>",
+            )
 
-        def do_GET(self) -> None:  # noqa: N802 - DescribeJob
+        def do_GET(self) -> None:
             self._record(ET.Element("none"))
-            self._answer(200, b'<?xml version="1.0" encoding="UTF-8"?><DescribeJobResult><Job>'
-                              b'<JobId>8e5d9f2c-0000-4000-8000-000000000001</JobId><Status>Complete</Status>'
-                              b'<Priority>10</Priority><ProgressSummary><TotalNumberOfTasks>4</TotalNumberOfTasks>'
-                              b'<NumberOfTasksSucceeded>3</NumberOfTasksSucceeded>'
-                              b'<NumberOfTasksFailed>1</NumberOfTasksFailed></ProgressSummary></Job>'
-                              b'</DescribeJobResult>')
+            self._answer(
+                200,
+                b'<?xml version="1.0" encoding="UTF-8"?><DescribeJobResult><Job>'
+                b"<JobId>8e5d9f2c-0000-4000-8000-000000000001</JobId><Status>Complete</Status>"
+                b"<Priority>10</Priority><ProgressSummary><TotalNumberOfTasks>4</TotalNumberOfTasks>"
+                b"<NumberOfTasksSucceeded>3</NumberOfTasksSucceeded>"
+                b"<NumberOfTasksFailed>1</NumberOfTasksFailed></ProgressSummary></Job>"
+                b"</DescribeJobResult>",
+            )
 
         def _record(self, body: ET.Element) -> None:
             """The request as a proxy receives it: the absolute URL's path, the Host header."""
@@ -215,9 +242,16 @@ def control(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS3Cont
 
 
 def props(reports_bucket: str) -> dict[str, Any]:
-    return {"bucket": "shop-media", "region": "us-east-1", "reports_bucket": reports_bucket,
-            "inventory_id": "appcdn-headers", "function_arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f",
-            "role_arn": f"arn:aws:iam::{ACCOUNT}:role/job", "priority": 10, "rules": RULES}
+    return {
+        "bucket": "shop-media",
+        "region": "us-east-1",
+        "reports_bucket": reports_bucket,
+        "inventory_id": "appcdn-headers",
+        "function_arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f",
+        "role_arn": f"arn:aws:iam::{ACCOUNT}:role/job",
+        "priority": 10,
+        "rules": RULES,
+    }
 
 
 def text(element: ET.Element, path: str) -> str | None:
@@ -226,7 +260,8 @@ def text(element: ET.Element, path: str) -> str | None:
 
 
 def test_before_the_first_inventory_it_waits_and_every_preview_shows_it_pending(
-        reports: tuple[Any, str], control: FakeS3Control) -> None:
+    reports: tuple[Any, str], control: FakeS3Control
+) -> None:
     _, bucket = reports
     provider = HeadersJobProvider()
     outs = provider.create(props(bucket)).outs
@@ -236,7 +271,8 @@ def test_before_the_first_inventory_it_waits_and_every_preview_shows_it_pending(
 
 
 def test_a_job_invokes_the_function_on_the_newest_inventory_and_reports_failures(
-        reports: tuple[Any, str], control: FakeS3Control) -> None:
+    reports: tuple[Any, str], control: FakeS3Control
+) -> None:
     client, bucket = reports
     etag = deliver(client, bucket, "2026-11-20T01-00Z")
     outs = HeadersJobProvider().create(props(bucket)).outs
@@ -248,7 +284,8 @@ def test_a_job_invokes_the_function_on_the_newest_inventory_and_reports_failures
     assert text(body, "Operation/LambdaInvoke/InvocationSchemaVersion") == "2.0"
     assert text(body, "Manifest/Spec/Format") == "S3InventoryReport_CSV_20161130"
     assert text(body, "Manifest/Location/ObjectArn") == (
-        f"arn:aws:s3:::{bucket}/inventory/shop-media/appcdn-headers/2026-11-20T01-00Z/manifest.json")
+        f"arn:aws:s3:::{bucket}/inventory/shop-media/appcdn-headers/2026-11-20T01-00Z/manifest.json"
+    )
     assert text(body, "Manifest/Location/ETag") == etag
     assert text(body, "Report/ReportScope") == "FailedTasksOnly"
     assert text(body, "ConfirmationRequired") == "false"
@@ -256,7 +293,8 @@ def test_a_job_invokes_the_function_on_the_newest_inventory_and_reports_failures
 
 
 def test_an_up_retried_is_one_job_and_going_back_to_earlier_rules_is_a_new_one(
-        reports: tuple[Any, str], control: FakeS3Control) -> None:
+    reports: tuple[Any, str], control: FakeS3Control
+) -> None:
     client, bucket = reports
     deliver(client, bucket, "2026-11-20T01-00Z")
     first = HeadersJobProvider().create(props(bucket)).outs
@@ -277,8 +315,11 @@ def test_refresh_reads_the_job_s_state_and_progress(reports: tuple[Any, str], co
     outs = provider.create(props(bucket)).outs
     read = provider.read("id", outs)
     assert read.outs["status"] == "job 8e5d9f2c-0000-4000-8000-000000000001 Complete: 3 succeeded, 1 failed of 4"
-    assert control.requests[-1][:3] == ("GET", f"{ACCOUNT}.s3-control.appcdn.test",
-                                        "/v20180820/jobs/8e5d9f2c-0000-4000-8000-000000000001")
+    assert control.requests[-1][:3] == (
+        "GET",
+        f"{ACCOUNT}.s3-control.appcdn.test",
+        "/v20180820/jobs/8e5d9f2c-0000-4000-8000-000000000001",
+    )
     waiting = {**outs, "job_id": None}
     assert provider.read("id", waiting).outs == waiting
 

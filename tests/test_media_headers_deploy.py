@@ -12,10 +12,11 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from appcdn.media_sync.deploy import MediaHeadersProvider
-from appcdn.policy.rulesets import compile_zones
-from appcdn.program import declare as declare_program, export
-from tests.conftest import ZONE_ID, declare, project_of, raw_config
+from appcdn.program.stack_program import declare as declare_program
+from appcdn.program.stack_program import export
+from appcdn.rules.rulesets import compile_zones
 from tests.cloudflare_fake import FakeCloudflare, cloudflare_error
+from tests.conftest import ZONE_ID, declare, project_of, raw_config
 
 DYNAMIC = "pulumi-python:dynamic/appcdn:MediaHeaders"
 ONE_YEAR = "public, max-age=31536000"
@@ -25,8 +26,7 @@ RULES = [{"match": "filer_public_thumbnails/*", "cache_control": ONE_YEAR}, {"ma
 
 def planned(**media: Any) -> dict[str, Any]:
     project = project_of(raw_config(media={"backend": "aws", **media}))
-    return declare(lambda: export(declare_program(project, compile_zones(project))),
-                   {"cloudflare:apiToken": "token"})
+    return declare(lambda: export(declare_program(project, compile_zones(project))), {"cloudflare:apiToken": "token"})
 
 
 def test_each_site_s_media_gets_a_header_resource_whose_inputs_are_its_rules_and_store() -> None:
@@ -34,9 +34,16 @@ def test_each_site_s_media_gets_a_header_resource_whose_inputs_are_its_rules_and
     sync = resources["shop-live-media-headers"]
     assert sync.type == DYNAMIC
     assert {k: v for k, v in sync.inputs.items() if k not in ("__provider", "cloudflare_api_token")} == {
-        "backend": "aws", "bucket": "shop-media", "region": "eu-central-1",
-        "public_prefixes": ["filer_public/", "filer_public_thumbnails/"], "rules": RULES,
-        "media_host": "media.example.com", "zone": "example.com", "zone_id": ZONE_ID, "zone_plan": "pro"}
+        "backend": "aws",
+        "bucket": "shop-media",
+        "region": "eu-central-1",
+        "public_prefixes": ["filer_public/", "filer_public_thumbnails/"],
+        "rules": RULES,
+        "media_host": "media.example.com",
+        "zone": "example.com",
+        "zone_id": ZONE_ID,
+        "zone_plan": "pro",
+    }
     assert sync.inputs["cloudflare_api_token"] == "[secret]"
 
 
@@ -68,8 +75,14 @@ def s3(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def aws_props(bucket: str, **extra: Any) -> dict[str, Any]:
-    return {"backend": "aws", "bucket": bucket, "region": "us-east-1", "public_prefixes": ["filer_public_thumbnails/"],
-            "rules": RULES, **extra}
+    return {
+        "backend": "aws",
+        "bucket": bucket,
+        "region": "us-east-1",
+        "public_prefixes": ["filer_public_thumbnails/"],
+        "rules": RULES,
+        **extra,
+    }
 
 
 def test_create_and_update_reconcile_the_bucket(s3: Any) -> None:
@@ -79,16 +92,24 @@ def test_create_and_update_reconcile_the_bucket(s3: Any) -> None:
     s3.put_object(Bucket=bucket, Key="doc.pdf", Body=b"x")
     provider = MediaHeadersProvider()
     created = provider.create(aws_props(bucket))
-    assert created.outs is not None and created.outs["summary"] == {"scanned": 2, "changed": 2, "unchanged": 0,
-                                                                    "failed": 0}
+    assert created.outs is not None and created.outs["summary"] == {
+        "scanned": 2,
+        "changed": 2,
+        "unchanged": 0,
+        "failed": 0,
+    }
     assert s3.head_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg")["CacheControl"] == ONE_YEAR
     new_rules = [{"match": "*", "cache_control": "public, max-age=60"}]
     updated = provider.update(created.id, created.outs, aws_props(bucket, rules=new_rules))
     assert updated.outs is not None and updated.outs["summary"]["changed"] == 2
     head = s3.head_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg")
     assert (head["CacheControl"], head["ContentType"]) == ("public, max-age=60", "image/jpeg")
-    assert provider.update(created.id, updated.outs, aws_props(bucket, rules=new_rules)).outs["summary"][  # type: ignore[index]
-        "changed"] == 0
+    assert (
+        provider.update(created.id, updated.outs, aws_props(bucket, rules=new_rules)).outs["summary"][  # type: ignore[index]
+            "changed"
+        ]
+        == 0
+    )
     provider.delete(created.id, updated.outs)  # nothing stored changes
     assert s3.head_object(Bucket=bucket, Key="doc.pdf")["CacheControl"] == "public, max-age=60"
 
@@ -97,7 +118,7 @@ def test_a_failed_object_fails_the_update_so_the_next_up_runs_it_again(s3: Any) 
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="cold.txt", Body=b"x", StorageClass="GLACIER")
-    with pytest.raises(RuntimeError, match="failed 1"):
+    with pytest.raises(RuntimeError, match=r"failed 1"):
         MediaHeadersProvider().create(aws_props(bucket))
 
 
@@ -108,21 +129,36 @@ def test_what_changed_is_purged_even_when_another_object_failed(s3: Any, cloudfl
     s3.put_object(Bucket=bucket, Key="cold.txt", Body=b"x", StorageClass="GLACIER")
     s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
     cloudflare_api.zones[ZONE_ID] = {"name": "example.com"}
-    with pytest.raises(RuntimeError, match="failed 1.*purged on example.com"):
-        MediaHeadersProvider().create(aws_props(bucket, media_host="media.example.com", zone="example.com",
-                                                zone_id=ZONE_ID, zone_plan="pro", cloudflare_api_token="t"))
+    with pytest.raises(RuntimeError, match=r"failed 1.*purged on example\.com"):
+        MediaHeadersProvider().create(
+            aws_props(
+                bucket,
+                media_host="media.example.com",
+                zone="example.com",
+                zone_id=ZONE_ID,
+                zone_plan="pro",
+                cloudflare_api_token="t",
+            )
+        )
     assert cloudflare_api.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public_thumbnails/"]})]
 
 
-def test_a_refused_purge_fails_the_update_and_says_how_to_purge_later(s3: Any,
-                                                                       cloudflare_api: FakeCloudflare) -> None:
+def test_a_refused_purge_fails_the_update_and_says_how_to_purge_later(s3: Any, cloudflare_api: FakeCloudflare) -> None:
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
     cloudflare_api.failing[f"/zones/{ZONE_ID}/purge_cache"] = (403, cloudflare_error(10000, "Authentication error"))
-    with pytest.raises(RuntimeError, match="1 object.s. changed but not purged.*appcdn media purge"):
-        MediaHeadersProvider().create(aws_props(bucket, media_host="media.example.com", zone="example.com",
-                                                zone_id=ZONE_ID, zone_plan="pro", cloudflare_api_token="t"))
+    with pytest.raises(RuntimeError, match=r"1 object.s. changed but not purged.*appcdn media purge"):
+        MediaHeadersProvider().create(
+            aws_props(
+                bucket,
+                media_host="media.example.com",
+                zone="example.com",
+                zone_id=ZONE_ID,
+                zone_plan="pro",
+                cloudflare_api_token="t",
+            )
+        )
 
 
 def test_changed_served_objects_are_purged_with_the_stack_s_token(s3: Any, cloudflare_api: FakeCloudflare) -> None:
@@ -130,9 +166,20 @@ def test_changed_served_objects_are_purged_with_the_stack_s_token(s3: Any, cloud
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
     cloudflare_api.zones[ZONE_ID] = {"name": "example.com"}
-    outs = MediaHeadersProvider().create(aws_props(
-        bucket, media_host="media.example.com", zone="example.com", zone_id=ZONE_ID, zone_plan="pro",
-        cloudflare_api_token="stack-token")).outs
+    outs = (
+        MediaHeadersProvider()
+        .create(
+            aws_props(
+                bucket,
+                media_host="media.example.com",
+                zone="example.com",
+                zone_id=ZONE_ID,
+                zone_plan="pro",
+                cloudflare_api_token="stack-token",
+            )
+        )
+        .outs
+    )
     assert cloudflare_api.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public_thumbnails/"]})]
     assert cloudflare_api.tokens() == {"Bearer stack-token"}
     assert outs is not None and "1 prefix(es)" in outs["purged"]
@@ -152,8 +199,18 @@ def test_the_provider_reconciles_azure_containers(azurite_blob: str, monkeypatch
     names = [f"p{uuid.uuid4().hex[:10]}", f"q{uuid.uuid4().hex[:10]}"]
     for name in names:
         service.create_container(name).upload_blob("filer_public_thumbnails/t.jpg", b"x")
-    outs = MediaHeadersProvider().create({"backend": "azure", "account": "devstoreaccount1", "rules": RULES,
-                                          "containers": [[names[0], False], [names[1], True]]}).outs
+    outs = (
+        MediaHeadersProvider()
+        .create(
+            {
+                "backend": "azure",
+                "account": "devstoreaccount1",
+                "rules": RULES,
+                "containers": [[names[0], False], [names[1], True]],
+            }
+        )
+        .outs
+    )
     assert outs is not None and outs["summary"]["changed"] == 2
     for name in names:
         settings = service.get_blob_client(name, "filer_public_thumbnails/t.jpg").get_blob_properties().content_settings
@@ -173,8 +230,16 @@ def test_the_provider_is_serialized_by_reference_and_loads_in_a_fresh_process() 
 
     blob = serialize_provider(MediaHeadersProvider())
     assert len(blob) < 200  # a reference, not the code
-    load = ("import base64, dill, sys; provider = dill.loads(base64.b64decode(sys.stdin.read())); "
-            "print(type(provider).__module__, provider.diff('id', {'rules': [1]}, {'rules': [2]}).changes)")
-    loaded = subprocess.run([sys.executable, "-c", load], input=blob, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    load = (
+        "import base64, dill, sys; provider = dill.loads(base64.b64decode(sys.stdin.read())); "
+        "print(type(provider).__module__, provider.diff('id', {'rules': [1]}, {'rules': [2]}).changes)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", load],
+        input=blob,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
     assert loaded.stdout.split() == ["appcdn.media_sync.deploy", "True"], loaded.stderr

@@ -15,12 +15,16 @@ import pytest
 from appcdn.config.media import HeaderRule
 from appcdn.media_sync.purge import PurgePlan, purge, purge_plan
 from appcdn.media_sync.report import Outcome, SyncReport
-from appcdn.media_sync.rules import RuleBook
-from tests.conftest import ZONE_ID, appcdn, project_dir, raw_config
+from appcdn.runtime.header_rules import RuleBook
 from tests.cloudflare_fake import FakeCloudflare, cloudflare_error
+from tests.conftest import ZONE_ID, appcdn, project_dir, raw_config
 
-BOOK = RuleBook([HeaderRule(match="filer_public_thumbnails/*", cache_control="public, max-age=31536000"),
-                 HeaderRule(match="*", cache_control="public, max-age=3600")])
+BOOK = RuleBook(
+    [
+        HeaderRule(match="filer_public_thumbnails/*", cache_control="public, max-age=31536000"),
+        HeaderRule(match="*", cache_control="public, max-age=3600"),
+    ]
+)
 
 
 def report_of(changed: dict[str, bool], prefixes: dict[int, set[str]] | None = None) -> SyncReport:
@@ -34,12 +38,18 @@ def report_of(changed: dict[str, bool], prefixes: dict[int, set[str]] | None = N
 
 
 def test_a_rule_whose_served_objects_all_changed_is_purged_by_prefix_others_by_url() -> None:
-    report = report_of({"filer_public_thumbnails/a.jpg": True, "filer_public_thumbnails/b.jpg": True,
-                        "filer_public/c.jpg": True, "filer_public/d.jpg": False},
-                       {0: {"/filer_public_thumbnails/"}, 1: {"/filer_public/"}})
+    report = report_of(
+        {
+            "filer_public_thumbnails/a.jpg": True,
+            "filer_public_thumbnails/b.jpg": True,
+            "filer_public/c.jpg": True,
+            "filer_public/d.jpg": False,
+        },
+        {0: {"/filer_public_thumbnails/"}, 1: {"/filer_public/"}},
+    )
     assert purge_plan(report, "media.example.com") == PurgePlan(
-        urls=("https://media.example.com/filer_public/c.jpg",),
-        prefixes=("media.example.com/filer_public_thumbnails/",))
+        urls=("https://media.example.com/filer_public/c.jpg",), prefixes=("media.example.com/filer_public_thumbnails/",)
+    )
 
 
 def test_nothing_changed_nothing_to_purge() -> None:
@@ -47,8 +57,10 @@ def test_nothing_changed_nothing_to_purge() -> None:
 
 
 def test_requests_stay_within_the_per_request_limits_of_the_plan() -> None:
-    plan = PurgePlan(urls=tuple(f"https://m.example.com/{i}" for i in range(250)),
-                     prefixes=tuple(f"m.example.com/{i}/" for i in range(31)))
+    plan = PurgePlan(
+        urls=tuple(f"https://m.example.com/{i}" for i in range(250)),
+        prefixes=tuple(f"m.example.com/{i}/" for i in range(31)),
+    )
     pro = list(plan.requests("pro"))
     assert [len(b.get("prefixes", b.get("files", []))) for b in pro] == [30, 1, 100, 100, 50]
     assert [len(b.get("files", [])) for b in plan.requests("enterprise")][-1] == 250
@@ -83,35 +95,45 @@ def bucket(s3_env: str) -> tuple[Any, str]:
 
 
 def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: str, **zone: Any) -> tuple[int, str, str]:
-    stack = raw_config(media={"backend": "aws", "aws": {"region": "us-east-1", "bucket_name": bucket},
-                              "domain": {"host": "media.example.com"}})
+    stack = raw_config(
+        media={
+            "backend": "aws",
+            "aws": {"region": "us-east-1", "bucket_name": bucket},
+            "domain": {"host": "media.example.com"},
+        }
+    )
     stack["zones"]["example.com"] = {"plan": "pro", **zone}
-    return appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                  cwd=project_dir(tmp_path, live=stack))
+    return appcdn(
+        capsys, "media", "sync-headers", "--stack", "live", "--site", "shop", cwd=project_dir(tmp_path, live=stack)
+    )
 
 
 def test_the_command_purges_what_changed_on_the_media_domain(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: tuple[Any, str], api: FakeCloudflare) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: tuple[Any, str], api: FakeCloudflare
+) -> None:
     api.rate_limited[f"/zones/{ZONE_ID}/purge_cache"] = 1
     code, out, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
     assert code == 0, err
     assert [body for _, body in api.purges] == [  # prefixes first, then URLs (as the app writes them)
         {"prefixes": ["media.example.com/filer_public_thumbnails/"]},
-        {"files": ["https://media.example.com/filer_public/c%20d%2Be.jpg"]}]
+        {"files": ["https://media.example.com/filer_public/c%20d%2Be.jpg"]},
+    ]
     assert "purged on example.com: 1 prefix(es), 1 URL(s) in 2 request(s)" in out
     assert api.answered(429) == 1
 
 
-def test_a_zone_created_by_the_stack_is_found_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                      bucket: tuple[Any, str], api: FakeCloudflare) -> None:
+def test_a_zone_created_by_the_stack_is_found_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: tuple[Any, str], api: FakeCloudflare
+) -> None:
     api.zones = {"zone-by-name": {"name": "example.com"}}
     code, _, err = run(tmp_path, capsys, bucket[1], account_id="acc")
     assert code == 0, err
     assert {zone for zone, _ in api.purges} == {"zone-by-name"}
 
 
-def test_a_refused_purge_exits_1_with_cloudflare_s_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          bucket: tuple[Any, str], api: FakeCloudflare) -> None:
+def test_a_refused_purge_exits_1_with_cloudflare_s_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: tuple[Any, str], api: FakeCloudflare
+) -> None:
     api.failing[f"/zones/{ZONE_ID}/purge_cache"] = (403, cloudflare_error(10000, "Authentication error"))
     code, _, err = run(tmp_path, capsys, bucket[1], id=ZONE_ID)
     assert code == 1 and "Authentication error" in err
@@ -121,20 +143,24 @@ def test_a_refused_purge_exits_1_with_cloudflare_s_reason(tmp_path: Path, capsys
 # --- appcdn media purge: after an S3 Batch Operations job, which purges nothing itself ----------------------
 
 
-def purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: str,
-                  **media: Any) -> tuple[int, str, str]:
+def purge_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: str, **media: Any
+) -> tuple[int, str, str]:
     stack = raw_config(media={"domain": {"host": "media.example.com"}, **media})
-    return appcdn(capsys, "media", "purge", "--stack", "live", "--site", "shop", *flags,
-                  cwd=project_dir(tmp_path, live=stack))
+    return appcdn(
+        capsys, "media", "purge", "--stack", "live", "--site", "shop", *flags, cwd=project_dir(tmp_path, live=stack)
+    )
 
 
-def test_purge_takes_every_served_prefix_the_rules_cover(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                         api: FakeCloudflare) -> None:
+def test_purge_takes_every_served_prefix_the_rules_cover(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], api: FakeCloudflare
+) -> None:
     code, out, err = purge_command(tmp_path, capsys, backend="aws", aws={"batch_operations": {}})
     assert code == 0, err
     # the thumbnails rule covers its own prefix; the catch-all covers every public prefix (and nothing private)
-    assert api.purges == [(ZONE_ID, {"prefixes": ["media.example.com/filer_public/",
-                                                    "media.example.com/filer_public_thumbnails/"]})]
+    assert api.purges == [
+        (ZONE_ID, {"prefixes": ["media.example.com/filer_public/", "media.example.com/filer_public_thumbnails/"]})
+    ]
     assert "purged on example.com: 2 prefix(es), 0 URL(s) in 1 request(s)" in out
 
 
@@ -145,21 +171,30 @@ def test_purge_on_azure_takes_the_public_container(tmp_path: Path, capsys: pytes
     assert "prefix media.example.com/public/\n" in out + "\n"
 
 
-def test_purge_without_a_cached_media_domain_has_nothing_to_do(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_purge_without_a_cached_media_domain_has_nothing_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     stack = raw_config(media={"backend": "aws"})
-    code, out, _ = appcdn(capsys, "media", "purge", "--stack", "live", "--site", "shop",
-                          cwd=project_dir(tmp_path, live=stack))
+    code, out, _ = appcdn(
+        capsys, "media", "purge", "--stack", "live", "--site", "shop", cwd=project_dir(tmp_path, live=stack)
+    )
     assert code == 0 and "nothing to purge" in out
 
 
-def test_purge_when_no_rule_covers_a_public_object_says_so(tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_purge_when_no_rule_covers_a_public_object_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = purge_command(tmp_path, capsys, backend="aws", public_prefixes=[])
     assert code == 0 and "covers a publicly served object: nothing to purge" in out
 
 
 def test_purge_of_an_unknown_site_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = appcdn(capsys, "media", "purge", "--stack", "live", "--site", "blog",
-                          cwd=project_dir(tmp_path, live=raw_config(media={"backend": "aws"})))
+    code, _, err = appcdn(
+        capsys,
+        "media",
+        "purge",
+        "--stack",
+        "live",
+        "--site",
+        "blog",
+        cwd=project_dir(tmp_path, live=raw_config(media={"backend": "aws"})),
+    )
     assert code == 2 and "appcdn media purge: stack live has no site 'blog'" in err

@@ -14,19 +14,25 @@ import pytest
 from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettings
 
 from appcdn.config.media import HeaderRule
-from appcdn.media_sync.azure import AzureContainer
 from appcdn.media_sync.clients import blob_service
 from appcdn.media_sync.engine import sync_store
-from appcdn.media_sync.rules import RuleBook
+from appcdn.runtime.azure_blobs import AzureContainer
+from appcdn.runtime.header_rules import RuleBook
 from tests.loopback_proxy import Throttle, loopback_proxy
 
 ONE_YEAR = "public, max-age=31536000"
 ONE_HOUR = "public, max-age=3600"
-RULES = RuleBook([HeaderRule(match="filer_public_thumbnails/*", cache_control=ONE_YEAR),
-                  HeaderRule(match="documents/*", cache_control="private, no-store", content_disposition="attachment"),
-                  HeaderRule(match="*", cache_control=ONE_HOUR)])
-SERVER_BUSY = (b'<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code>'
-               b'<Message>The server is busy.</Message></Error>')
+RULES = RuleBook(
+    [
+        HeaderRule(match="filer_public_thumbnails/*", cache_control=ONE_YEAR),
+        HeaderRule(match="documents/*", cache_control="private, no-store", content_disposition="attachment"),
+        HeaderRule(match="*", cache_control=ONE_HOUR),
+    ]
+)
+SERVER_BUSY = (
+    b'<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code>'
+    b"<Message>The server is busy.</Message></Error>"
+)
 
 
 @pytest.fixture
@@ -74,8 +80,11 @@ def sync(container: ContainerClient, client: ContainerClient | None = None, dry_
 
 
 def test_every_blob_gets_its_first_matching_rule_even_with_spaces_unicode_and_plus(container: ContainerClient) -> None:
-    keys = ["filer_public_thumbnails/2026/a b+c.jpg__400x300.jpg", "filer_public/ünïcødé €/naïve+1.png",
-            "documents/with space/contract+v2.pdf"]
+    keys = [
+        "filer_public_thumbnails/2026/a b+c.jpg__400x300.jpg",
+        "filer_public/ünïcødé €/naïve+1.png",
+        "documents/with space/contract+v2.pdf",
+    ]
     for key in keys:
         upload(container, key)
     report = sync(container)
@@ -84,14 +93,25 @@ def test_every_blob_gets_its_first_matching_rule_even_with_spaces_unicode_and_pl
     assert settings_of(container, keys[1]).cache_control == ONE_HOUR
     document = settings_of(container, keys[2])
     assert (document.cache_control, document.content_disposition) == ("private, no-store", "attachment")
-    assert report.rules[1].served_changed == ["/" + container.container_name + "/documents/with%20space/contract%2Bv2.pdf"]
+    assert report.rules[1].served_changed == [
+        "/" + container.container_name + "/documents/with%20space/contract%2Bv2.pdf"
+    ]
 
 
 def test_every_other_content_setting_metadata_and_tags_are_preserved(container: ContainerClient) -> None:
     data = gzip.compress(b"<svg/>" * 200)
     key = "filer_public/logo.svg"
-    upload(container, key, data, content_type="image/svg+xml", content_encoding="gzip", content_language="de",
-           content_disposition="inline", cache_control="max-age=60", content_md5=bytearray(hashlib.md5(data).digest()))
+    upload(
+        container,
+        key,
+        data,
+        content_type="image/svg+xml",
+        content_encoding="gzip",
+        content_language="de",
+        content_disposition="inline",
+        cache_control="max-age=60",
+        content_md5=bytearray(hashlib.md5(data).digest()),
+    )
     blob = container.get_blob_client(key)
     blob.set_blob_metadata({"origin": "upload"})
     blob.set_blob_tags({"team": "web"})
@@ -130,8 +150,9 @@ def test_a_dry_run_counts_and_writes_nothing(container: ContainerClient) -> None
 
 
 @pytest.mark.parametrize("status", [429, 503])
-def test_throttling_is_retried_with_backoff(container: ContainerClient, azurite_blob: str, status: int,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_throttling_is_retried_with_backoff(
+    container: ContainerClient, azurite_blob: str, status: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in range(5):
         upload(container, f"filer_public/{i}.jpg")
     endpoint = azurite_blob.split("BlobEndpoint=")[1].rstrip(";")

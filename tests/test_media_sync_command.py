@@ -31,8 +31,9 @@ def aws_site(bucket: str | None, domain: bool = True) -> dict[str, Any]:
 
 
 def azure_site(account: str = "devstoreaccount1") -> dict[str, Any]:
-    return raw_config(media={"backend": "azure", "azure": {"account_name": account},
-                             "domain": {"host": "media.example.com"}})
+    return raw_config(
+        media={"backend": "azure", "azure": {"account_name": account}, "domain": {"host": "media.example.com"}}
+    )
 
 
 @pytest.fixture
@@ -45,17 +46,27 @@ def s3(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Any:
 def bucket(s3: Any) -> str:
     name = f"media-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)
-    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
-        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_bucket_ownership_controls(
+        Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
     return name
 
 
 def test_the_stack_s_bucket_is_reconciled_and_without_a_token_the_purge_is_only_listed(
-        tmp_path: Path, s3: Any, bucket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, s3: Any, bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a b.jpg", Body=b"x")
     s3.put_object(Bucket=bucket, Key="documents/b.pdf", Body=b"x", CacheControl=ONE_HOUR)
-    code, out, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                            cwd=project_dir(tmp_path, live=aws_site(bucket)))
+    code, out, err = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        cwd=project_dir(tmp_path, live=aws_site(bucket)),
+    )
     assert code == 0, err
     assert s3.head_object(Bucket=bucket, Key="filer_public_thumbnails/a b.jpg")["CacheControl"] == ONE_YEAR
     assert "scanned 2, changed 1, unchanged 1, failed 0" in out
@@ -64,135 +75,260 @@ def test_the_stack_s_bucket_is_reconciled_and_without_a_token_the_purge_is_only_
 
 
 def test_a_dry_run_shows_per_rule_counts_and_what_it_would_purge(
-        tmp_path: Path, s3: Any, bucket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, s3: Any, bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     s3.put_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg", Body=b"x")
-    code, out, _ = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop", "--dry-run",
-                          cwd=project_dir(tmp_path, live=aws_site(bucket)))
+    code, out, _ = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        "--dry-run",
+        cwd=project_dir(tmp_path, live=aws_site(bucket)),
+    )
     assert code == 0
     assert f"rule 0 'filer_public_thumbnails/*' (Cache-Control: {ONE_YEAR}): would change 1" in out
     assert "e.g. filer_public_thumbnails/a.jpg" in out and "would purge" in out
     assert "CacheControl" not in s3.head_object(Bucket=bucket, Key="filer_public_thumbnails/a.jpg")
 
 
-def test_bucket_flag_overrides_the_stack_s_bucket(tmp_path: Path, s3: Any, bucket: str,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_bucket_flag_overrides_the_stack_s_bucket(
+    tmp_path: Path, s3: Any, bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     s3.put_object(Bucket=bucket, Key="x.txt", Body=b"x")
-    code, out, _ = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop", "--bucket", bucket,
-                          cwd=project_dir(tmp_path, live=aws_site(None, domain=False)))
+    code, _out, _ = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        "--bucket",
+        bucket,
+        cwd=project_dir(tmp_path, live=aws_site(None, domain=False)),
+    )
     assert code == 0 and s3.head_object(Bucket=bucket, Key="x.txt")["CacheControl"] == ONE_HOUR
 
 
 def test_any_failed_object_exits_1(tmp_path: Path, s3: Any, bucket: str, capsys: pytest.CaptureFixture[str]) -> None:
     s3.put_object(Bucket=bucket, Key="cold.txt", Body=b"x", StorageClass="GLACIER")
-    code, out, _ = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                          cwd=project_dir(tmp_path, live=aws_site(bucket)))
+    code, out, _ = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        cwd=project_dir(tmp_path, live=aws_site(bucket)),
+    )
     assert code == 1 and "failed: cold.txt" in out
 
 
-def test_a_missing_bucket_is_a_config_error_exit_2(tmp_path: Path, s3: Any,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                          cwd=project_dir(tmp_path, live=aws_site("no-such-bucket-here")))
+def test_a_missing_bucket_is_a_config_error_exit_2(tmp_path: Path, s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        cwd=project_dir(tmp_path, live=aws_site("no-such-bucket-here")),
+    )
     assert code == 2 and "NoSuchBucket" in err
 
 
-def test_no_aws_credentials_is_a_config_error_exit_2(tmp_path: Path, s3: Any, bucket: str,
-                                                    capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_aws_credentials_is_a_config_error_exit_2(
+    tmp_path: Path, s3: Any, bucket: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                          cwd=project_dir(tmp_path, live=aws_site(bucket)))
+    code, _, err = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        cwd=project_dir(tmp_path, live=aws_site(bucket)),
+    )
     assert code == 2 and "NoCredentialsError" in err
 
 
 def test_workers_must_be_at_least_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop", "--workers", "0",
-               cwd=project_dir(tmp_path, live=aws_site("b-1")))
+        appcdn(
+            capsys,
+            "media",
+            "sync-headers",
+            "--stack",
+            "live",
+            "--site",
+            "shop",
+            "--workers",
+            "0",
+            cwd=project_dir(tmp_path, live=aws_site("b-1")),
+        )
     assert exit_.value.code == 2 and "a whole number of at least 1" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args,stack,message", [
-    (["--site", "blog"], aws_site("b-1"), "has no site 'blog' (sites: shop)"),
-    (["--site", "shop"], raw_config(), "site shop has no media on stack live"),
-    (["--site", "shop"], aws_site(None), "pass --bucket NAME"),
-    (["--site", "shop", "--account", "x"], aws_site("b-1"), "--account and --container are for the azure backend"),
-    (["--site", "shop", "--bucket", "x"], azure_site(), "--bucket is for the aws backend"),
-    (["--site", "shop"], raw_config(media={"backend": "nope"}), "sites[0].media.backend"),
-])
-def test_config_errors_exit_2_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
-                                              stack: dict[str, Any], message: str) -> None:
-    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", *args,
-                          cwd=project_dir(tmp_path, live=stack))
+@pytest.mark.parametrize(
+    "args,stack,message",
+    [
+        (["--site", "blog"], aws_site("b-1"), "has no site 'blog' (sites: shop)"),
+        (["--site", "shop"], raw_config(), "site shop has no media on stack live"),
+        (["--site", "shop"], aws_site(None), "pass --bucket NAME"),
+        (["--site", "shop", "--account", "x"], aws_site("b-1"), "--account and --container are for the azure backend"),
+        (["--site", "shop", "--bucket", "x"], azure_site(), "--bucket is for the aws backend"),
+        (["--site", "shop"], raw_config(media={"backend": "nope"}), "sites[0].media.backend"),
+    ],
+)
+def test_config_errors_exit_2_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], stack: dict[str, Any], message: str
+) -> None:
+    code, _, err = appcdn(
+        capsys, "media", "sync-headers", "--stack", "live", *args, cwd=project_dir(tmp_path, live=stack)
+    )
     assert code == 2 and message in err
 
 
-@pytest.mark.parametrize("text,located", [
-    ("config:\n  appcdn:zones:\n    example.com: {id: z, plan: pro}\n  appcdn:sites:\n"
-     "    - {name: shop, zone: example.com, hosts: [www.example.com],\n"
-     "       media: {backend: aws, aws: {region: eu-centrl-1}}}\n",
-     "stacks/Pulumi.live.yaml:6:36: sites[0].media.aws.region: 'eu-centrl-1' is not an AWS region"),
-    ("config:\n  appcdn:sites:\n\t- {name: shop}\n", "stacks/Pulumi.live.yaml:3:1: "),
-])
-def test_config_errors_are_located_as_appcdn_plan_locates_them(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                              text: str, located: str) -> None:
-    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                          cwd=project_dir(tmp_path, live=text))
+@pytest.mark.parametrize(
+    "text,located",
+    [
+        (
+            "config:\n  appcdn:zones:\n    example.com: {id: z, plan: pro}\n  appcdn:sites:\n"
+            "    - {name: shop, zone: example.com, hosts: [www.example.com],\n"
+            "       media: {backend: aws, aws: {region: eu-centrl-1}}}\n",
+            "stacks/Pulumi.live.yaml:6:36: sites[0].media.aws.region: 'eu-centrl-1' is not an AWS region",
+        ),
+        ("config:\n  appcdn:sites:\n\t- {name: shop}\n", "stacks/Pulumi.live.yaml:3:1: "),
+    ],
+)
+def test_config_errors_are_located_as_appcdn_plan_locates_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, located: str
+) -> None:
+    code, _, err = appcdn(
+        capsys, "media", "sync-headers", "--stack", "live", "--site", "shop", cwd=project_dir(tmp_path, live=text)
+    )
     assert code == 2 and located in err and "Traceback" not in err
 
 
 def test_an_unknown_stack_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "nope", "--site", "shop",
-                          cwd=project_dir(tmp_path, live=aws_site("b-1")))
+    code, _, err = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "nope",
+        "--site",
+        "shop",
+        cwd=project_dir(tmp_path, live=aws_site("b-1")),
+    )
     assert code == 2 and "no stack 'nope'" in err
 
 
 def test_azure_containers_are_reconciled_from_the_connection_string(
-        tmp_path: Path, azurite_blob: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, azurite_blob: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_blob)
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
     container = BlobServiceClient.from_connection_string(azurite_blob).create_container(f"c{uuid.uuid4().hex[:10]}")
     container.upload_blob("filer_public_thumbnails/t.jpg", b"x")
-    code, out, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                            "--container", container.container_name, cwd=project_dir(tmp_path, live=azure_site()))
+    code, out, err = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        "--container",
+        container.container_name,
+        cwd=project_dir(tmp_path, live=azure_site()),
+    )
     assert code == 0, err
-    assert container.get_blob_client("filer_public_thumbnails/t.jpg").get_blob_properties(
-    ).content_settings.cache_control == ONE_YEAR
+    assert (
+        container.get_blob_client("filer_public_thumbnails/t.jpg").get_blob_properties().content_settings.cache_control
+        == ONE_YEAR
+    )
     assert "scanned 1, changed 1" in out
 
 
-def test_azure_without_credentials_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_azure_without_credentials_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for name in ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setitem(sys.modules, "azure.identity", None)  # as if azure-identity were not installed
-    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                          cwd=project_dir(tmp_path, live=azure_site("shopmedia")))
+    code, _, err = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        cwd=project_dir(tmp_path, live=azure_site("shopmedia")),
+    )
     assert code == 2 and "no Azure credentials" in err
 
 
-def test_a_connection_string_for_another_account_is_a_config_error(tmp_path: Path, azurite_blob: str,
-                                                                   monkeypatch: pytest.MonkeyPatch,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_connection_string_for_another_account_is_a_config_error(
+    tmp_path: Path, azurite_blob: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_blob)
-    code, _, err = appcdn(capsys, "media", "sync-headers", "--stack", "live", "--site", "shop",
-                          "--account", "anotherone", cwd=project_dir(tmp_path, live=azure_site()))
+    code, _, err = appcdn(
+        capsys,
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        "--account",
+        "anotherone",
+        cwd=project_dir(tmp_path, live=azure_site()),
+    )
     assert code == 2 and "is for account devstoreaccount1, not anotherone" in err
 
 
 def test_a_run_killed_midway_leaves_every_object_old_or_new_and_a_rerun_finishes(
-        tmp_path: Path, s3: Any, bucket: str, s3_endpoint: str) -> None:
+    tmp_path: Path, s3: Any, bucket: str, s3_endpoint: str
+) -> None:
     count = 120
     for i in range(count):
-        s3.put_object(Bucket=bucket, Key=f"filer_public/{i:03}.jpg", Body=f"bytes {i}".encode(),
-                      ContentType="image/jpeg", Metadata={"n": str(i)})
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"filer_public/{i:03}.jpg",
+            Body=f"bytes {i}".encode(),
+            ContentType="image/jpeg",
+            Metadata={"n": str(i)},
+        )
     directory = project_dir(tmp_path, live=aws_site(bucket, domain=False))
-    command = [sys.executable, "-m", "appcdn.cli", "media", "sync-headers", "--stack", "live", "--site", "shop",
-               "--workers", "2", "--cwd", str(directory)]
+    command = [
+        sys.executable,
+        "-m",
+        "appcdn.commands.cli",
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        "--workers",
+        "2",
+        "--cwd",
+        str(directory),
+    ]
     with loopback_proxy(s3_endpoint, delay=0.03) as (url, state):
         env = {**os.environ, "AWS_ENDPOINT_URL_S3": url, "PYTHONPATH": str(ROOT)}
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -214,16 +350,35 @@ def test_a_run_killed_midway_leaves_every_object_old_or_new_and_a_rerun_finishes
     assert f"scanned {count}, changed {count - done}, unchanged {done}, failed 0" in rerun.stdout
 
 
-def test_ctrl_c_stops_cleanly_with_the_summary_so_far_and_exit_130(tmp_path: Path, s3: Any, bucket: str,
-                                                                  s3_endpoint: str) -> None:
+def test_ctrl_c_stops_cleanly_with_the_summary_so_far_and_exit_130(
+    tmp_path: Path, s3: Any, bucket: str, s3_endpoint: str
+) -> None:
     for i in range(60):
         s3.put_object(Bucket=bucket, Key=f"filer_public/{i:03}.jpg", Body=b"x")
     directory = project_dir(tmp_path, live=aws_site(bucket, domain=False))
-    command = [sys.executable, "-m", "appcdn.cli", "media", "sync-headers", "--stack", "live", "--site", "shop",
-               "--workers", "2", "--cwd", str(directory)]
+    command = [
+        sys.executable,
+        "-m",
+        "appcdn.commands.cli",
+        "media",
+        "sync-headers",
+        "--stack",
+        "live",
+        "--site",
+        "shop",
+        "--workers",
+        "2",
+        "--cwd",
+        str(directory),
+    ]
     with loopback_proxy(s3_endpoint, delay=0.05) as (url, state):
-        process = subprocess.Popen(command, env={**os.environ, "AWS_ENDPOINT_URL_S3": url, "PYTHONPATH": str(ROOT)},
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, "AWS_ENDPOINT_URL_S3": url, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 60
         while state.requests["PUT"] < 5 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from appcdn.config.media import HeaderRule
-from appcdn.globs import literal_prefix
 from appcdn.media_sync.report import PURGE_KEYS_PER_RULE, Outcome, SyncReport
-from appcdn.media_sync.rules import Declared, RuleBook, Stored, is_satisfied
+from appcdn.runtime.globs import literal_prefix
+from appcdn.runtime.header_rules import Declared, RuleBook, Stored, is_satisfied
 
-BOOK = RuleBook.from_dicts([{"match": "filer_public_thumbnails/*", "cache_control": "public, max-age=31536000"},
-                            {"match": "documents/*.pdf", "cache_control": "private", "content_language": "de"}])
+BOOK = RuleBook.from_dicts(
+    [
+        {"match": "filer_public_thumbnails/*", "cache_control": "public, max-age=31536000"},
+        {"match": "documents/*.pdf", "cache_control": "private", "content_language": "de"},
+    ]
+)
 
 
 def test_the_first_matching_rule_wins_and_an_unmatched_key_has_none() -> None:
@@ -21,8 +25,11 @@ def test_the_first_matching_rule_wins_and_an_unmatched_key_has_none() -> None:
 
 def test_rules_from_dicts_read_what_config_models_give_and_ignore_keys_that_are_not_headers() -> None:
     rule = HeaderRule(match="documents/*.pdf", cache_control="private", content_language="de", edge_ttl="override")
-    assert RuleBook.from_dicts([rule.model_dump()]).rules == RuleBook([rule]).rules == [
-        Declared(0, "documents/*.pdf", "private", None, "de")]
+    assert (
+        RuleBook.from_dicts([rule.model_dump()]).rules
+        == RuleBook([rule]).rules
+        == [Declared(0, "documents/*.pdf", "private", None, "de")]
+    )
     with pytest.raises(ValueError, match="cache_control must be a string"):
         RuleBook.from_dicts([{"match": "*"}])
     with pytest.raises(ValueError, match="content_language must be a string"):

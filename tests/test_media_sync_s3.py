@@ -18,18 +18,24 @@ import pytest
 from appcdn.config.media import HeaderRule
 from appcdn.media_sync.clients import s3_client
 from appcdn.media_sync.engine import sync_store
-from appcdn.media_sync.rules import RuleBook
-from appcdn.media_sync.s3 import MiB, S3Bucket, S3Options, part_ranges
+from appcdn.runtime.header_rules import RuleBook
+from appcdn.runtime.s3_objects import MiB, S3Bucket, S3Options, part_ranges
 from tests.loopback_proxy import Throttle, loopback_proxy
 
 ONE_YEAR = "public, max-age=31536000"
 ONE_HOUR = "public, max-age=3600"
-RULES = RuleBook([HeaderRule(match="filer_public_thumbnails/*", cache_control=ONE_YEAR),
-                  HeaderRule(match="documents/*", cache_control="private, no-store", content_disposition="attachment"),
-                  HeaderRule(match="*", cache_control=ONE_HOUR)])
+RULES = RuleBook(
+    [
+        HeaderRule(match="filer_public_thumbnails/*", cache_control=ONE_YEAR),
+        HeaderRule(match="documents/*", cache_control="private, no-store", content_disposition="attachment"),
+        HeaderRule(match="*", cache_control=ONE_HOUR),
+    ]
+)
 WRITES = {"CopyObject", "CreateMultipartUpload", "UploadPartCopy", "CompleteMultipartUpload", "PutObjectAcl"}
-SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
-             b'<Message>Please reduce your request rate.</Message></Error>')
+SLOW_DOWN = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
 
 
 @pytest.fixture
@@ -37,8 +43,9 @@ def bucket(s3_env: str) -> Iterator[str]:
     name = f"media-{uuid.uuid4().hex[:12]}"
     client = boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1")
     client.create_bucket(Bucket=name)
-    client.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
-        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    client.put_bucket_ownership_controls(
+        Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
     yield name
 
 
@@ -53,8 +60,13 @@ def counting_client(region: str = "us-east-1", workers: int = 4) -> tuple[Any, C
 @functools.cache
 def direct(endpoint: str) -> Any:
     """A plain client straight to moto, for setting up and checking (not counted, not throttled)."""
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def put(bucket: str, key: str, body: bytes = b"x", **params: Any) -> None:
@@ -66,13 +78,18 @@ def head(bucket: str, key: str) -> dict[str, Any]:
 
 
 def sync(bucket: str, client: Any = None, dry_run: bool = False, **options: Any) -> Any:
-    store = S3Bucket(client or s3_client("us-east-1", 4), bucket, ["filer_public/", "filer_public_thumbnails/"],
-                     S3Options(**options))
+    store = S3Bucket(
+        client or s3_client("us-east-1", 4), bucket, ["filer_public/", "filer_public_thumbnails/"], S3Options(**options)
+    )
     return sync_store(store, RULES, dry_run=dry_run, workers=4)
 
 
-AWKWARD_KEYS = ["filer_public_thumbnails/2026/a b+c.jpg__400x300.jpg", "filer_public/ünïcødé €/naïve+1.png",
-                "documents/with space/contract+v2.pdf", "plain"]
+AWKWARD_KEYS = [
+    "filer_public_thumbnails/2026/a b+c.jpg__400x300.jpg",
+    "filer_public/ünïcødé €/naïve+1.png",
+    "documents/with space/contract+v2.pdf",
+    "plain",
+]
 
 
 def test_every_key_gets_its_first_matching_rule_even_with_spaces_unicode_and_plus(bucket: str) -> None:
@@ -90,20 +107,41 @@ def test_every_key_gets_its_first_matching_rule_even_with_spaces_unicode_and_plu
 def test_everything_but_the_declared_headers_is_preserved(bucket: str) -> None:
     body = gzip.compress(b"body { color: red }" * 100)
     key = "filer_public/site.css"
-    put(bucket, key, body, ContentType="text/css; charset=utf-8", ContentEncoding="gzip", ContentLanguage="de",
-        ContentDisposition="inline", Metadata={"origin": "upload", "author": "jane"}, Tagging="team=web&kind=style",
-        StorageClass="STANDARD_IA", CacheControl="max-age=60", WebsiteRedirectLocation="/elsewhere")
+    put(
+        bucket,
+        key,
+        body,
+        ContentType="text/css; charset=utf-8",
+        ContentEncoding="gzip",
+        ContentLanguage="de",
+        ContentDisposition="inline",
+        Metadata={"origin": "upload", "author": "jane"},
+        Tagging="team=web&kind=style",
+        StorageClass="STANDARD_IA",
+        CacheControl="max-age=60",
+        WebsiteRedirectLocation="/elsewhere",
+    )
     before = head(bucket, key)
     sync(bucket)
     after = head(bucket, key)
     assert after["CacheControl"] == ONE_HOUR
-    for field in ("ContentType", "ContentEncoding", "ContentLanguage", "ContentDisposition", "Metadata",
-                  "StorageClass", "ContentLength", "WebsiteRedirectLocation"):
+    for field in (
+        "ContentType",
+        "ContentEncoding",
+        "ContentLanguage",
+        "ContentDisposition",
+        "Metadata",
+        "StorageClass",
+        "ContentLength",
+        "WebsiteRedirectLocation",
+    ):
         assert after.get(field) == before.get(field), field
     client = s3_client("us-east-1", 1)
     assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == body
     assert client.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [
-        {"Key": "team", "Value": "web"}, {"Key": "kind", "Value": "style"}]
+        {"Key": "team", "Value": "web"},
+        {"Key": "kind", "Value": "style"},
+    ]
 
 
 def test_an_object_already_right_costs_one_head_and_no_write(bucket: str) -> None:
@@ -138,8 +176,9 @@ def test_a_dry_run_counts_per_rule_with_examples_and_writes_nothing(bucket: str)
     assert set(report.rules[0].examples) < {f"filer_public_thumbnails/{i}.jpg" for i in range(5)}
     assert report.rules[1].unchanged == 1
     lines = report.lines()
-    assert lines[0] == (f"  rule 0 'filer_public_thumbnails/*' (Cache-Control: {ONE_YEAR}): would change 5, "
-                        "unchanged 0, failed 0")
+    assert lines[0] == (
+        f"  rule 0 'filer_public_thumbnails/*' (Cache-Control: {ONE_YEAR}): would change 5, unchanged 0, failed 0"
+    )
     assert lines[-1] == "scanned 6, would change 5, unchanged 1, failed 0"
     assert "CacheControl" not in head(bucket, "filer_public_thumbnails/0.jpg")
 
@@ -151,8 +190,9 @@ def test_objects_above_the_threshold_are_copied_in_ranged_parts(bucket: str) -> 
     read = head(bucket, key)["ETag"]
     client, calls = counting_client()
     completes: list[dict[str, Any]] = []
-    client.meta.events.register("before-call.s3.CompleteMultipartUpload",
-                                lambda params, **_: completes.append(params["headers"]))
+    client.meta.events.register(
+        "before-call.s3.CompleteMultipartUpload", lambda params, **_: completes.append(params["headers"])
+    )
     report = sync(bucket, client, multipart_threshold=5 * MiB, part_size=5 * MiB)
     assert report.changed == 1 and report.failed == 0
     # completed only over the object read: one replaced during the copy is left as it is (S3 answers 412)
@@ -162,14 +202,15 @@ def test_objects_above_the_threshold_are_copied_in_ranged_parts(bucket: str) -> 
     assert after["Body"].read() == body
     assert (after["CacheControl"], after["ContentType"], after["Metadata"]) == (ONE_HOUR, "video/mp4", {"a": "1"})
     assert s3_client("us-east-1", 1).get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [
-        {"Key": "k", "Value": "v"}]
+        {"Key": "k", "Value": "v"}
+    ]
     assert "ChecksumSHA256" in s3_client("us-east-1", 1).head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
 
 
 def test_part_ranges_cover_every_byte_within_s3_part_limits() -> None:
     assert part_ranges(12 * MiB, 5 * MiB) == [(0, 5 * MiB - 1), (5 * MiB, 10 * MiB - 1), (10 * MiB, 12 * MiB - 1)]
     assert part_ranges(10, 1) == [(0, 9)]  # never below 5 MiB
-    huge = 5 * 1024 ** 4  # 5 TiB, S3's largest object: at most 10 000 parts
+    huge = 5 * 1024**4  # 5 TiB, S3's largest object: at most 10 000 parts
     ranges = part_ranges(huge, 5 * MiB)
     assert len(ranges) <= 10_000 and ranges[-1][1] == huge - 1
 
@@ -183,17 +224,20 @@ def test_acl_grants_are_carried_over_where_acls_are_in_use(s3_env: str) -> None:
     assert store.acls_in_use
     assert sync_store(store, RULES, workers=1).changed == 1
     grants = client.get_object_acl(Bucket=name, Key="filer_public/a.jpg")["Grants"]
-    assert {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
-            "Permission": "READ"} in grants
+    assert {
+        "Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+        "Permission": "READ",
+    } in grants
     assert head(name, "filer_public/a.jpg")["CacheControl"] == ONE_HOUR
 
 
-def test_throttling_is_retried_with_backoff_until_every_object_is_done(bucket: str, s3_env: str,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_throttling_is_retried_with_backoff_until_every_object_is_done(
+    bucket: str, s3_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in range(6):
         put(bucket, f"filer_public/{i}.jpg")
     throttle = Throttle(count=3, status=503, body=SLOW_DOWN)
-    with loopback_proxy(s3_env, throttle=throttle) as (url, state):
+    with loopback_proxy(s3_env, throttle=throttle) as (url, _state):
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", url)
         report = sync(bucket)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_env)
@@ -219,8 +263,9 @@ def test_kms_encryption_is_carried_over(bucket: str, s3_env: str) -> None:
     assert (after["CacheControl"], after["ServerSideEncryption"], after["SSEKMSKeyId"]) == (ONE_HOUR, "aws:kms", key)
 
 
-def test_every_copy_is_conditional_on_the_etag_its_head_read(bucket: str, s3_env: str,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_copy_is_conditional_on_the_etag_its_head_read(
+    bucket: str, s3_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in range(3):
         put(bucket, f"filer_public/{i}.jpg", f"body {i}".encode())
     etags = {f"filer_public/{i}.jpg": head(bucket, f"filer_public/{i}.jpg")["ETag"] for i in range(3)}
@@ -234,10 +279,14 @@ def test_every_copy_is_conditional_on_the_etag_its_head_read(bucket: str, s3_env
         assert headers["x-amz-copy-source-if-match"] == etags[urllib.parse.unquote(key)]
 
 
-@pytest.mark.xfail(strict=True, reason="moto 5.2 ignores x-amz-copy-source-if-match (moto/s3/responses.py); S3 "
-                                       "answers 412 PreconditionFailed, and the object is read again")
+@pytest.mark.xfail(
+    strict=True,
+    reason="moto 5.2 ignores x-amz-copy-source-if-match (moto/s3/responses.py); S3 "
+    "answers 412 PreconditionFailed, and the object is read again",
+)
 def test_an_object_replaced_between_head_and_copy_is_read_again_not_overwritten_with_stale_metadata(
-        bucket: str) -> None:
+    bucket: str,
+) -> None:
     key = "filer_public/raced.jpg"
     put(bucket, key, b"old", ContentType="image/jpeg")
     client, calls = counting_client()

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import appcdn.components
-from appcdn.package_schema import COMPONENTS, package_schema
+from appcdn.program.package_schema import COMPONENTS, package_schema
 from tests.conftest import ROOT
 
 SCHEMA = package_schema()
@@ -37,8 +37,11 @@ def every_component() -> set[type]:
     found = set()
     for module in pkgutil.iter_modules(appcdn.components.__path__):
         loaded = importlib.import_module(f"appcdn.components.{module.name}")
-        found |= {v for v in vars(loaded).values() if isinstance(v, type) and issubclass(v, pulumi.ComponentResource)
-                  and v.__module__ == loaded.__name__}
+        found |= {
+            v
+            for v in vars(loaded).values()
+            if isinstance(v, type) and issubclass(v, pulumi.ComponentResource) and v.__module__ == loaded.__name__
+        }
     return found
 
 
@@ -61,7 +64,10 @@ def test_every_input_and_output_is_in_the_schema_with_a_description(component):
 
 def test_nested_rule_types_and_enums_are_typed_in_the_schema():
     types = SCHEMA["types"]
-    assert [(e["name"], e["value"]) for e in types["appcdn:index:Cloud"]["enum"]] == [("AWS", "aws"), ("AZURE", "azure")]
+    assert [(e["name"], e["value"]) for e in types["appcdn:index:Cloud"]["enum"]] == [
+        ("AWS", "aws"),
+        ("AZURE", "azure"),
+    ]
     edge = types["appcdn:index:EdgeTtl"]["properties"]
     assert set(edge) == {"mode", "default", "statusCodeTtls"} and types["appcdn:index:EdgeTtl"]["required"] == ["mode"]
     rules = SCHEMA["resources"]["appcdn:index:Zone"]["inputProperties"]["cacheRules"]
@@ -69,7 +75,7 @@ def test_nested_rule_types_and_enums_are_typed_in_the_schema():
 
 
 def test_appcdn_schema_prints_it(capsys):
-    from appcdn.cli import main
+    from appcdn.commands.cli import main
 
     assert main(["schema"]) == 0
     assert yaml.safe_load(capsys.readouterr().out) == SCHEMA
@@ -91,6 +97,9 @@ def test_the_yaml_example_uses_the_components_as_the_schema_types_them():
         spec = SCHEMA["resources"][resource["type"]]
         assert set(resource["properties"]) <= set(spec["inputProperties"]), name
         assert set(spec.get("requiredInputs", [])) <= set(resource["properties"]), name
-    for value in [*program["outputs"].values(), *(str(p) for r in resources.values() for p in r["properties"].values())]:
+    for value in [
+        *program["outputs"].values(),
+        *(str(p) for r in resources.values() for p in r["properties"].values()),
+    ]:
         for ref, output in re.findall(r"\$\{(\w+)\.(\w+)\}", str(value)):
             assert output in SCHEMA["resources"][resources[ref]["type"]]["properties"], (ref, output)

@@ -1,7 +1,7 @@
 """Which combinations of path criteria and request facts can occur together, found exactly, with examples."""
 
-from appcdn.policy import path_space
-from appcdn.policy.request_atoms import CACHEABLE, Space
+from appcdn.behaviour import path_space
+from appcdn.behaviour.request_atoms import CACHEABLE, Space
 
 
 def combinations(*predicates) -> dict[tuple[bool, ...], str]:
@@ -11,7 +11,10 @@ def combinations(*predicates) -> dict[tuple[bool, ...], str]:
 
 def test_a_longer_prefix_implies_the_shorter_one():
     assert combinations(path_space.prefix("/a/"), path_space.prefix("/a/b/")) == {
-        (False, False): "/", (True, False): "/a/", (True, True): "/a/b/"}
+        (False, False): "/",
+        (True, False): "/a/",
+        (True, True): "/a/b/",
+    }
 
 
 def test_globs_that_overlap_are_found_together_with_the_shortest_path():

@@ -3,12 +3,18 @@ replaced, and which changes weaken safety."""
 
 import json
 
-from appcdn.resource_diff import InputChange, input_changes, public_grants, resource_changes, widened_grants
+from appcdn.commands.diff.resources import InputChange, input_changes, public_grants, resource_changes, widened_grants
 
 
 def resource(type_="cloudflare:index/ruleset:Ruleset", name="z-cache-rules", protect=False, parent=None, **inputs):
-    return {"type": type_, "name": name, "parent": parent, "protect": protect, "retain_on_delete": protect,
-            "inputs": inputs}
+    return {
+        "type": type_,
+        "name": name,
+        "parent": parent,
+        "protect": protect,
+        "retain_on_delete": protect,
+        "inputs": inputs,
+    }
 
 
 def test_rules_are_compared_by_ref_whatever_their_position():
@@ -30,8 +36,10 @@ def test_a_json_policy_is_compared_as_json():
 
 def test_inputs_the_provider_cannot_update_replace_the_resource_and_others_change_it():
     base = [resource(zoneId="z", phase="p", rules=[]), resource("aws:s3/bucket:Bucket", "b", True, bucket="one")]
-    head = [resource(zoneId="z2", phase="p", rules=[]), resource("aws:s3/bucket:Bucket", "b", True, bucket="one",
-                                                                  tags={"a": "b"})]
+    head = [
+        resource(zoneId="z2", phase="p", rules=[]),
+        resource("aws:s3/bucket:Bucket", "b", True, bucket="one", tags={"a": "b"}),
+    ]
     kinds = {(c.name, c.kind, c.weakens) for c in resource_changes(base, head)}
     assert kinds == {("z-cache-rules", "replaced", False), ("b", "changed", False)}
 
@@ -44,13 +52,23 @@ def test_a_new_parent_is_a_new_urn_and_removing_protection_is_said():
 
 
 def test_public_grants_are_read_from_policies_access_blocks_and_containers():
-    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                             "Resource": ["arn:aws:s3:::b/filer_public/*"]},
-                            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}]}
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": ["arn:aws:s3:::b/filer_public/*"],
+            },
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b"},
+        ]
+    }
     assert public_grants(resource("aws:s3/bucketPolicy:BucketPolicy", policy=json.dumps(policy))) == {
-        "anyone may s3:GetObject filer_public/*"}
-    block = resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", blockPublicAcls=True,
-                     blockPublicPolicy=False)
+        "anyone may s3:GetObject filer_public/*"
+    }
+    block = resource(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", blockPublicAcls=True, blockPublicPolicy=False
+    )
     assert public_grants(block) == {"blockPublicPolicy off"}
     container = resource("azure-native:storage:BlobContainer", containerName="public", publicAccess="Blob")
     assert public_grants(container) == {"anonymous Blob access to container public"}

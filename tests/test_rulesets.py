@@ -9,9 +9,9 @@ from appcdn.config.cache import Match
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import parse_stack_config
 from appcdn.defaults import STATIC_EDGE_TTL
-from appcdn.policy.expressions import Request
-from appcdn.policy.rulesets import CompiledRule, Scope, apply_rules, compile_zones, merge_rules, zone_cache_rules
-from appcdn.policy.zone_settings import zone_settings
+from appcdn.rules.expressions import Request
+from appcdn.rules.rulesets import CompiledRule, Scope, apply_rules, compile_zones, merge_rules, zone_cache_rules
+from appcdn.rules.zone_settings import zone_settings
 from tests.conftest import compiled, project_of, raw_config, test_stage
 
 
@@ -28,15 +28,21 @@ WWW = "www.example.com"
 
 def test_live_default_caches_what_django_marks_cacheable():
     assert outcome(raw_config(), Request(WWW, "/en/about/")) == {
-        "cache": True, "edge_ttl": {"mode": "bypass_by_default"}, "browser_ttl": {"mode": "respect_origin"},
-        "cache_key": {"cache_deception_armor": True}}
+        "cache": True,
+        "edge_ttl": {"mode": "bypass_by_default"},
+        "browser_ttl": {"mode": "respect_origin"},
+        "cache_key": {"cache_deception_armor": True},
+    }
 
 
 def test_live_default_caches_static_files_for_30_days():
     settings = outcome(raw_config(), Request(WWW, "/static/css/site.css"))
     assert settings["cache"] is True
-    assert settings["edge_ttl"] == {"mode": "override_origin", "default": STATIC_EDGE_TTL} == {
-        "mode": "override_origin", "default": 2592000}
+    assert (
+        settings["edge_ttl"]
+        == {"mode": "override_origin", "default": STATIC_EDGE_TTL}
+        == {"mode": "override_origin", "default": 2592000}
+    )
 
 
 def test_live_default_never_caches_the_admin():
@@ -49,34 +55,76 @@ def test_test_stage_default_caches_nothing_on_app_hosts():
         assert apply_rules(rules, Request("test.example.com", path))["cache"] is False
 
 
-@pytest.mark.parametrize("request_", [
-    Request(WWW, "/static/site.css", cookies=frozenset(["sessionid"])),
-    Request(WWW, "/en/", headers=frozenset(["Authorization"])),
-])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request(WWW, "/static/site.css", cookies=frozenset(["sessionid"])),
+        Request(WWW, "/en/", headers=frozenset(["Authorization"])),
+    ],
+)
 def test_session_bypass_comes_last_on_every_stage(request_):
-    raw = raw_config(cache={"rules": [{"name": "all", "action": "cache", "responses_set_no_cookies": True,
-                                       "edge_ttl": {"mode": "override_origin", "default": 86400}}]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                {
+                    "name": "all",
+                    "action": "cache",
+                    "responses_set_no_cookies": True,
+                    "edge_ttl": {"mode": "override_origin", "default": 86400},
+                }
+            ]
+        }
+    )
     assert outcome(raw, request_)["cache"] is False
     assert {"shop/live/session", "shop/live/authorization"} <= set(zone_rules(raw).cache[-1].names)
 
 
-@pytest.mark.parametrize("request_", [
-    Request(WWW, "/admin"), Request(WWW, "/en/admin/blog/feed/"), Request(WWW, "/ADMIN/"), Request(WWW, "//admin/"),
-    Request(WWW, "/en/", query_args=frozenset(["edit"])), Request(WWW, "/en/", query_args=frozenset(["toolbar_off"])),
-    Request(WWW, "/en/cms_wizard/create/"), Request(WWW, "/en/", method="POST"),
-    Request(WWW, "/en/", cookies=frozenset(["a", "sessionid "])),
-    Request(WWW, "/en/", headers_truncated=True), Request("WWW.EXAMPLE.COM", "/static/a.css", cookies=frozenset(["sessionid"])),
-])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request(WWW, "/admin"),
+        Request(WWW, "/en/admin/blog/feed/"),
+        Request(WWW, "/ADMIN/"),
+        Request(WWW, "//admin/"),
+        Request(WWW, "/en/", query_args=frozenset(["edit"])),
+        Request(WWW, "/en/", query_args=frozenset(["toolbar_off"])),
+        Request(WWW, "/en/cms_wizard/create/"),
+        Request(WWW, "/en/", method="POST"),
+        Request(WWW, "/en/", cookies=frozenset(["a", "sessionid "])),
+        Request(WWW, "/en/", headers_truncated=True),
+        Request("WWW.EXAMPLE.COM", "/static/a.css", cookies=frozenset(["sessionid"])),
+    ],
+)
 def test_safety_bypasses_win_over_any_user_rule(request_):
-    raw = raw_config(cache={"rules": [{"name": "feeds", "action": "cache", "match": {"paths": ["/*"]},
-                                       "responses_set_no_cookies": True,
-                                       "edge_ttl": {"mode": "override_origin", "default": 86400}}]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                {
+                    "name": "feeds",
+                    "action": "cache",
+                    "match": {"paths": ["/*"]},
+                    "responses_set_no_cookies": True,
+                    "edge_ttl": {"mode": "override_origin", "default": 86400},
+                }
+            ]
+        }
+    )
     assert outcome(raw, request_)["cache"] is False
 
 
 def test_user_rule_of_a_default_name_replaces_the_default_in_place():
-    raw = raw_config(cache={"rules": [{"name": "static", "action": "cache", "match": {"path_prefixes": ["/static/"]},
-                                       "edge_ttl": {"mode": "override_origin", "default": 31536000}}]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                {
+                    "name": "static",
+                    "action": "cache",
+                    "match": {"path_prefixes": ["/static/"]},
+                    "edge_ttl": {"mode": "override_origin", "default": 31536000},
+                }
+            ]
+        }
+    )
     assert outcome(raw, Request(WWW, "/static/a.css"))["edge_ttl"]["default"] == 31536000
     assert [r.ref for r in zone_rules(raw).cache] == ["shop-live-app", "shop-live-static", "shop-live-admin"]
 
@@ -88,11 +136,20 @@ def test_stage_defaults_can_be_switched_off():
 
 
 def test_later_rules_override_earlier_ones():
-    raw = raw_config(cache={"rules": [
-        {"name": "media", "action": "cache", "match": {"path_prefixes": ["/media/"]}, "responses_set_no_cookies": True,
-         "edge_ttl": {"mode": "override_origin", "default": 86400}},
-        {"name": "private", "action": "bypass", "match": {"path_prefixes": ["/media/private/"]}},
-    ]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                {
+                    "name": "media",
+                    "action": "cache",
+                    "match": {"path_prefixes": ["/media/"]},
+                    "responses_set_no_cookies": True,
+                    "edge_ttl": {"mode": "override_origin", "default": 86400},
+                },
+                {"name": "private", "action": "bypass", "match": {"path_prefixes": ["/media/private/"]}},
+            ]
+        }
+    )
     assert outcome(raw, Request(WWW, "/media/a.jpg"))["cache"] is True
     assert outcome(raw, Request(WWW, "/media/private/a.pdf"))["cache"] is False
 
@@ -102,8 +159,15 @@ def test_rules_with_the_same_settings_are_merged():
     refs = [r.ref for r in zone_rules(raw).cache]
     assert refs == ["shop-live-app", "shop-live-static", "shop-live-api"]
     admin = zone_rules(raw).cache[2]
-    assert admin.names == ("shop/live/api", "shop/live/admin", "shop/live/cms-edit", "shop/live/cms-wizard",
-                           "shop/live/methods", "shop/live/session", "shop/live/authorization")
+    assert admin.names == (
+        "shop/live/api",
+        "shop/live/admin",
+        "shop/live/cms-edit",
+        "shop/live/cms-wizard",
+        "shop/live/methods",
+        "shop/live/session",
+        "shop/live/authorization",
+    )
     host = 'lower(http.host) eq "www.example.com"'
     assert admin.expression == (
         f'({host} and starts_with(http.request.uri.path, "/api/")) or '
@@ -115,15 +179,20 @@ def test_rules_with_the_same_settings_are_merged():
         f'({host} and http.request.method in {{"DELETE" "OPTIONS" "PATCH" "POST" "PUT"}}) or '
         f'({host} and http.cookie contains "sessionid") or '
         f'({host} and (any(lower(http.request.headers.names[*])[*] eq "authorization") or '
-        'http.request.headers.truncated))')
+        "http.request.headers.truncated))"
+    )
 
 
 def test_a_rule_is_not_moved_past_a_rule_it_conflicts_with():
     # media-bypass cannot join admin (earlier) without jumping over media-cache, which it must beat.
-    raw = raw_config(cache={"rules": [
-        {"name": "media", "action": "cache", "match": {"path_prefixes": ["/media/"]}},
-        {"name": "media-private", "action": "bypass", "match": {"path_prefixes": ["/media/private/"]}},
-    ]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                {"name": "media", "action": "cache", "match": {"path_prefixes": ["/media/"]}},
+                {"name": "media-private", "action": "bypass", "match": {"path_prefixes": ["/media/private/"]}},
+            ]
+        }
+    )
     refs = [r.ref for r in zone_rules(raw).cache]
     assert refs.index("shop-live-media-private") > refs.index("shop-live-media")
 
@@ -133,14 +202,16 @@ def _rule(ref: str, host: str, cache: bool) -> CompiledRule:
 
 
 def test_a_rule_moves_past_rules_of_other_hosts():
-    merged = merge_rules([_rule("a", "a.example.com", False), _rule("b", "b.example.com", True),
-                          _rule("c", "c.example.com", False)])
+    merged = merge_rules(
+        [_rule("a", "a.example.com", False), _rule("b", "b.example.com", True), _rule("c", "c.example.com", False)]
+    )
     assert [r.names for r in merged] == [("a", "c"), ("b",)]
 
 
 def test_a_rule_stays_behind_a_conflicting_rule_of_the_same_host():
-    merged = merge_rules([_rule("a", "a.example.com", False), _rule("b", "a.example.com", True),
-                          _rule("c", "a.example.com", False)])
+    merged = merge_rules(
+        [_rule("a", "a.example.com", False), _rule("b", "a.example.com", True), _rule("c", "a.example.com", False)]
+    )
     assert [r.names for r in merged] == [("a",), ("b",), ("c",)]
 
 
@@ -155,12 +226,25 @@ def test_scopes_that_differ_only_in_hosts_share_one_host_test():
 
 
 def test_api_form_sorts_lists_and_omits_unset_settings():
-    raw = raw_config(plan="enterprise", cache={"rules": [{
-        "name": "feeds", "action": "cache", "match": {"paths": ["/feed/*"]}, "responses_set_no_cookies": True,
-        "edge_ttl": {"mode": "override_origin", "default": 3600, "status_codes": [
-            {"from": 500, "to": 599, "ttl": -1}, {"code": 404, "ttl": 0}]},
-        "cache_key": {"query_string": {"include": ["page", "lang", "page"]}, "ignore_query_order": True},
-    }]})
+    raw = raw_config(
+        plan="enterprise",
+        cache={
+            "rules": [
+                {
+                    "name": "feeds",
+                    "action": "cache",
+                    "match": {"paths": ["/feed/*"]},
+                    "responses_set_no_cookies": True,
+                    "edge_ttl": {
+                        "mode": "override_origin",
+                        "default": 3600,
+                        "status_codes": [{"from": 500, "to": 599, "ttl": -1}, {"code": 404, "ttl": 0}],
+                    },
+                    "cache_key": {"query_string": {"include": ["page", "lang", "page"]}, "ignore_query_order": True},
+                }
+            ]
+        },
+    )
     rule = next(r for r in zone_rules(raw).cache if r.ref == "shop-live-feeds").to_rule()
     assert rule == {
         "ref": "shop-live-feeds",
@@ -169,27 +253,50 @@ def test_api_form_sorts_lists_and_omits_unset_settings():
         "action": "set_cache_settings",
         "action_parameters": {
             "cache": True,
-            "cache_key": {"custom_key": {"query_string": {"include": {"lists": ["lang", "page"]}}},
-                          "ignore_query_strings_order": True},
-            "edge_ttl": {"mode": "override_origin", "default": 3600, "status_code_ttls": [
-                {"status_code": 404, "value": 0},
-                {"status_code_range": {"from_": 500, "to": 599}, "value": -1}]},
+            "cache_key": {
+                "custom_key": {"query_string": {"include": {"lists": ["lang", "page"]}}},
+                "ignore_query_strings_order": True,
+            },
+            "edge_ttl": {
+                "mode": "override_origin",
+                "default": 3600,
+                "status_code_ttls": [
+                    {"status_code": 404, "value": 0},
+                    {"status_code_range": {"from_": 500, "to": 599}, "value": -1},
+                ],
+            },
         },
         "enabled": True,
     }
 
 
 def test_stale_content_error_pages_and_strong_etags_in_the_api_form():
-    raw = raw_config(cache={"rules": [{"name": "pages", "action": "cache", "serve_stale": False,
-                                       "origin_error_passthrough": True, "respect_strong_etags": True}]})
+    raw = raw_config(
+        cache={
+            "rules": [
+                {
+                    "name": "pages",
+                    "action": "cache",
+                    "serve_stale": False,
+                    "origin_error_passthrough": True,
+                    "respect_strong_etags": True,
+                }
+            ]
+        }
+    )
     rule = next(r for r in zone_rules(raw).cache if r.ref == "shop-live-pages")
     assert rule.to_rule()["action_parameters"] == {
-        "cache": True, "serve_stale": {"disable_stale_while_updating": True}, "origin_error_page_passthru": True,
-        "respect_strong_etags": True}
+        "cache": True,
+        "serve_stale": {"disable_stale_while_updating": True},
+        "origin_error_page_passthru": True,
+        "respect_strong_etags": True,
+    }
 
 
 def test_including_no_query_string_is_written_as_excluding_all():
-    raw = raw_config(cache={"rules": [{"name": "q", "action": "cache", "cache_key": {"query_string": {"include": []}}}]})
+    raw = raw_config(
+        cache={"rules": [{"name": "q", "action": "cache", "cache_key": {"query_string": {"include": []}}}]}
+    )
     rule = next(r for r in zone_rules(raw).cache if r.ref == "shop-live-q")
     assert dict(rule.settings)["cache_key"] == {"custom_key": {"query_string": {"exclude": {"all": True}}}}
 
@@ -209,9 +316,16 @@ def test_image_rules_become_configuration_rules():
 
 
 def test_too_many_rules_for_the_plan_fail_naming_the_zone_and_limit():
-    rules = [{"name": f"r{i}", "action": "cache", "match": {"path_prefixes": [f"/p{i}/"]},
-              "responses_set_no_cookies": True, "edge_ttl": {"mode": "override_origin", "default": 7200 + i}}
-             for i in range(8)]
+    rules = [
+        {
+            "name": f"r{i}",
+            "action": "cache",
+            "match": {"path_prefixes": [f"/p{i}/"]},
+            "responses_set_no_cookies": True,
+            "edge_ttl": {"mode": "override_origin", "default": 7200 + i},
+        }
+        for i in range(8)
+    ]
     raw = raw_config(plan="free", cache={"rules": rules})
     with pytest.raises(ConfigError) as err:
         zone_rules(raw)
@@ -228,18 +342,35 @@ def test_a_stack_that_does_not_own_the_zone_compiles_the_owners_rules_for_it():
 
 
 def test_same_config_gives_byte_identical_rules():
-    raw = raw_config(plan="enterprise", cache={"rules": [{"name": "f", "action": "cache",
-                                                          "match": {"paths": ["/b/*", "/a/*"]},
-                                                          "cache_key": {"query_string": {"exclude": ["z", "a"]}}}]})
+    raw = raw_config(
+        plan="enterprise",
+        cache={
+            "rules": [
+                {
+                    "name": "f",
+                    "action": "cache",
+                    "match": {"paths": ["/b/*", "/a/*"]},
+                    "cache_key": {"query_string": {"exclude": ["z", "a"]}},
+                }
+            ]
+        },
+    )
     dumps = {json.dumps([r.to_rule() for r in zone_rules(raw, test_stage()).cache]) for _ in range(3)}
     assert len(dumps) == 1
 
 
 def test_zone_settings_baseline_and_polish_only_on_paid_plans():
     pro = parse_stack_config(raw_config(), "live").zones["example.com"]
-    assert zone_settings(pro) == {"ssl": "strict", "min_tls_version": "1.2", "tls_1_3": "on",
-                                  "always_use_https": "on", "automatic_https_rewrites": "on", "http3": "on",
-                                  "polish": "off", "webp": "off"}
+    assert zone_settings(pro) == {
+        "ssl": "strict",
+        "min_tls_version": "1.2",
+        "tls_1_3": "on",
+        "always_use_https": "on",
+        "automatic_https_rewrites": "on",
+        "http3": "on",
+        "polish": "off",
+        "webp": "off",
+    }
     free = parse_stack_config(raw_config(plan="free"), "live").zones["example.com"]
     assert "polish" not in zone_settings(free) and "webp" not in zone_settings(free)
 
@@ -247,6 +378,13 @@ def test_zone_settings_baseline_and_polish_only_on_paid_plans():
 def test_zone_cache_rules_compose_every_stage_from_its_own_stack_file():
     project = project_of(raw_config(), test_stage())
     names = [n for r in zone_cache_rules(project, "example.com") for n in r.names]
-    assert names[:7] == ["shop/test/admin", "shop/test/cms-edit", "shop/test/cms-wizard", "shop/test/methods",
-                         "shop/test/session", "shop/test/authorization", "shop/test/test-stage"]
+    assert names[:7] == [
+        "shop/test/admin",
+        "shop/test/cms-edit",
+        "shop/test/cms-wizard",
+        "shop/test/methods",
+        "shop/test/session",
+        "shop/test/authorization",
+        "shop/test/test-stage",
+    ]
     assert "shop/live/static" in names

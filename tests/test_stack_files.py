@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from appcdn.config.go_yaml import go_json_float, parse_go_int, resolve
 from appcdn.config.problems import ConfigError
-from appcdn.config.stack_files import StackFile, parse_stack_file, read_text
-from appcdn.config.stack_yaml import MAX_FILE_BYTES
+from appcdn.config.pulumi_yaml.go_yaml import go_json_float, parse_go_int, resolve
+from appcdn.config.pulumi_yaml.stack_files import StackFile, parse_stack_file, read_text
+from appcdn.config.pulumi_yaml.stack_yaml import MAX_FILE_BYTES
 
 LABEL = "stacks/Pulumi.live.yaml"
 
@@ -32,6 +32,7 @@ def refused(text: str) -> str:
 
 
 # --- scalars: go-yaml v3.0.1 resolve.go -------------------------------------------------------------------
+
 
 def test_base_60_numbers_are_text():
     """resolve.go:165-167: base-60 floats are purposefully unsupported (PyYAML reads 1:00:00 as 3600)."""
@@ -75,8 +76,13 @@ def test_floats_print_as_go_json():
     """resolve.go:204-209 then Go's encoding/json: whole numbers without a point, 'e' from 1e21."""
     assert json.loads(value("[1.0, 1.5, 1e21, 1e-7, 100000.0]")) == json.loads("[1,1.5,1e+21,1e-7,100000]")
     assert value("2.50") == "2.5"
-    assert [go_json_float(f) for f in (1e21, 1.5e-7, 123.25, -0.0, 1e300)] == \
-        ["1e+21", "1.5e-7", "123.25", "-0", "1e+300"]
+    assert [go_json_float(f) for f in (1e21, 1.5e-7, 123.25, -0.0, 1e300)] == [
+        "1e+21",
+        "1.5e-7",
+        "123.25",
+        "-0",
+        "1e+300",
+    ]
 
 
 def test_a_float_that_overflows_is_text():
@@ -137,27 +143,40 @@ def test_other_tags_are_refused_with_what_pulumi_would_do(tag):
 
 
 def test_go_parse_int_matches_strconv():
-    assert [parse_go_int(s) for s in ("0", "00", "0x", "-0x10", "+12", "9223372036854775808", "0o8")] == \
-        [0, 0, None, -16, 12, None, None]
-    assert parse_go_int("9223372036854775808", signed=False) == 2 ** 63
+    assert [parse_go_int(s) for s in ("0", "00", "0x", "-0x10", "+12", "9223372036854775808", "0o8")] == [
+        0,
+        0,
+        None,
+        -16,
+        12,
+        None,
+        None,
+    ]
+    assert parse_go_int("9223372036854775808", signed=False) == 2**63
     assert resolve("<<") == ("!!str", "<<")  # '<' has no hint in the resolve table (resolve.go:37-45)
 
 
 # --- maps, keys, aliases: go-yaml v3.0.1 decode.go, Pulumi's loaders.go --------------------------------------
 
+
 def test_duplicate_keys_are_errors_with_both_lines():
     """decode.go:769-783: a key given twice is an error, not 'the last one wins'."""
-    assert refused("config:\n  appcdn:stage: live\n  appcdn:stage: test\n") == \
-        f"{LABEL}:3:3: mapping key 'appcdn:stage' already defined at line 2"
-    assert refused("config:\n  appcdn:sites:\n    - name: a\n      name: b\n") == \
-        f"{LABEL}:4:7: mapping key 'name' already defined at line 3"
+    assert (
+        refused("config:\n  appcdn:stage: live\n  appcdn:stage: test\n")
+        == f"{LABEL}:3:3: mapping key 'appcdn:stage' already defined at line 2"
+    )
+    assert (
+        refused("config:\n  appcdn:sites:\n    - name: a\n      name: b\n")
+        == f"{LABEL}:4:7: mapping key 'name' already defined at line 3"
+    )
 
 
 def test_a_key_given_twice_once_namespaced_is_an_error():
     """loaders.go stackConfigNamespacedWithProject maps 'stage' to 'appcdn:stage'; both in one file would
     leave Pulumi picking one at random (Go map order)."""
-    assert "is the config key appcdn:stage, already given at line 2" in \
-        refused("config:\n  appcdn:stage: live\n  stage: test\n")
+    assert "is the config key appcdn:stage, already given at line 2" in refused(
+        "config:\n  appcdn:stage: live\n  stage: test\n"
+    )
 
 
 def test_config_keys_take_pulumis_forms():
@@ -176,8 +195,10 @@ def test_keys_must_be_text(key):
 
 def test_merge_keys_fill_in_what_the_map_does_not_say():
     """decode.go:826-857, :959-996: '<<' merges a map (or a list of maps) under the keys already given."""
-    config = read("config:\n  appcdn:x: &base {a: 1, b: 2}\n  appcdn:y: {<<: *base, b: 3}\n"
-                  "  appcdn:z: {<<: [{c: 1}, {c: 2, d: 2}]}\n").config
+    config = read(
+        "config:\n  appcdn:x: &base {a: 1, b: 2}\n  appcdn:y: {<<: *base, b: 3}\n"
+        "  appcdn:z: {<<: [{c: 1}, {c: 2, d: 2}]}\n"
+    ).config
     assert config["appcdn:y"] == '{"a":1,"b":3}'
     assert config["appcdn:z"] == '{"c":1,"d":2}'
     assert "map merge requires map" in refused("config:\n  appcdn:x: {<<: 1}\n")
@@ -192,8 +213,10 @@ def test_aliases_are_followed_and_checked():
 
 def test_secure_values_are_never_decrypted_and_each_one_is_located():
     """object.go isSecureValue: a map with the one key 'secure' and a string; its key becomes secret."""
-    stack = read("config:\n  appcdn:sites:\n    - certificates:\n        - certificate: {secure: v1:AAA}\n"
-                 "          private_key: plain\n  appcdn:stage: {secure: v1:BBB}\n  appcdn:x: {secure: 1}\n")
+    stack = read(
+        "config:\n  appcdn:sites:\n    - certificates:\n        - certificate: {secure: v1:AAA}\n"
+        "          private_key: plain\n  appcdn:stage: {secure: v1:BBB}\n  appcdn:x: {secure: 1}\n"
+    )
     assert stack.secret_keys == ["appcdn:sites", "appcdn:stage"]
     assert stack.secret_paths == ["sites[0].certificates[0].certificate", "stage"]
     assert "AAA" not in str(stack.config) and "BBB" not in str(stack.config)
@@ -202,25 +225,31 @@ def test_secure_values_are_never_decrypted_and_each_one_is_located():
 
 def test_a_plain_text_api_token_gets_a_warning_saying_how_to_make_it_secret():
     [warning] = read("config:\n  cloudflare:apiToken: abc\n").warnings
-    assert str(warning) == (f"{LABEL}:2:3: cloudflare:apiToken: is in plain text in the stack file; make it a "
-                            "secret: pulumi config set --secret cloudflare:apiToken (then remove the plain value)")
+    assert str(warning) == (
+        f"{LABEL}:2:3: cloudflare:apiToken: is in plain text in the stack file; make it a "
+        "secret: pulumi config set --secret cloudflare:apiToken (then remove the plain value)"
+    )
     assert read("config:\n  cloudflare:apiToken: {secure: v1:x}\n").warnings == []
 
 
 # --- broken files: exit 2 material, located, bounded -------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("config:\n  appcdn:sites: [\n", "3:1: did not find expected node content (the file ends inside"),
-    ("config:\n\tappcdn:stage: live\n", "2:1: found character that cannot start any token (a tab"),
-    ("config:\n  appcdn:stage: live\n   appcdn:zones: {}\n", "3:16: mapping values are not allowed"),
-    ("- config\n", "1:1: a stack file must be a map of keys and values, not a list"),
-    ("just text\n", "1:1: a stack file must be a map of keys and values, not a single value"),
-    ("config: [a]\n", "1:9: config must be a map of keys and values, not a list"),
-    ("config: text\n", "1:9: config must be a map of keys and values, not a single value"),
-    ("config:\n  1: x\n", "2:3: the key 1 is read as int"),
-    ("config: {}\n---\nconfig: {}\n", "2:1: a second YAML document: Pulumi reads only the first one"),
-    ("config:\n  appcdn:x: \x07\n", "2:13: character '\\x07' is not allowed in YAML"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("config:\n  appcdn:sites: [\n", "3:1: did not find expected node content (the file ends inside"),
+        ("config:\n\tappcdn:stage: live\n", "2:1: found character that cannot start any token (a tab"),
+        ("config:\n  appcdn:stage: live\n   appcdn:zones: {}\n", "3:16: mapping values are not allowed"),
+        ("- config\n", "1:1: a stack file must be a map of keys and values, not a list"),
+        ("just text\n", "1:1: a stack file must be a map of keys and values, not a single value"),
+        ("config: [a]\n", "1:9: config must be a map of keys and values, not a list"),
+        ("config: text\n", "1:9: config must be a map of keys and values, not a single value"),
+        ("config:\n  1: x\n", "2:3: the key 1 is read as int"),
+        ("config: {}\n---\nconfig: {}\n", "2:1: a second YAML document: Pulumi reads only the first one"),
+        ("config:\n  appcdn:x: \x07\n", "2:13: character '\\x07' is not allowed in YAML"),
+    ],
+)
 def test_broken_files_are_refused_with_line_and_column(text, expected):
     assert refused(text).startswith(f"{LABEL}:{expected}")
 
@@ -247,12 +276,15 @@ def test_oversized_files_are_refused_unread(tmp_path):
         read_text(path, LABEL)
 
 
-@pytest.mark.parametrize("text", [
-    "config:\n  appcdn:x: " + "[" * 3000 + "]" * 3000 + "\n",
-    "config:\n  appcdn:x:\n" + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(3000)),
-    "".join(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}" if i else "lol"] * 9) + "]\n" for i in range(10))
-    + "config:\n  appcdn:x: *a9\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "config:\n  appcdn:x: " + "[" * 3000 + "]" * 3000 + "\n",
+        "config:\n  appcdn:x:\n" + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(3000)),
+        "".join(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}" if i else "lol"] * 9) + "]\n" for i in range(10))
+        + "config:\n  appcdn:x: *a9\n",
+    ],
+)
 def test_deep_nesting_and_alias_bombs_stop_quickly(text):
     started = time.perf_counter()
     message = refused(text)

@@ -16,8 +16,28 @@ from tests.conftest import ROOT, appcdn
 SEED = 20261126
 MUTANTS = 40
 LOCATED = re.compile(r"^stacks/Pulumi\.(live|test)\.yaml(:\d+:\d+: |: [a-z_]+[\w.\[\]-]*: )")
-VALUES = [None, True, False, 0, -1, -(2 ** 70), 2 ** 70, 1e308, -0.5, "", "x" * 300, "on", "1:00:00", [], {},
-          ["a"], {"a": 1}, "*", "/static/", "www.example.com"]
+VALUES = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    -(2**70),
+    2**70,
+    1e308,
+    -0.5,
+    "",
+    "x" * 300,
+    "on",
+    "1:00:00",
+    [],
+    {},
+    ["a"],
+    {"a": 1},
+    "*",
+    "/static/",
+    "www.example.com",
+]
 
 
 def _places(node, path=()):
@@ -55,7 +75,7 @@ def mutate_text(rng: random.Random, text: str) -> str:
     elif action == "tab":
         lines[i] = "\t" + lines[i]
     elif action == "truncate":
-        lines = lines[:i] + [lines[i][:rng.randrange(len(lines[i]) + 1)]]
+        lines = [*lines[:i], lines[i][: rng.randrange(len(lines[i]) + 1)]]
     elif action == "colon":
         lines[i] += ": x"
     else:

@@ -61,16 +61,20 @@ def test_real_pulumi_runs_are_skipped_with_a_notice_without_cloud_credentials(na
     spec = workflow(name)["jobs"][job]
     check = next(s for s in steps(spec) if s.get("id") == "credentials")
     assert check["run"].startswith(".github/scripts/cloud-credentials ")
-    later = steps(spec)[steps(spec).index(check) + 1:]
+    later = steps(spec)[steps(spec).index(check) + 1 :]
     assert later and all(s["if"] == "steps.credentials.outputs.available == 'true'" for s in later)
     assert {"PULUMI_ACCESS_TOKEN", "CLOUDFLARE_API_TOKEN", "AWS_ACCESS_KEY_ID", "ARM_CLIENT_SECRET"} <= set(spec["env"])
 
 
 def test_the_credentials_check_says_what_is_missing_and_does_not_fail(tmp_path):
     output = tmp_path / "output"
-    done = subprocess.run([str(ROOT / ".github" / "scripts" / "cloud-credentials"), "pulumi preview (live)"],
-                          env={"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin", "CLOUDFLARE_API_TOKEN": "t"},
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(ROOT / ".github" / "scripts" / "cloud-credentials"), "pulumi preview (live)"],
+        env={"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin", "CLOUDFLARE_API_TOKEN": "t"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.startswith("::notice title=pulumi preview (live) skipped::no cloud credentials")
     assert "CLOUDFLARE_API_TOKEN" not in done.stdout and "AWS_ACCESS_KEY_ID" in done.stdout
     assert output.read_text() == "available=false\n"

@@ -22,21 +22,27 @@ class RedisStore(Strict):
     """A Redis cache: managed on the site's cloud, or an external one given by URL."""
 
     managed: Literal["aws", "azure"] | None = Field(
-        default=None, description="aws: ElastiCache Serverless (Valkey); azure: Azure Cache for Redis; TLS and auth")
-    url: SecretStr | None = Field(default=None, description="external: rediss://:password@host:port/0, set with "
-                                                            "--secret")
+        default=None, description="aws: ElastiCache Serverless (Valkey); azure: Azure Cache for Redis; TLS and auth"
+    )
+    url: SecretStr | None = Field(
+        default=None, description="external: rediss://:password@host:port/0, set with --secret"
+    )
     region: AwsRegion = Field(default=defaults.AWS_REGION, description="aws: region")
     location: AzureLocation = Field(default=defaults.AZURE_LOCATION, description="azure: location")
-    resource_group: ResourceGroupName | None = Field(default=None,
-                                                     description="azure: existing group; default: create one")
+    resource_group: ResourceGroupName | None = Field(
+        default=None, description="azure: existing group; default: create one"
+    )
 
 
 class CacheStore(Strict):
     """Where the app's Django cache lives (``CACHES['default']``, exported as ``CACHE_URL``)."""
 
     backend: str = Field(default=defaults.CACHE_BACKEND, description="database | redis")
-    table: str = Field(default=defaults.CACHE_TABLE, pattern=r"^[a-z_][a-z0-9_]{0,62}$",
-                       description="database: the cache table (manage.py createcachetable)")
+    table: str = Field(
+        default=defaults.CACHE_TABLE,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="database: the cache table (manage.py createcachetable)",
+    )
     redis: RedisStore | None = Field(default=None, description="redis: managed or url")
 
 
@@ -53,7 +59,8 @@ class AppConfig(Strict):
 
     cache: CacheStore = Field(default=CacheStore(), description="the shared cache store")
     cms_cache_durations: CmsCacheDurations | None = Field(
-        default=None, description="default: Test content 0, menus 0, permissions 0; Live 60, 3600, 3600")
+        default=None, description="default: Test content 0, menus 0, permissions 0; Live 60, 3600, 3600"
+    )
 
 
 def app_problems(path: str, app: AppConfig, secret: SecretTest) -> Iterable[Problem]:
@@ -61,12 +68,18 @@ def app_problems(path: str, app: AppConfig, secret: SecretTest) -> Iterable[Prob
     says whether the value at a path was given as one (exactly, when the stack file was read offline; by whole key
     under the engine)."""
     store, sp = app.cache, f"{path}.cache"
-    backend = "the value (not shown: it may be secret)" if may_be_secret(f"{sp}.backend", store.backend, secret) \
+    backend = (
+        "the value (not shown: it may be secret)"
+        if may_be_secret(f"{sp}.backend", store.backend, secret)
         else repr(store.backend)
+    )
     if store.backend in defaults.LOCAL_CACHE_BACKENDS:
-        yield Problem(f"{sp}.backend", f"{backend} keeps a separate cache in each container; the app runs "
-                                       "in several containers in parallel, so entries, invalidations and rate limits "
-                                       "would not be shared. Use database (the default) or redis")
+        yield Problem(
+            f"{sp}.backend",
+            f"{backend} keeps a separate cache in each container; the app runs "
+            "in several containers in parallel, so entries, invalidations and rate limits "
+            "would not be shared. Use database (the default) or redis",
+        )
     elif store.backend not in ("database", "redis"):
         yield Problem(f"{sp}.backend", f"{backend} is not allowed; use database or redis")
     if store.backend == "redis":
@@ -74,7 +87,10 @@ def app_problems(path: str, app: AppConfig, secret: SecretTest) -> Iterable[Prob
         if redis is None or (redis.managed is None) == (redis.url is None):
             yield Problem(f"{sp}.redis", "give exactly one of managed (aws | azure) or url")
         elif redis.url is not None and not secret(f"{sp}.redis.url"):
-            yield Problem(f"{sp}.redis.url", f"must be a secret (it holds a password): pulumi config set --secret "
-                                             f"--path 'appcdn:{sp}.redis.url' rediss://…")
+            yield Problem(
+                f"{sp}.redis.url",
+                f"must be a secret (it holds a password): pulumi config set --secret "
+                f"--path 'appcdn:{sp}.redis.url' rediss://…",
+            )
     elif store.redis is not None:
         yield Problem(f"{sp}.redis", "only with backend redis")

@@ -35,9 +35,11 @@ class EdgeTtl(Strict):
     """How long the edge keeps a response."""
 
     mode: Literal["respect_origin", "bypass_by_default", "override_origin"] = Field(
-        default="respect_origin", description="bypass_by_default: cached only when the origin sends Cache-Control")
-    default: int | None = Field(default=None, ge=1, le=MAX_TTL,
-                                description="seconds; only and required with override_origin")
+        default="respect_origin", description="bypass_by_default: cached only when the origin sends Cache-Control"
+    )
+    default: int | None = Field(
+        default=None, ge=1, le=MAX_TTL, description="seconds; only and required with override_origin"
+    )
     status_codes: list[StatusCodeTtl] = Field(default=[], description="TTLs per status code or range")
 
 
@@ -45,9 +47,11 @@ class BrowserTtl(Strict):
     """How long browsers keep a response."""
 
     mode: Literal["respect_origin", "override_origin", "bypass"] = Field(
-        default="respect_origin", description="bypass: browsers must not cache")
-    default: int | None = Field(default=None, ge=1, le=MAX_TTL,
-                                description="seconds; only and required with override_origin")
+        default="respect_origin", description="bypass: browsers must not cache"
+    )
+    default: int | None = Field(
+        default=None, ge=1, le=MAX_TTL, description="seconds; only and required with override_origin"
+    )
 
 
 class QueryString(Strict):
@@ -62,8 +66,9 @@ class CacheKey(Strict):
 
     query_string: QueryString | None = Field(default=None, description="give exactly one of include or exclude")
     ignore_query_order: bool | None = Field(default=None, description="sort query parameters before caching")
-    deception_armor: bool | None = Field(default=None, description="refuse to cache a response whose type does "
-                                                                   "not match the path's extension")
+    deception_armor: bool | None = Field(
+        default=None, description="refuse to cache a response whose type does not match the path's extension"
+    )
 
 
 class CacheRule(Strict):
@@ -79,17 +84,20 @@ class CacheRule(Strict):
     origin_error_passthrough: bool | None = Field(default=None, description="show the origin's error pages")
     respect_strong_etags: bool | None = Field(default=None, description="keep the origin's strong ETags")
     responses_set_no_cookies: bool = Field(
-        default=False, description="you vouch that the matched responses never set cookies; required to override "
-                                   "the edge TTL on app paths, since Cloudflare then caches the response and drops "
-                                   "its Set-Cookie")
+        default=False,
+        description="you vouch that the matched responses never set cookies; required to override "
+        "the edge TTL on app paths, since Cloudflare then caches the response and drops "
+        "its Set-Cookie",
+    )
 
 
 class CachePolicy(Strict):
     """A site's cache policy on one stage: the stage defaults, then ``rules``, then the safety bypasses."""
 
     stage_defaults: bool = Field(default=True, description="start from the stage's default rules (see Defaults)")
-    session_cookies: list[CookieName] = Field(default=list(defaults.SESSION_COOKIES),
-                                              description="requests carrying one are never cached")
+    session_cookies: list[CookieName] = Field(
+        default=list(defaults.SESSION_COOKIES), description="requests carrying one are never cached"
+    )
     rules: list[CacheRule] = Field(default=[], description="applied in order after the stage defaults")
 
 
@@ -101,8 +109,14 @@ class ImageRule(Strict):
     polish: PolishMode = Field(description="off | lossless | lossy; Pro and above")
 
 
-SETTING_KEYS = ("edge_ttl", "browser_ttl", "cache_key", "serve_stale", "origin_error_passthrough",
-                "respect_strong_etags")
+SETTING_KEYS = (
+    "edge_ttl",
+    "browser_ttl",
+    "cache_key",
+    "serve_stale",
+    "origin_error_passthrough",
+    "respect_strong_etags",
+)
 """The cache settings a rule sends to Cloudflare besides ``cache``."""
 BYPASS_FREE_KEYS = (*SETTING_KEYS, "responses_set_no_cookies")
 
@@ -122,7 +136,9 @@ def _edge_ttl_problems(path: str, edge: EdgeTtl, plan: PlanTier) -> Iterable[Pro
         if edge.default is None:
             yield Problem(f"{path}.default", "required when mode is override_origin")
         elif edge.default < minimum:
-            yield Problem(f"{path}.default", f"{edge.default} s is below the {plan} plan's minimum edge TTL of {minimum} s")
+            yield Problem(
+                f"{path}.default", f"{edge.default} s is below the {plan} plan's minimum edge TTL of {minimum} s"
+            )
     elif edge.default is not None:
         yield Problem(f"{path}.default", f"only allowed with mode override_origin, not {edge.mode}")
     for j, sc in enumerate(edge.status_codes):
@@ -144,8 +160,9 @@ def _browser_ttl_problems(path: str, browser: BrowserTtl, plan: PlanTier) -> Ite
     elif browser.mode != "override_origin" and browser.default is not None:
         yield Problem(f"{path}.default", f"only allowed with mode override_origin, not {browser.mode}")
     elif browser.default is not None and browser.default < minimum:
-        yield Problem(f"{path}.default", f"{browser.default} s is below the {plan} plan's minimum browser TTL of "
-                                         f"{minimum} s")
+        yield Problem(
+            f"{path}.default", f"{browser.default} s is below the {plan} plan's minimum browser TTL of {minimum} s"
+        )
 
 
 def _cache_key_problems(path: str, key: CacheKey, plan: PlanTier) -> Iterable[Problem]:
@@ -161,18 +178,24 @@ def _cache_key_problems(path: str, key: CacheKey, plan: PlanTier) -> Iterable[Pr
     ignores_all = (which, names) in (("include", []), ("exclude", "*"))
     message = needs(plan, "query_string_lists")
     if message and not ignores_all:
-        hint = ("that is Cloudflare's default: remove query_string" if names == "*" else
-                "exclude: '*' (ignore the query string) works on every plan")
+        hint = (
+            "that is Cloudflare's default: remove query_string"
+            if names == "*"
+            else "exclude: '*' (ignore the query string) works on every plan"
+        )
         yield Problem(f"{path}.query_string.{which}", f"{message}; {hint}")
     if isinstance(names, list) and len(set(names)) > MAX_QUERY_PARAMETERS:
-        yield Problem(f"{path}.query_string.{which}", f"{len(set(names))} parameters; a cache key takes at most "
-                                                      f"{MAX_QUERY_PARAMETERS}")
+        yield Problem(
+            f"{path}.query_string.{which}",
+            f"{len(set(names))} parameters; a cache key takes at most {MAX_QUERY_PARAMETERS}",
+        )
 
 
 def _only_static_files(match: Match) -> bool:
     """Whether a match selects only static files, which a Django app serves without cookies."""
-    return bool(match.path_prefixes and all(p.startswith(defaults.STATIC_PREFIX) for p in match.path_prefixes)) or \
-        bool(match.extensions and set(match.extensions) <= set(defaults.STATIC_EXTENSIONS))
+    return bool(match.path_prefixes and all(p.startswith(defaults.STATIC_PREFIX) for p in match.path_prefixes)) or bool(
+        match.extensions and set(match.extensions) <= set(defaults.STATIC_EXTENSIONS)
+    )
 
 
 def _set_cookie_problems(path: str, rule: CacheRule) -> Iterable[Problem]:
@@ -182,10 +205,13 @@ def _set_cookie_problems(path: str, rule: CacheRule) -> Iterable[Problem]:
     edge = rule.edge_ttl
     overrides = edge is not None and (edge.mode == "override_origin" or any(sc.ttl > 0 for sc in edge.status_codes))
     if overrides and not rule.responses_set_no_cookies and not _only_static_files(rule.match):
-        yield Problem(f"{path}.edge_ttl", "overriding the edge TTL on app paths makes Cloudflare cache responses that "
-                                          "set cookies (csrftoken, session, messages) and strip their Set-Cookie; "
-                                          "set responses_set_no_cookies: true if these responses never set cookies, "
-                                          "or use mode bypass_by_default and let Django send Cache-Control")
+        yield Problem(
+            f"{path}.edge_ttl",
+            "overriding the edge TTL on app paths makes Cloudflare cache responses that "
+            "set cookies (csrftoken, session, messages) and strip their Set-Cookie; "
+            "set responses_set_no_cookies: true if these responses never set cookies, "
+            "or use mode bypass_by_default and let Django send Cache-Control",
+        )
 
 
 def rule_problems(path: str, rule: CacheRule, plan: PlanTier) -> Iterable[Problem]:
@@ -223,9 +249,12 @@ def _dead_rule_problems(path: str, policy: CachePolicy, hosts: Sequence[str]) ->
         for j in range(i + 1, len(policy.rules)):
             later = policy.rules[j]
             if overrides(later, rule) and match_covers(later.match, hosts, rule.match, hosts):
-                yield Problem(f"{path}.rules[{i}]", f"never has an effect: rules[{j}] ({later.name!r}) comes later, "
-                                                    "matches every request this one does and overrides all it sets; "
-                                                    "the last matching rule wins")
+                yield Problem(
+                    f"{path}.rules[{i}]",
+                    f"never has an effect: rules[{j}] ({later.name!r}) comes later, "
+                    "matches every request this one does and overrides all it sets; "
+                    "the last matching rule wins",
+                )
                 break
 
 

@@ -58,8 +58,7 @@ class Strict(BaseModel):
     """Strict: no quiet conversions (``true`` is no number, ``'on'`` no boolean), as the stack file says it."""
 
 
-def _checked(pattern: re.Pattern[str], what: str,
-             normalise: Callable[[str], str] = lambda v: v) -> AfterValidator:
+def _checked(pattern: re.Pattern[str], what: str, normalise: Callable[[str], str] = lambda v: v) -> AfterValidator:
     def check(value: str) -> str:
         value = normalise(value)
         if not pattern.match(value):
@@ -77,8 +76,10 @@ def _check_expression(value: str) -> str:
     if error or not value.strip():
         raise ValueError(f"is not a valid Cloudflare rules expression: {wirefilter_reason(error or '')}")
     if len(value) > MAX_EXPRESSION_LENGTH:
-        raise ValueError(f"is {len(value)} characters long; Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for a "
-                         "rule's whole expression")
+        raise ValueError(
+            f"is {len(value)} characters long; Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for a "
+            "rule's whole expression"
+        )
     return value
 
 
@@ -91,7 +92,7 @@ def wirefilter_reason(error: str) -> str:
     if not carets:
         return error.strip() or "empty"
     start, width = len(carets.group(1)), len(carets.group(2))
-    culprit = lines[1][start:start + width]
+    culprit = lines[1][start : start + width]
     where = f" at {position.group(1)}" if position else ""
     return f"{carets.group(3) or 'invalid'} {culprit!r}{where}" if culprit.strip() else f"{carets.group(3)}{where}"
 
@@ -99,36 +100,56 @@ def wirefilter_reason(error: str) -> str:
 Name = Annotated[str, _checked(NAME_RE, "a name (lower-case letters, digits and '-', at most 31)")]
 Host = Annotated[str, _checked(HOST_RE, "a host name (a DNS name such as www.example.com)", str.lower)]
 PathPrefix = Annotated[str, _checked(PATH_RE, "a path prefix: it must start with '/' and hold no quotes or spaces")]
-PathGlob = Annotated[str, _checked(
-    GLOB_RE, "a valid path glob: it must start with '/'; '*' is the only wildcard ('?', '[' and quotes are not allowed)")]
-Extension = Annotated[str, _checked(EXTENSION_RE, "a file extension (letters and digits, e.g. 'css')",
-                                    lambda v: v.lower().lstrip("."))]
+PathGlob = Annotated[
+    str,
+    _checked(
+        GLOB_RE,
+        "a valid path glob: it must start with '/'; '*' is the only wildcard ('?', '[' and quotes are not allowed)",
+    ),
+]
+Extension = Annotated[
+    str, _checked(EXTENSION_RE, "a file extension (letters and digits, e.g. 'css')", lambda v: v.lower().lstrip("."))
+]
 PathSegment = Annotated[str, _checked(SEGMENT_RE, "a path segment (no '/'), compared in lower case", str.lower)]
 QueryArg = Annotated[str, _checked(QUERY_ARG_RE, "a query argument name (no '&', '=' or spaces)")]
 Method = Annotated[str, _checked(METHOD_RE, f"an HTTP method; allowed: {', '.join(METHODS)}", str.upper)]
 CookieName = Annotated[str, _checked(COOKIE_NAME_RE, "a cookie name")]
 HeaderName = Annotated[str, _checked(HEADER_NAME_RE, "a header name", str.lower)]
 Expression = Annotated[str, AfterValidator(_check_expression)]
-ObjectGlob = Annotated[str, _checked(
-    OBJECT_GLOB_RE, "a valid object-key glob such as 'filer_public_thumbnails/*': no leading '/';"
-                    " '*' is the only wildcard ('?', '[' and quotes are not allowed)")]
-ObjectPrefix = Annotated[str, _checked(OBJECT_PREFIX_RE, "an object-key prefix such as 'filer_public/' (ends with '/')")]
+ObjectGlob = Annotated[
+    str,
+    _checked(
+        OBJECT_GLOB_RE,
+        "a valid object-key glob such as 'filer_public_thumbnails/*': no leading '/';"
+        " '*' is the only wildcard ('?', '[' and quotes are not allowed)",
+    ),
+]
+ObjectPrefix = Annotated[
+    str, _checked(OBJECT_PREFIX_RE, "an object-key prefix such as 'filer_public/' (ends with '/')")
+]
+
+
 def _check_bucket(value: str) -> str:
     """an S3 bucket name (3-63 lower-case letters, digits and '-')"""
     if not BUCKET_RE.match(value):
-        raise ValueError("is not an S3 bucket name (3-63 lower-case letters, digits and '-', starting and ending "
-                         "with a letter or digit)")
+        raise ValueError(
+            "is not an S3 bucket name (3-63 lower-case letters, digits and '-', starting and ending "
+            "with a letter or digit)"
+        )
     if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
         raise ValueError("is formatted like an IP address, which S3 does not allow for a bucket name")
     if ".." in value:
         raise ValueError("has two adjacent periods, which S3 does not allow in a bucket name")
-    reserved = [p for p in BUCKET_RESERVED_PREFIXES if value.startswith(p)] + \
-        [s for s in BUCKET_RESERVED_SUFFIXES if value.endswith(s)]
+    reserved = [p for p in BUCKET_RESERVED_PREFIXES if value.startswith(p)] + [
+        s for s in BUCKET_RESERVED_SUFFIXES if value.endswith(s)
+    ]
     if reserved:
         raise ValueError(f"uses {reserved[0]!r}, which S3 reserves")
     if "." in value:
-        raise ValueError("has a '.', which breaks HTTPS on the bucket's virtual-hosted endpoint "
-                         "(<bucket>.s3.<region>.amazonaws.com), the one Cloud Connector and the app use; use '-'")
+        raise ValueError(
+            "has a '.', which breaks HTTPS on the bucket's virtual-hosted endpoint "
+            "(<bucket>.s3.<region>.amazonaws.com), the one Cloud Connector and the app use; use '-'"
+        )
     return value
 
 
@@ -145,10 +166,15 @@ def _known(names: frozenset[str], what: str, normalise: Callable[[str], str] = l
 
 BucketName = Annotated[str, AfterValidator(_check_bucket)]
 AwsRegion = Annotated[str, _known(AWS_REGIONS, "an AWS region (as the AWS provider SDK lists them)")]
-AzureLocation = Annotated[str, _known(AZURE_LOCATIONS, "an Azure location (such as westeurope)",
-                                      lambda v: v.lower().replace(" ", ""))]
-ResourceGroupName = Annotated[str, _checked(
-    RESOURCE_GROUP_RE, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.')")]
+AzureLocation = Annotated[
+    str, _known(AZURE_LOCATIONS, "an Azure location (such as westeurope)", lambda v: v.lower().replace(" ", ""))
+]
+ResourceGroupName = Annotated[
+    str,
+    _checked(
+        RESOURCE_GROUP_RE, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.')"
+    ),
+]
 AccountName = Annotated[str, _checked(ACCOUNT_RE, "a storage account name (3-24 lower-case letters and digits)")]
 
 

@@ -16,8 +16,13 @@ from appcdn.config.stack import StackConfig
 
 SCHEMA_FILE = "appcdn-stack.schema.json"
 """Shipped beside the stack files (``stacks/``), which point to it."""
-SECURE = {"type": "object", "properties": {"secure": {"type": "string"}}, "required": ["secure"],
-          "additionalProperties": False, "description": "a secret, as `pulumi config set --secret` writes it"}
+SECURE = {
+    "type": "object",
+    "properties": {"secure": {"type": "string"}},
+    "required": ["secure"],
+    "additionalProperties": False,
+    "description": "a secret, as `pulumi config set --secret` writes it",
+}
 
 
 def _secrets_may_be_secure(node: Any) -> Any:

@@ -14,11 +14,21 @@ import octorules_wirefilter
 from pydantic import Field
 
 from appcdn.config.fields import (
-    CookieName, Expression, Extension, HeaderName, Host, Method, PathGlob, PathPrefix, PathSegment, QueryArg, Strict,
+    CookieName,
+    Expression,
+    Extension,
+    HeaderName,
+    Host,
+    Method,
+    PathGlob,
+    PathPrefix,
+    PathSegment,
+    QueryArg,
+    Strict,
 )
-from appcdn.config.globs import STAR, covers, overlap, prefix_glob
 from appcdn.config.plans import PlanTier, needs
 from appcdn.config.problems import Problem
+from appcdn.runtime.globs import STAR, covers, overlap, prefix_glob
 
 SET_CRITERIA = ("extensions", "methods", "cookies", "headers", "query_args")
 """Criteria that hold when the request has any of their values (a cookie criterion also holds for a cookie whose
@@ -31,19 +41,27 @@ class Match(Strict):
 
     hosts: list[Host] = Field(default=[], description="default: all of the site's hosts on the stage")
     path_prefixes: list[PathPrefix] = Field(default=[], description="e.g. /static/")
-    paths: list[PathGlob] = Field(default=[], description="globs; '*' matches any characters, '/' included; "
-                                                          "case-sensitive")
-    path_segments: list[PathSegment] = Field(default=[], description="any segment of the path equals one, in any "
-                                                                     "case: admin matches /admin, /en/Admin/x, //admin/")
+    paths: list[PathGlob] = Field(
+        default=[], description="globs; '*' matches any characters, '/' included; case-sensitive"
+    )
+    path_segments: list[PathSegment] = Field(
+        default=[],
+        description="any segment of the path equals one, in any case: admin matches /admin, /en/Admin/x, //admin/",
+    )
     extensions: list[Extension] = Field(default=[], description="file extensions, e.g. css")
     methods: list[Method] = Field(default=[], description="HTTP methods")
     cookies: list[CookieName] = Field(default=[], description="cookie names; matches when any is present")
-    headers: list[HeaderName] = Field(default=[], description="header names; matches when any is present, or may "
-                                                              "be (Cloudflare truncated the request's header list)")
-    query_args: list[QueryArg] = Field(default=[], description="query argument names; matches when any is present "
-                                                               "(?edit, ?edit=1)")
-    expression: Expression | None = Field(default=None, description="raw Cloudflare expression, ANDed; parsed "
-                                                                     "by Cloudflare's wirefilter")
+    headers: list[HeaderName] = Field(
+        default=[],
+        description="header names; matches when any is present, or may "
+        "be (Cloudflare truncated the request's header list)",
+    )
+    query_args: list[QueryArg] = Field(
+        default=[], description="query argument names; matches when any is present (?edit, ?edit=1)"
+    )
+    expression: Expression | None = Field(
+        default=None, description="raw Cloudflare expression, ANDed; parsed by Cloudflare's wirefilter"
+    )
 
     def path_globs(self) -> tuple[list[str], list[str]]:
         """The path criteria as globs: (prefixes, paths)."""
@@ -55,16 +73,18 @@ def _union_covers(wide: list[str], narrow: Match) -> bool:
     Sufficient, not necessary: each glob of one of narrow's path criteria is covered by one of ``wide``."""
     if not wide:
         return True
-    return any(criterion and all(any(covers(w, g) for w in wide) for g in criterion)
-               for criterion in narrow.path_globs())
+    return any(
+        criterion and all(any(covers(w, g) for w in wide) for g in criterion) for criterion in narrow.path_globs()
+    )
 
 
 def _has_segment(glob: str, segments: set[str]) -> bool:
     """Whether every path ``glob`` matches has one of ``segments`` (lower case) as a segment: a literal run of the
     glob holds ``/<segment>/``, or its literal end is ``/<segment>``."""
     pieces = glob.lower().split(STAR)
-    return any(f"/{s}/" in piece for piece in pieces for s in segments) or \
-        any(pieces[-1].endswith(f"/{s}") for s in segments)
+    return any(f"/{s}/" in piece for piece in pieces for s in segments) or any(
+        pieces[-1].endswith(f"/{s}") for s in segments
+    )
 
 
 def _segments_covered(segments: list[str], narrow: Match) -> bool:
@@ -99,20 +119,27 @@ def never_matches(match: Match) -> str | None:
     """Why no request can satisfy every criterion, or None."""
     prefixes, paths = match.path_globs()
     if prefixes and paths and not any(overlap(p, g) for p in prefixes for g in paths):
-        return (f"no path both starts with {' or '.join(map(repr, match.path_prefixes))} and matches "
-                f"{' or '.join(map(repr, match.paths))}; the criteria are ANDed")
+        return (
+            f"no path both starts with {' or '.join(map(repr, match.path_prefixes))} and matches "
+            f"{' or '.join(map(repr, match.paths))}; the criteria are ANDed"
+        )
     return None
 
 
 def _redundant_values(path: str, match: Match) -> Iterable[Problem]:
     """A prefix or glob that another of the same criterion already covers adds nothing (values are ORed)."""
-    for key, globs, written in (("path_prefixes", match.path_globs()[0], match.path_prefixes),
-                                ("paths", match.path_globs()[1], match.paths)):
+    for key, globs, written in (
+        ("path_prefixes", match.path_globs()[0], match.path_prefixes),
+        ("paths", match.path_globs()[1], match.paths),
+    ):
         for j, glob in enumerate(globs):
             for i, other in enumerate(globs):
                 if i != j and covers(other, glob) and (i < j or not covers(glob, other)):
-                    yield Problem(f"{path}.{key}[{j}]", f"adds nothing: {key}[{i}] ({written[i]!r}) already matches "
-                                                        "every path this one does; remove one of them")
+                    yield Problem(
+                        f"{path}.{key}[{j}]",
+                        f"adds nothing: {key}[{i}] ({written[i]!r}) already matches "
+                        "every path this one does; remove one of them",
+                    )
                     break
 
 
@@ -121,14 +148,17 @@ def match_problems(path: str, match: Match, site_hosts: Sequence[str], plan: Pla
     https://developers.cloudflare.com/ruleset-engine/rules-language/operators/#comparison-operators"""
     for h in match.hosts:
         if h not in site_hosts:
-            yield Problem(f"{path}.hosts", f"{h!r} is not one of the site's hosts on this stage "
-                                           f"({', '.join(site_hosts)})")
+            yield Problem(
+                f"{path}.hosts", f"{h!r} is not one of the site's hosts on this stage ({', '.join(site_hosts)})"
+            )
     message = needs(plan, "regex")
-    if message and match.expression is not None and \
-            "matches" in octorules_wirefilter.parse_expression(match.expression)["operators"]:
+    if (
+        message
+        and match.expression is not None
+        and "matches" in octorules_wirefilter.parse_expression(match.expression)["operators"]
+    ):
         yield Problem(f"{path}.expression", f"{message}. Use path_prefixes or paths (wildcards)")
     reason = never_matches(match)
     if reason:
         yield Problem(path, f"can never match: {reason}")
     yield from _redundant_values(path, match)
-

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from appcdn.config.problems import Problem
-from appcdn.config.stack_yaml import Span
+from appcdn.config.pulumi_yaml.stack_yaml import Span
 
 SecretTest = Callable[[str], bool]
 """Whether a path (``sites[0].certificates[0].private_key``) holds a value given as a secret."""
@@ -28,21 +28,40 @@ M = TypeVar("M", bound=BaseModel)
 
 REMOVED_KEYS = {
     "owner": "unknown key: a zone is owned by the one stack file that declares it under zones; declare it there "
-             "only, and refer to it by name (sites[].zone) from the other stages' files",
+    "only, and refer to it by name (sites[].zone) from the other stages' files",
     "other_stages": "unknown key: each stage declares its own hosts, cache, images and media in its own stack "
-                    "file, and the zone's owner composes them from there",
+    "file, and the zone's owner composes them from there",
 }
 """Keys of earlier versions, with where their facts live now."""
 
-_KIND = {bool: "a boolean", int: "a number", float: "a number", type(None): "null (no value)", str: "text",
-         list: "a list", dict: "a map"}
-_EXPECTED = {"string_type": "text", "int_type": "a whole number", "bool_type": "true or false",
-             "float_type": "a number", "list_type": "a list", "dict_type": "a map", "model_type": "a map",
-             "model_attributes_type": "a map"}
+_KIND = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    type(None): "null (no value)",
+    str: "text",
+    list: "a list",
+    dict: "a map",
+}
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "bool_type": "true or false",
+    "float_type": "a number",
+    "list_type": "a list",
+    "dict_type": "a map",
+    "model_type": "a map",
+    "model_attributes_type": "a map",
+}
 _OLD_BOOLEANS = ("y", "n", "yes", "no", "on", "off")
-_RANGE = {"greater_than_equal": ">= {ge}", "greater_than": "> {gt}", "less_than_equal": "<= {le}",
-          "less_than": "< {lt}", "too_short": "at least {min_length} item(s)", "too_long": "at most {max_length} "
-                                                                                       "item(s)"}
+_RANGE = {
+    "greater_than_equal": ">= {ge}",
+    "greater_than": "> {gt}",
+    "less_than_equal": "<= {le}",
+    "less_than": "< {lt}",
+    "too_short": "at least {min_length} item(s)",
+    "too_long": "at most {max_length} item(s)",
+}
 
 
 def shown(value: object) -> str:
@@ -60,8 +79,9 @@ def may_be_secret(path: str, value: object, secret: SecretTest) -> bool:
     """Given as a secret, in a secret field, or text that looks like key material or a URL with credentials: never
     echoed."""
     field = re.sub(r"(\[\d+\])+$", "", path).rsplit(".", 1)[-1]
-    looks_secret = isinstance(value, str) and ("-----BEGIN" in value or "\n" in value or len(value) > 200 or
-                                               _CREDENTIALS.search(value) is not None)
+    looks_secret = isinstance(value, str) and (
+        "-----BEGIN" in value or "\n" in value or len(value) > 200 or _CREDENTIALS.search(value) is not None
+    )
     return secret(path) or field in SECRET_FIELD_NAMES or looks_secret
 
 
@@ -84,15 +104,18 @@ def _as_written(path: str, value: object, span: Span | None, choices: list[str] 
         return ""
     key = re.sub(r"(\[\d+\])+$", "", path).rsplit(".", 1)[-1]
     if isinstance(value, str):  # an unquoted date, which Pulumi passes on as Go's time text
-        return f' (the file says {span.text}, which Pulumi passes on as {value!r}; quote it: {key}: "{span.text}")' \
-            if span.text != value else ""
+        return (
+            f' (the file says {span.text}, which Pulumi passes on as {value!r}; quote it: {key}: "{span.text}")'
+            if span.text != value
+            else ""
+        )
     said = f" (the file says {span.text or '(nothing)'}, which YAML reads as {_KIND.get(type(value), 'a value')}"
     if choices is None:
         return f"{said})" if span.text != shown(value) else ""
     if span.text in choices or not choices:
         return f'{said}, not text; quote it: {key}: "{span.text}")'
     allowed = ", ".join(repr(c) for c in choices)
-    return f"{said}, not text; write one of {allowed} in quotes, e.g. {key}: \"{choices[0]}\")"
+    return f'{said}, not text; write one of {allowed} in quotes, e.g. {key}: "{choices[0]}")'
 
 
 def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secret: SecretTest) -> Problem:
@@ -115,8 +138,11 @@ def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secr
         text = _as_written(path, value, spans.get(path), [] if kind == "string_type" else None)
         if kind == "bool_type" and isinstance(value, str) and value.lower() in _OLD_BOOLEANS:
             text = " (Pulumi reads yes/no/on/off as text, as YAML 1.2 does: write true or false)"
-        got = f"{what} is {_KIND.get(type(value), 'a value')}" if not isinstance(value, (list, dict)) else \
-            f"got {_KIND[type(value)]}"
+        got = (
+            f"{what} is {_KIND.get(type(value), 'a value')}"
+            if not isinstance(value, (list, dict))
+            else f"got {_KIND[type(value)]}"
+        )
         return Problem(path, f"{got}; should be {_EXPECTED[kind]}{text}")
     if kind in _RANGE:
         return Problem(path, f"{what} should be {_RANGE[kind].format(**context)}")
@@ -128,13 +154,22 @@ def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secr
     return Problem(path, message)
 
 
-def structure_problems(err: ValidationError, prefix: str = "", spans: Mapping[str, Span] | None = None,
-                       secret: SecretTest = lambda path: False) -> list[Problem]:
+def structure_problems(
+    err: ValidationError,
+    prefix: str = "",
+    spans: Mapping[str, Span] | None = None,
+    secret: SecretTest = lambda path: False,
+) -> list[Problem]:
     return [problem_of(e, prefix, spans or {}, secret) for e in err.errors()]
 
 
-def validate_partially(model: type[M], data: Any, prefix: str, spans: Mapping[str, Span] | None = None,
-                       secret: SecretTest = lambda path: False) -> tuple[M | None, list[Problem]]:
+def validate_partially(
+    model: type[M],
+    data: Any,
+    prefix: str,
+    spans: Mapping[str, Span] | None = None,
+    secret: SecretTest = lambda path: False,
+) -> tuple[M | None, list[Problem]]:
     """The model, and its problems. When it has problems, the model without its broken keys (their defaults
     instead), so the meaning checks still run on the rest; None when a required key is broken."""
     try:

@@ -57,8 +57,9 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
-def duplicate_names(path: str, names: Sequence[str], what: str,
-                    indexes: Sequence[int] | None = None) -> Iterable[Problem]:
+def duplicate_names(
+    path: str, names: Sequence[str], what: str, indexes: Sequence[int] | None = None
+) -> Iterable[Problem]:
     """``indexes``: each name's index in the file, when some entries were left out."""
     for i, name in enumerate(names):
         if names.count(name) > 1:

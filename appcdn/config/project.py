@@ -14,10 +14,10 @@ from typing import Any
 
 from appcdn.config.fields import NAMESPACE, STAGES, Stage
 from appcdn.config.media import media_hosts
-from appcdn.config.problems import ConfigError, Problem
 from appcdn.config.messages import SecretTest
+from appcdn.config.problems import ConfigError, Problem
+from appcdn.config.pulumi_yaml.stack_yaml import Span
 from appcdn.config.stack import DeclaredZone, ParsedStack, Site, StackConfig, parse_structure, stack_problems
-from appcdn.config.stack_yaml import Span
 from appcdn.config.zones import ZoneConfig
 
 
@@ -42,7 +42,7 @@ class StackSource:
         if self.secret_paths is not None:
             return list(self.secret_paths)
         prefix = NAMESPACE + ":"
-        return [key[len(prefix):] for key in self.secret_keys if key.startswith(prefix)]
+        return [key[len(prefix) :] for key in self.secret_keys if key.startswith(prefix)]
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,13 @@ class Project:
 
     def sites_on(self, zone_name: str) -> list[tuple[Stage, Site]]:
         """Every stage's sites on the zone, stages in a fixed order (test, live)."""
-        return [(stage, site) for stage in STAGES if stage in self.stacks
-                for site in self.stacks[stage].sites if site.zone == zone_name]
+        return [
+            (stage, site)
+            for stage in STAGES
+            if stage in self.stacks
+            for site in self.stacks[stage].sites
+            if site.zone == zone_name
+        ]
 
 
 def _host_problems(stacks: Mapping[Stage, ParsedStack], files: Mapping[Stage, str | None]) -> Iterable[Problem]:
@@ -89,8 +94,9 @@ def _host_problems(stacks: Mapping[Stage, ParsedStack], files: Mapping[Stage, st
                     if host in seen:
                         name, other = seen[host]
                         where = f"{other}, {files[other]}" if files[other] != files[stage] else other
-                        yield Problem(f"sites[{i}].{key}", f"{host!r} is already served by site {name} ({where})",
-                                      files[stage])
+                        yield Problem(
+                            f"sites[{i}].{key}", f"{host!r} is already served by site {name} ({where})", files[stage]
+                        )
                     seen[host] = (site.name, stage)
 
 
@@ -104,15 +110,21 @@ def _storage_problems(stacks: Mapping[Stage, ParsedStack], files: Mapping[Stage,
             media = site.media
             if media is None:
                 continue
-            key, name = (("aws.bucket_name", media.aws.bucket_name) if media.backend == "aws"
-                         else ("azure.account_name", media.azure.account_name))
+            key, name = (
+                ("aws.bucket_name", media.aws.bucket_name)
+                if media.backend == "aws"
+                else ("azure.account_name", media.azure.account_name)
+            )
             if name is None:
                 continue
             if (key, name) in seen:
                 other, other_stage = seen[(key, name)]
                 where = f"{other_stage}, {files[other_stage]}" if files[other_stage] != files[stage] else other_stage
-                yield Problem(f"sites[{i}].media.{key}", f"{name!r} is also the storage of site {other} ({where}); "
-                                                         "each site and stage needs its own", files[stage])
+                yield Problem(
+                    f"sites[{i}].media.{key}",
+                    f"{name!r} is also the storage of site {other} ({where}); each site and stage needs its own",
+                    files[stage],
+                )
             else:
                 seen[(key, name)] = (site.name, stage)
 
@@ -143,22 +155,41 @@ def load_project(own: StackSource, peers: Sequence[StackSource] = ()) -> Project
         problems += [p.in_file(source.file) for p in parsed.problems]
         for name, zone in [*parsed.zones.items(), *((name, None) for name in parsed.broken_zones)]:
             if name in zones:
-                problems.append(Problem(f"zones.{name}", f"also declared in {zones[name][2]}; a zone is declared "
-                                                         "in exactly one stack file, its owner's", source.file))
+                problems.append(
+                    Problem(
+                        f"zones.{name}",
+                        f"also declared in {zones[name][2]}; a zone is declared in exactly one stack file, its owner's",
+                        source.file,
+                    )
+                )
             else:
                 zones[name] = (zone, parsed.stage, source.file)
         if parsed.stage is None:
-            problems += [p.in_file(source.file) for p in stack_problems(parsed, zones, secret_test(source))
-                         if p.path.startswith("zones.")]
+            problems += [
+                p.in_file(source.file)
+                for p in stack_problems(parsed, zones, secret_test(source))
+                if p.path.startswith("zones.")
+            ]
             continue
         if source.stack in STAGES and parsed.stage != source.stack:
-            problems.append(Problem("stage", f"is {parsed.stage!r} in the {source.stack} stack's own file: a stack "
-                                             f"named like a stage is that stage; remove appcdn:stage or write "
-                                             f"{source.stack}", source.file))
+            problems.append(
+                Problem(
+                    "stage",
+                    f"is {parsed.stage!r} in the {source.stack} stack's own file: a stack "
+                    f"named like a stage is that stage; remove appcdn:stage or write "
+                    f"{source.stack}",
+                    source.file,
+                )
+            )
             continue
         if parsed.stage in stacks:
-            problems.append(Problem("stage", f"{parsed.stage!r} is also the stage of {files[parsed.stage]}; "
-                                             "each stage has one stack file", source.file))
+            problems.append(
+                Problem(
+                    "stage",
+                    f"{parsed.stage!r} is also the stage of {files[parsed.stage]}; each stage has one stack file",
+                    source.file,
+                )
+            )
             continue
         stacks[parsed.stage], files[parsed.stage], sources[parsed.stage] = parsed, source.file, source
         if source is own:

@@ -1,13 +1,13 @@
 """One stack file's ``appcdn`` namespace: the stage, the zones this stack owns and the sites it serves.
 
-    appcdn:stage: live                 # optional; defaults to the stack name (test | live)
-    appcdn:zones:                      # the zones this stack owns, by apex name
-      example.com: {id: "...", plan: pro, images: {polish: lossless, webp: true}}
-    appcdn:sites:                      # the apps this stack serves, on this stage
-      - name: shop
-        zone: example.com              # declared here or in another stack file of the project
-        hosts: [www.example.com]
-        cache: {rules: [...]}
+appcdn:stage: live                 # optional; defaults to the stack name (test | live)
+appcdn:zones:                      # the zones this stack owns, by apex name
+  example.com: {id: "...", plan: pro, images: {polish: lossless, webp: true}}
+appcdn:sites:                      # the apps this stack serves, on this stage
+  - name: shop
+    zone: example.com              # declared here or in another stack file of the project
+    hosts: [www.example.com]
+    cache: {rules: [...]}
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from appcdn.config.media import MediaConfig, media_hosts, media_problems
 from appcdn.config.messages import REMOVED_KEYS, SecretTest, shown, structure_problems, validate_partially
 from appcdn.config.names import collisions, declared_names
 from appcdn.config.problems import Problem, duplicate_names
-from appcdn.config.stack_yaml import Span
+from appcdn.config.pulumi_yaml.stack_yaml import Span
 from appcdn.config.zones import ZoneConfig, zone_problems
 
 
@@ -76,12 +76,17 @@ class ParsedStack:
         return StackConfig(stage=self.stage, zones=self.zones, sites=[site for _, site in self.sites])
 
 
-def parse_structure(raw: Mapping[str, Any], stack_name: str, spans: Mapping[str, Span] | None = None,
-                    secret: SecretTest = lambda path: False) -> ParsedStack:
+def parse_structure(
+    raw: Mapping[str, Any],
+    stack_name: str,
+    spans: Mapping[str, Span] | None = None,
+    secret: SecretTest = lambda path: False,
+) -> ParsedStack:
     """The namespace's keys (without ``appcdn:``) as models, each zone and site on its own; unknown keys and
     wrong types are problems."""
-    problems = [Problem(key, REMOVED_KEYS.get(key, "unknown key"))
-                for key in raw if key not in StackConfig.model_fields]
+    problems = [
+        Problem(key, REMOVED_KEYS.get(key, "unknown key")) for key in raw if key not in StackConfig.model_fields
+    ]
     stage: Stage | None = None
     written = raw.get("stage", stack_name if stack_name in STAGES else None)
     if written is None and "stage" not in raw:
@@ -106,8 +111,14 @@ def parse_structure(raw: Mapping[str, Any], stack_name: str, spans: Mapping[str,
     sites: list[tuple[int, Site]] = []
     raw_sites = raw.get("sites")
     if not isinstance(raw_sites, list) or not raw_sites:
-        problems.append(Problem("sites", "Field required" if raw_sites is None else
-                                f"{shown(raw_sites)} is not a list of sites; give at least one"))
+        problems.append(
+            Problem(
+                "sites",
+                "Field required"
+                if raw_sites is None
+                else f"{shown(raw_sites)} is not a list of sites; give at least one",
+            )
+        )
         raw_sites = []
     for i, data in enumerate(raw_sites):
         site, found = validate_partially(Site, data, f"sites[{i}]", spans, secret)
@@ -121,8 +132,10 @@ def zone_of(zones: Mapping[str, DeclaredZone], path: str, site: Site) -> Declare
     found = zones.get(site.zone)
     if found is None:
         declared = ", ".join(sorted(zones)) or "none"
-        return Problem(f"{path}.zone", f"{site.zone!r} is not declared under zones in any stack file of the "
-                                       f"project (declared: {declared})")
+        return Problem(
+            f"{path}.zone",
+            f"{site.zone!r} is not declared under zones in any stack file of the project (declared: {declared})",
+        )
     return found
 
 
@@ -131,9 +144,12 @@ def name_problems(parsed: ParsedStack) -> Iterable[Problem]:
     named = [("Zone", resource_names.zone_component(name), f"zones.{name}", f"zone {name}") for name in parsed.zones]
     for i, site in parsed.sites:
         certificates = [(c.name, c.mode, c.hosts) for c in site.certificates]
-        named += [(kind, name, f"sites[{i}].{key}", f"site {site.name}'s {key.split('[')[0].replace('.', ' ')}")
-                  for kind, name, key in declared_names(site.name, parsed.stage or "live", site.hosts,
-                                                        media_hosts(site.media), certificates)]
+        named += [
+            (kind, name, f"sites[{i}].{key}", f"site {site.name}'s {key.split('[')[0].replace('.', ' ')}")
+            for kind, name, key in declared_names(
+                site.name, parsed.stage or "live", site.hosts, media_hosts(site.media), certificates
+            )
+        ]
     yield from collisions(named)
 
 
@@ -158,15 +174,28 @@ def stack_problems(parsed: ParsedStack, zones: Mapping[str, DeclaredZone], secre
             if not in_zone(host, site.zone):
                 yield Problem(f"{sp}.hosts", f"{host!r} is outside the site's zone {site.zone}")
         if site.origin is not None and site.origin in [*site.hosts, *media_hosts(site.media)]:
-            yield Problem(f"{sp}.origin", f"{site.origin!r} is one of the site's own hosts: its record would point at "
-                                          "itself; origin is where the app runs (e.g. shop.eu.aldryn.io)")
+            yield Problem(
+                f"{sp}.origin",
+                f"{site.origin!r} is one of the site's own hosts: its record would point at "
+                "itself; origin is where the app runs (e.g. shop.eu.aldryn.io)",
+            )
         yield from policy_problems(f"{sp}.cache", site.cache, site.hosts, zone.plan)
         yield from image_problems(f"{sp}.images", site.images, site.hosts, zone.plan)
         if site.media is not None:
-            yield from media_problems(f"{sp}.media", site.media, site.zone, zone.plan,
-                                      owner_file or "the owner's stack file" if owner != parsed.stage else None)
-        yield from certificate_problems(f"{sp}.certificates", site.certificates,
-                                        list(site.hosts) + media_hosts(site.media), site.zone, zone.plan,
-                                        zone.settings.ssl)
+            yield from media_problems(
+                f"{sp}.media",
+                site.media,
+                site.zone,
+                zone.plan,
+                owner_file or "the owner's stack file" if owner != parsed.stage else None,
+            )
+        yield from certificate_problems(
+            f"{sp}.certificates",
+            site.certificates,
+            list(site.hosts) + media_hosts(site.media),
+            site.zone,
+            zone.plan,
+            zone.settings.ssl,
+        )
         yield from secret_problems(f"{sp}.certificates", site.certificates, secret)
         yield from app_problems(f"{sp}.app", site.app, secret)

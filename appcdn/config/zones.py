@@ -23,13 +23,15 @@ _SETTINGS = defaults.ZONE_SETTINGS
 class ZoneSettings(Strict):
     """Baseline zone settings; secure by default. TLS below 1.2 and plain-HTTP origins are not offered."""
 
-    ssl: Literal["full", "strict"] = Field(default=_SETTINGS["ssl"], description="strict verifies the origin's "
-                                                                                 "certificate")
+    ssl: Literal["full", "strict"] = Field(
+        default=_SETTINGS["ssl"], description="strict verifies the origin's certificate"
+    )
     min_tls_version: Literal["1.2", "1.3"] = Field(default=_SETTINGS["min_tls_version"], description="quote it")
     tls_1_3: Literal["on", "off", "zrt"] = Field(default=_SETTINGS["tls_1_3"], description="zrt: with 0-RTT")
     always_use_https: bool = Field(default=_SETTINGS["always_use_https"], description="redirect HTTP to HTTPS")
-    automatic_https_rewrites: bool = Field(default=_SETTINGS["automatic_https_rewrites"],
-                                           description="rewrite http:// links in pages")
+    automatic_https_rewrites: bool = Field(
+        default=_SETTINGS["automatic_https_rewrites"], description="rewrite http:// links in pages"
+    )
     http3: bool = Field(default=_SETTINGS["http3"], description="HTTP/3 (QUIC)")
 
 
@@ -46,8 +48,9 @@ class ZoneConfig(Strict):
 
     id: str | None = Field(default=None, description="existing zone's id")
     account_id: str | None = Field(default=None, description="create the zone in this account; retained on destroy")
-    plan: PlanTier = Field(default=defaults.ZONE_PLAN, description="the zone's Cloudflare plan; limits are checked "
-                                                                  "against it")
+    plan: PlanTier = Field(
+        default=defaults.ZONE_PLAN, description="the zone's Cloudflare plan; limits are checked against it"
+    )
     settings: ZoneSettings = Field(default=ZoneSettings(), description="see Defaults")
     images: ZoneImages = Field(default=ZoneImages(), description="zone-wide Polish and WebP")
 
@@ -58,17 +61,20 @@ def zone_problems(path: str, name: str, zone: ZoneConfig) -> Iterable[Problem]:
     if zone.id and zone.account_id:
         yield Problem(path, "give id to use an existing zone or account_id to create one, not both")
     if not zone.id and not zone.account_id:
-        yield Problem(path, "give id (existing zone) or account_id (create it): the stack that declares a zone "
-                            "manages it")
+        yield Problem(
+            path, "give id (existing zone) or account_id (create it): the stack that declares a zone manages it"
+        )
     yield from _image_problems(f"{path}.images", zone.images, zone.plan)
 
 
 def _image_problems(path: str, images: ZoneImages, plan: PlanTier) -> Iterable[Problem]:
     if images.mirage is not None:
         # https://developers.cloudflare.com/speed/optimization/images/mirage/
-        yield Problem(f"{path}.mirage",
-                      "Mirage was retired by Cloudflare (deprecated November 2025, API end of life January 2026);"
-                      " use polish, or image transformations with loading=\"lazy\" and srcset")
+        yield Problem(
+            f"{path}.mirage",
+            "Mirage was retired by Cloudflare (deprecated November 2025, API end of life January 2026);"
+            ' use polish, or image transformations with loading="lazy" and srcset',
+        )
     message = needs(plan, "polish")
     if images.polish != "off" and message:
         # https://developers.cloudflare.com/images/polish/

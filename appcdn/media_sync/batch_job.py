@@ -43,11 +43,12 @@ def newest_manifest(s3: Any, reports_bucket: str, bucket: str, inventory_id: str
     A delivery's folder may exist before its manifest is written (the manifest comes last): such a folder is
     passed over for the one before it."""
     prefix = f"{INVENTORY_PREFIX}/{bucket}/{inventory_id}/"
-    folders = [common["Prefix"]
-               for page in s3.get_paginator("list_objects_v2").paginate(Bucket=reports_bucket, Prefix=prefix,
-                                                                          Delimiter="/")
-               for common in page.get("CommonPrefixes", [])
-               if DELIVERY_FOLDER.fullmatch(common["Prefix"][len(prefix):])]
+    folders = [
+        common["Prefix"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=reports_bucket, Prefix=prefix, Delimiter="/")
+        for common in page.get("CommonPrefixes", [])
+        if DELIVERY_FOLDER.fullmatch(common["Prefix"][len(prefix) :])
+    ]
     from botocore.exceptions import ClientError
 
     for folder in sorted(folders, reverse=True):
@@ -76,17 +77,27 @@ def job_request(props: Mapping[str, Any], manifest: tuple[str, str], previous_jo
     key, etag = manifest
     reports_arn = f"arn:aws:s3:::{props['reports_bucket']}"
     rules = json.dumps(props["rules"], sort_keys=True)
-    token = hashlib.sha256("\n".join([props["bucket"], rules, props["function_arn"], etag, str(props.get("rerun")),
-                                      previous_job or ""]).encode()).hexdigest()
+    token = hashlib.sha256(
+        "\n".join(
+            [props["bucket"], rules, props["function_arn"], etag, str(props.get("rerun")), previous_job or ""]
+        ).encode()
+    ).hexdigest()
     return {
         "AccountId": account_of(props["role_arn"]),
         "ConfirmationRequired": False,
         "Operation": {"LambdaInvoke": {"FunctionArn": props["function_arn"], "InvocationSchemaVersion": "2.0"}},
-        "Report": {"Bucket": reports_arn, "Prefix": REPORT_PREFIX, "Format": "Report_CSV_20180820",
-                   "Enabled": True, "ReportScope": "FailedTasksOnly"},
+        "Report": {
+            "Bucket": reports_arn,
+            "Prefix": REPORT_PREFIX,
+            "Format": "Report_CSV_20180820",
+            "Enabled": True,
+            "ReportScope": "FailedTasksOnly",
+        },
         "ClientRequestToken": token[:64],
-        "Manifest": {"Spec": {"Format": MANIFEST_FORMAT},
-                     "Location": {"ObjectArn": f"{reports_arn}/{key}", "ETag": etag}},
+        "Manifest": {
+            "Spec": {"Format": MANIFEST_FORMAT},
+            "Location": {"ObjectArn": f"{reports_arn}/{key}", "ETag": etag},
+        },
         "Priority": int(props["priority"]),
         "RoleArn": props["role_arn"],
         "Description": f"appcdn media headers of s3://{props['bucket']}"[:256],
@@ -102,7 +113,7 @@ def _create_job(control: Any, request: dict[str, Any]) -> str:
         except ClientError as error:
             if "role" not in str(error.response.get("Error", {}).get("Message", "")).lower():
                 raise
-            time.sleep(2 ** attempt)
+            time.sleep(2**attempt)
     return str(control.create_job(**request)["JobId"])
 
 
@@ -114,20 +125,29 @@ class HeadersJobProvider(ResourceProvider):
         import boto3
 
         session = boto3.session.Session()
-        manifest = newest_manifest(session.client("s3", region_name=props["region"]), props["reports_bucket"],
-                                   props["bucket"], props["inventory_id"])
+        manifest = newest_manifest(
+            session.client("s3", region_name=props["region"]),
+            props["reports_bucket"],
+            props["bucket"],
+            props["inventory_id"],
+        )
         if manifest is None:
             return {**props, "job_id": None, "manifest": None, "status": WAITING}
         control = session.client("s3control", region_name=props["region"])
         job_id = _create_job(control, job_request(props, manifest, previous_job))
-        return {**props, "job_id": job_id, "manifest": f"s3://{props['reports_bucket']}/{manifest[0]}",
-                "status": f"job {job_id} created; failed tasks are reported under "
-                          f"s3://{props['reports_bucket']}/{REPORT_PREFIX}/"}
+        return {
+            **props,
+            "job_id": job_id,
+            "manifest": f"s3://{props['reports_bucket']}/{manifest[0]}",
+            "status": f"job {job_id} created; failed tasks are reported under "
+            f"s3://{props['reports_bucket']}/{REPORT_PREFIX}/",
+        }
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [k for k in JOB_INPUTS if olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(changed) or not olds.get("job_id"), replaces=[], stables=[],
-                          delete_before_replace=False)
+        return DiffResult(
+            changes=bool(changed) or not olds.get("job_id"), replaces=[], stables=[], delete_before_replace=False
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"s3-batch:{props['bucket']}", outs=self._start(props))
@@ -144,8 +164,10 @@ class HeadersJobProvider(ResourceProvider):
         control = boto3.session.Session().client("s3control", region_name=props["region"])
         job = control.describe_job(AccountId=account_of(props["role_arn"]), JobId=props["job_id"])["Job"]
         progress = job.get("ProgressSummary", {})
-        status = (f"job {props['job_id']} {job['Status']}: {progress.get('NumberOfTasksSucceeded', 0)} succeeded, "
-                  f"{progress.get('NumberOfTasksFailed', 0)} failed of {progress.get('TotalNumberOfTasks', '?')}")
+        status = (
+            f"job {props['job_id']} {job['Status']}: {progress.get('NumberOfTasksSucceeded', 0)} succeeded, "
+            f"{progress.get('NumberOfTasksFailed', 0)} failed of {progress.get('TotalNumberOfTasks', '?')}"
+        )
         return ReadResult(id_, {**props, "status": status})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:

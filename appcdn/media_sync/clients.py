@@ -30,7 +30,7 @@ def backoff_seconds(attempt: int, retry_after: str | None = None) -> float:
             return min(float(retry_after), MAX_BACKOFF_SECONDS)
         except ValueError:
             pass
-    return random.uniform(0, min(0.5 * 2 ** attempt, MAX_BACKOFF_SECONDS))
+    return random.uniform(0, min(0.5 * 2**attempt, MAX_BACKOFF_SECONDS))
 
 
 class ThrottleAwareRetry(ExponentialRetry):
@@ -68,15 +68,20 @@ def blob_service(account: str | None, workers: int, **client_options: Any) -> An
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     options: dict[str, Any] = {
-        "retry_policy": ThrottleAwareRetry(initial_backoff=AZURE_INITIAL_BACKOFF, increment_base=2,
-                                         retry_total=ATTEMPTS - 1, random_jitter_range=1),
-        "transport": RequestsTransport(session=session, session_owner=True), **client_options}
+        "retry_policy": ThrottleAwareRetry(
+            initial_backoff=AZURE_INITIAL_BACKOFF, increment_base=2, retry_total=ATTEMPTS - 1, random_jitter_range=1
+        ),
+        "transport": RequestsTransport(session=session, session_owner=True),
+        **client_options,
+    }
     connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
     if connection_string:
         named = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p).get("AccountName")
         if account and named and named != account:
-            raise CredentialsMissing(f"AZURE_STORAGE_CONNECTION_STRING is for account {named}, not {account}: "
-                                     "unset it, or give the account it is for")
+            raise CredentialsMissing(
+                f"AZURE_STORAGE_CONNECTION_STRING is for account {named}, not {account}: "
+                "unset it, or give the account it is for"
+            )
         return BlobServiceClient.from_connection_string(connection_string, **options)
     if not account:
         raise CredentialsMissing("no storage account: give one, or set AZURE_STORAGE_CONNECTION_STRING")
@@ -87,6 +92,8 @@ def blob_service(account: str | None, workers: int, **client_options: Any) -> An
     try:
         from azure.identity import DefaultAzureCredential
     except ImportError:
-        raise CredentialsMissing("no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_KEY, "
-                                 "or install azure-identity for DefaultAzureCredential") from None
+        raise CredentialsMissing(
+            "no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_KEY, "
+            "or install azure-identity for DefaultAzureCredential"
+        ) from None
     return BlobServiceClient(url, credential=DefaultAzureCredential(), **options)

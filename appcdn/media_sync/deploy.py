@@ -21,8 +21,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 from appcdn.media_sync.engine import DEFAULT_WORKERS
 from appcdn.media_sync.purge import PurgeError, purge, purge_plan
 from appcdn.media_sync.report import SyncReport
-from appcdn.media_sync.rules import RuleBook
 from appcdn.media_sync.targets import AzureTarget, S3Target, Target, sync_target
+from appcdn.runtime.header_rules import RuleBook
 
 SYNC_INPUTS = ("backend", "bucket", "region", "public_prefixes", "account", "containers", "rules")
 """The inputs whose change means objects may need new headers (the token and the domain do not)."""
@@ -35,25 +35,36 @@ def target_of(props: Mapping[str, Any]) -> Target:
 
 
 def summary(report: SyncReport) -> dict[str, int]:
-    return {"scanned": report.scanned, "changed": report.changed, "unchanged": report.unchanged,
-            "failed": report.failed}
+    return {
+        "scanned": report.scanned,
+        "changed": report.changed,
+        "unchanged": report.unchanged,
+        "failed": report.failed,
+    }
 
 
 class MediaHeadersProvider(ResourceProvider):
     """Reconciles on create and on every update of the rules or the store."""
 
     def _run(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        report = sync_target(target_of(props), RuleBook.from_dicts(props["rules"]),
-                             workers=int(props.get("workers") or DEFAULT_WORKERS), progress_stream=io.StringIO())
+        report = sync_target(
+            target_of(props),
+            RuleBook.from_dicts(props["rules"]),
+            workers=int(props.get("workers") or DEFAULT_WORKERS),
+            progress_stream=io.StringIO(),
+        )
         try:
             purged = self._purge(props, report)  # what changed, even when other objects failed
         except PurgeError as error:
-            raise RuntimeError(f"media headers: {report.changed} object(s) changed but not purged ({error}); the "
-                               "next up finds them right and purges nothing: run `appcdn media purge` once the "
-                               "API answers") from None
+            raise RuntimeError(
+                f"media headers: {report.changed} object(s) changed but not purged ({error}); the "
+                "next up finds them right and purges nothing: run `appcdn media purge` once the "
+                "API answers"
+            ) from None
         if report.failed:
-            raise RuntimeError("media headers: " + "; ".join(report.lines()[-1 - len(report.failures):]) +
-                               f" ({purged})")
+            raise RuntimeError(
+                "media headers: " + "; ".join(report.lines()[-1 - len(report.failures) :]) + f" ({purged})"
+            )
         return {**props, "summary": summary(report), "purged": purged}
 
     def _purge(self, props: Mapping[str, Any], report: SyncReport) -> str:

@@ -7,8 +7,8 @@ from typing import Generic, Protocol, TypeVar
 
 from appcdn.media_sync.progress import Progress
 from appcdn.media_sync.report import Outcome, SyncReport
-from appcdn.media_sync.rules import Declared, RuleBook
 from appcdn.media_sync.runner import run_bounded
+from appcdn.runtime.header_rules import Declared, RuleBook
 
 Item = TypeVar("Item")
 DEFAULT_WORKERS = 16
@@ -38,8 +38,13 @@ class Store(Protocol, Generic[Item]):
         ...
 
 
-def sync_store(store: Store[Item], book: RuleBook, dry_run: bool = False, workers: int = DEFAULT_WORKERS,
-               progress: Progress | None = None) -> SyncReport:
+def sync_store(
+    store: Store[Item],
+    book: RuleBook,
+    dry_run: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    progress: Progress | None = None,
+) -> SyncReport:
     """Reconcile every object of ``store`` with ``book``; errors are counted per object, never raised."""
     report = progress.report if progress is not None else SyncReport(dry_run=dry_run)
     report.dry_run = dry_run
@@ -53,7 +58,7 @@ def sync_store(store: Store[Item], book: RuleBook, dry_run: bool = False, worker
         else:
             try:
                 changed = store.reconcile(item, declared, dry_run)
-            except Exception as error:  # noqa: BLE001 - one object's failure must not stop the others
+            except Exception as error:
                 report.record(key, declared, Outcome.FAILED, served, reason=_reason(error))
             else:
                 report.record(key, declared, Outcome.CHANGED if changed else Outcome.UNCHANGED, served)

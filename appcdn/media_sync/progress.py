@@ -23,8 +23,10 @@ class Progress:
     def _line(self) -> str:
         r = self.report
         rate = r.scanned / max(time.monotonic() - self.started, 1e-9)
-        return (f"\r{self.label}: scanned {r.scanned}  changed {r.changed}  unchanged {r.unchanged}  "
-                f"failed {r.failed}  ({rate:.0f} objects/s)")
+        return (
+            f"\r{self.label}: scanned {r.scanned}  changed {r.changed}  unchanged {r.unchanged}  "
+            f"failed {r.failed}  ({rate:.0f} objects/s)"
+        )
 
     def tick(self) -> None:
         if not self.enabled:

@@ -48,7 +48,7 @@ class PurgePlan:
 
 def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def purge_plan(report: SyncReport, host: str) -> PurgePlan:
@@ -87,8 +87,9 @@ def _zone_id(client: Any, zone_id: str | None, zone_name: str) -> str:
     raise PurgeError(f"zone {zone_name} not found with this API token")
 
 
-def purge(plan: PurgePlan, zone_name: str, zone_id: str | None, tier: PlanTier, out: TextIO,
-          token: str | None = None) -> int:
+def purge(
+    plan: PurgePlan, zone_name: str, zone_id: str | None, tier: PlanTier, out: TextIO, token: str | None = None
+) -> int:
     """Send the purge requests; return how many were sent. Raises ``PurgeError``."""
     import cloudflare
 
@@ -101,6 +102,8 @@ def purge(plan: PurgePlan, zone_name: str, zone_id: str | None, tier: PlanTier, 
             sent += 1
     except cloudflare.APIError as error:
         raise PurgeError(f"Cloudflare refused the purge after {sent} request(s): {error}") from error
-    print(f"purged on {zone_name}: {len(plan.prefixes)} prefix(es), {len(plan.urls)} URL(s) "
-          f"in {sent} request(s)", file=out)
+    print(
+        f"purged on {zone_name}: {len(plan.prefixes)} prefix(es), {len(plan.urls)} URL(s) in {sent} request(s)",
+        file=out,
+    )
     return sent

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from enum import Enum
 
-from appcdn.media_sync.rules import Declared
+from appcdn.runtime.header_rules import Declared
 
 EXAMPLES_PER_RULE = 3
 PURGE_KEYS_PER_RULE = 1000
@@ -44,7 +44,8 @@ class RuleTally:
     def purge_by_prefix(self) -> bool:
         """Every served object of the rule changed, or too many to name one by one."""
         return self.served_changed_count > 0 and (
-            self.served_changed_count == self.served_scanned or self.served_changed_count > PURGE_KEYS_PER_RULE)
+            self.served_changed_count == self.served_scanned or self.served_changed_count > PURGE_KEYS_PER_RULE
+        )
 
 
 @dataclass
@@ -60,8 +61,9 @@ class SyncReport:
     """(key, reason) of the first ``FAILURES_KEPT`` failures."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def record(self, key: str, declared: Declared | None, outcome: Outcome, served_path: str | None = None,
-               reason: str = "") -> None:
+    def record(
+        self, key: str, declared: Declared | None, outcome: Outcome, served_path: str | None = None, reason: str = ""
+    ) -> None:
         """One object's outcome; ``served_path``: its URL path when the media domain serves it."""
         with self._lock:
             self.scanned += 1
@@ -95,10 +97,14 @@ class SyncReport:
         out = []
         for index in sorted(self.rules):
             t = self.rules[index]
-            out.append(f"  rule {index} {t.declared.match!r} (Cache-Control: {t.declared.cache_control}): "
-                       f"{verb} {t.changed}, unchanged {t.unchanged}, failed {t.failed}")
+            out.append(
+                f"  rule {index} {t.declared.match!r} (Cache-Control: {t.declared.cache_control}): "
+                f"{verb} {t.changed}, unchanged {t.unchanged}, failed {t.failed}"
+            )
             out += [f"      e.g. {key}" for key in t.examples]
-        out.append(f"scanned {self.scanned}, {verb} {self.changed}, unchanged {self.unchanged}, "
-                   f"failed {self.failed}" + (f", matched by no rule {self.unmatched}" if self.unmatched else ""))
+        out.append(
+            f"scanned {self.scanned}, {verb} {self.changed}, unchanged {self.unchanged}, "
+            f"failed {self.failed}" + (f", matched by no rule {self.unmatched}" if self.unmatched else "")
+        )
         out += [f"  failed: {key}: {reason}" for key, reason in self.failures]
         return out

@@ -11,8 +11,8 @@ from appcdn.defaults import AZURE_PRIVATE_CONTAINER, AZURE_PUBLIC_CONTAINER
 from appcdn.media_sync.engine import DEFAULT_WORKERS, Store, sync_store
 from appcdn.media_sync.progress import Progress
 from appcdn.media_sync.report import SyncReport
-from appcdn.media_sync.rules import RuleBook
-from appcdn.media_sync.s3 import S3Options
+from appcdn.runtime.header_rules import RuleBook
+from appcdn.runtime.s3_objects import S3Options
 
 
 class TargetError(ValueError):
@@ -43,16 +43,19 @@ class AzureTarget:
 Target = S3Target | AzureTarget
 
 
-def resolve_target(media: MediaConfig, bucket: str | None = None, account: str | None = None,
-                   container: str | None = None) -> Target:
+def resolve_target(
+    media: MediaConfig, bucket: str | None = None, account: str | None = None, container: str | None = None
+) -> Target:
     """The store of the site's backend; flags override its names. Raises ``TargetError``."""
     if media.backend == "aws":
         if account or container:
             raise TargetError("--account and --container are for the azure backend; this site's media is on S3")
         name = bucket or media.aws.bucket_name
         if not name:
-            raise TargetError("the bucket is named by Pulumi (no media.aws.bucket_name): pass --bucket NAME "
-                              "(pulumi stack output, or the S3 console)")
+            raise TargetError(
+                "the bucket is named by Pulumi (no media.aws.bucket_name): pass --bucket NAME "
+                "(pulumi stack output, or the S3 console)"
+            )
         return S3Target(name, media.aws.region, tuple(media.public_prefixes))
     if bucket:
         raise TargetError("--bucket is for the aws backend; this site's media is on Azure Blob")
@@ -68,31 +71,38 @@ def served_prefixes(media: MediaConfig, key_prefix: str) -> list[str]:
     """URL path prefixes on the media domain covering every served object whose key starts with ``key_prefix``
     (from config alone: no store is opened)."""
     if media.backend == "aws":
-        from appcdn.media_sync.s3 import served_prefixes as s3_served
+        from appcdn.runtime.s3_objects import served_prefixes as s3_served
 
         return s3_served(media.public_prefixes, key_prefix)
-    from appcdn.media_sync.azure import served_prefixes as container_served
+    from appcdn.runtime.azure_blobs import served_prefixes as container_served
 
     return container_served(AZURE_PUBLIC_CONTAINER, key_prefix) if media.public_prefixes else []
 
 
-def open_stores(target: Target, workers: int, s3_options: S3Options = S3Options(),
-                **azure_options: Any) -> list[Store[Any]]:
+def open_stores(
+    target: Target, workers: int, s3_options: S3Options = S3Options(), **azure_options: Any
+) -> list[Store[Any]]:
     from appcdn.media_sync.clients import blob_service, s3_client
 
     if isinstance(target, S3Target):
-        from appcdn.media_sync.s3 import S3Bucket
+        from appcdn.runtime.s3_objects import S3Bucket
 
         return [S3Bucket(s3_client(target.region, workers), target.bucket, target.public_prefixes, s3_options)]
-    from appcdn.media_sync.azure import AzureContainer
+    from appcdn.runtime.azure_blobs import AzureContainer
 
     service = blob_service(target.account, workers, **azure_options)
     return [AzureContainer(service.get_container_client(name), served) for name, served in target.containers]
 
 
-def sync_target(target: Target, book: RuleBook, dry_run: bool = False, workers: int = DEFAULT_WORKERS,
-                progress_stream: TextIO | None = None, s3_options: S3Options = S3Options(),
-                report: SyncReport | None = None) -> SyncReport:
+def sync_target(
+    target: Target,
+    book: RuleBook,
+    dry_run: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    progress_stream: TextIO | None = None,
+    s3_options: S3Options = S3Options(),
+    report: SyncReport | None = None,
+) -> SyncReport:
     """Reconcile every store of ``target`` into one report (``report``, if given, holds what was done
     even when the run is interrupted)."""
     total = report if report is not None else SyncReport(dry_run=dry_run)

@@ -8,9 +8,9 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402  (after setup)
-from django.core.cache import cache  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from django.conf import settings  # noqa: E402 (Django is set up first)
+from django.core.cache import cache  # noqa: E402 (Django is set up first)
+from django.core.management import call_command  # noqa: E402 (Django is set up first)
 
 command, *args = sys.argv[1:]
 if command == "write":
@@ -20,5 +20,8 @@ elif command == "read":
 elif command == "createcachetable":
     call_command("createcachetable")
 elif command == "settings":
-    print(json.dumps({"CMS_CACHE_DURATIONS": settings.CMS_CACHE_DURATIONS,
-                      "BACKEND": settings.CACHES["default"]["BACKEND"]}))
+    print(
+        json.dumps(
+            {"CMS_CACHE_DURATIONS": settings.CMS_CACHE_DURATIONS, "BACKEND": settings.CACHES["default"]["BACKEND"]}
+        )
+    )

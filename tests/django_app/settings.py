@@ -3,7 +3,7 @@
 import json
 import os
 
-from appcdn.django_settings import configure
+from appcdn.runtime.django_settings import configure
 
 SECRET_KEY = "tests-only"
 USE_TZ = True

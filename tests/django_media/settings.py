@@ -1,7 +1,7 @@
 """A minimal Django project's settings whose media storage comes only from the stack's export
 (``APPCDN_MEDIA_SETTINGS``) and the standard environment, as an app would configure it."""
 
-from appcdn.django_media import configure_media
+from appcdn.runtime.django_media import configure_media
 
 SECRET_KEY = "tests-only"
 USE_TZ = True

@@ -10,9 +10,9 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402  (after setup)
-from django.core.files.base import ContentFile  # noqa: E402
-from django.utils.module_loading import import_string  # noqa: E402
+from django.conf import settings  # noqa: E402 (Django is set up first)
+from django.core.files.base import ContentFile  # noqa: E402 (Django is set up first)
+from django.utils.module_loading import import_string  # noqa: E402 (Django is set up first)
 
 default_storage = import_string(settings.STORAGES["default"]["BACKEND"])()
 
@@ -22,11 +22,15 @@ def saved_and_read_back(names: list[str]) -> dict[str, dict[str, object]]:
     for name in (default_storage.save(n, ContentFile(f"content of {n}".encode())) for n in names):
         with default_storage.open(name) as stored:
             content = stored.read().decode()
-        files[name] = {"content": content, "size": default_storage.size(name), "url": default_storage.url(name),
-                       "exists": default_storage.exists(name),
-                       "modified": default_storage.get_modified_time(name).isoformat(),
-                       "listed": default_storage.listdir(posixpath.dirname(name))[1],
-                       "top_folders": default_storage.listdir("")[0]}
+        files[name] = {
+            "content": content,
+            "size": default_storage.size(name),
+            "url": default_storage.url(name),
+            "exists": default_storage.exists(name),
+            "modified": default_storage.get_modified_time(name).isoformat(),
+            "listed": default_storage.listdir(posixpath.dirname(name))[1],
+            "top_folders": default_storage.listdir("")[0],
+        }
     return files
 
 

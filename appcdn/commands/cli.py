@@ -1,0 +1,255 @@
+"""The ``appcdn`` command.
+
+``appcdn plan --stack test|live [--json]``: validate the project's stack files, compile the zones once, run
+the program (``appcdn.program.stack_program.declare``) under Pulumi's mock engine, and print the resource tree it
+declares and the effective cache behaviour. Exit 0 on success, 2 on invalid config or an unknown stack.
+
+``appcdn diff --stack NAME [--stack NAME …] --base REF [--format text|markdown] [--json]``: plan each stack at the
+git ref and in the working tree, offline, and print what changes: resources and cache behaviour in words, the
+changes that weaken safety first (``appcdn.commands.diff.compare``). Exit 0 when nothing changes, 1 when something
+does, 2 on
+an error (unknown ref or stack, invalid config).
+
+``appcdn adopt --stack NAME [--out FILE]``: read what already exists on the stack's live zones (read only,
+``appcdn.commands.adopt.importer``), print what their rules do today next to what ours will do, and write a Pulumi
+bulk import
+file (default ``adopt.<stack>.json`` in the project). Exit 0 when done, 2 on invalid config, 3 on an API error.
+
+``appcdn media sync-headers --stack NAME --site SITE [--bucket NAME | --account NAME --container NAME]
+[--dry-run]``: reconcile the headers of a site's stored media with its header rules, then purge what changed
+from the edge (``appcdn.commands.media``). ``appcdn media purge --stack NAME --site SITE [--dry-run]``: purge
+everything the site's header rules cover from its media domain, by prefix (after an S3 Batch Operations job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from appcdn.behaviour.table import behaviour_rows, rule_counts
+from appcdn.commands.plan.any_program import is_appcdn_project, plan_program
+from appcdn.commands.plan.mock_engine import run_program
+from appcdn.commands.plan.resource_text import output_lines, resource_tree
+from appcdn.commands.plan.table_text import rule_count_lines, table
+from appcdn.config.problems import ConfigError
+from appcdn.config.project import Project, load_project, locate
+from appcdn.config.pulumi_yaml.stack_files import SECRET_PLACEHOLDER, StackFile, read_project
+from appcdn.rules.app_env import app_env
+from appcdn.rules.rulesets import ZoneRules, compile_zones
+
+EXIT_INVALID = 2
+
+
+def _ownership(project: Project) -> list[str]:
+    """Where each zone's edge rules come from."""
+    lines = []
+    for zone_name in project.zones_in_use():
+        owner = project.zone_owner(zone_name)
+        stages = dict.fromkeys(stage for stage, _ in project.sites_on(zone_name))
+        sources = ", ".join(str(project.files.get(stage)) for stage in stages)
+        who = "this stack" if owner == project.stage else f"the {owner} stack ({project.files.get(owner)})"
+        lines.append(f"  zone {zone_name}: edge rules declared by {who}, composed from {sources}")
+    return lines
+
+
+def _app_envs(project: Project) -> dict[str, dict[str, str]]:
+    """Each site's exported app environment, secrets shown as the placeholder."""
+    return {
+        site.name: {**app_env(site.app, project.stage), "CACHE_URL": SECRET_PLACEHOLDER}
+        for site in project.config.sites
+    }
+
+
+def load_stack(project_dir: Path, stack: str, command: str) -> tuple[StackFile, Project, dict[str, ZoneRules]] | None:
+    """The stack's file, its project validated with every stack file, and its zones compiled; None (after
+    reporting every problem on stderr) when the stack or its config is invalid."""
+    try:
+        own, peers = read_project(project_dir, stack)
+    except FileNotFoundError as err:
+        print(f"appcdn {command}: {err}", file=sys.stderr)
+        return None
+    except ConfigError as err:
+        print(f"stack {stack}: {err.report()}", file=sys.stderr)
+        return None
+    for warning in [w for f in (own, *peers) for w in f.warnings]:
+        print(f"warning: {warning}", file=sys.stderr)
+    sources = [own.source(), *(peer.source() for peer in peers)]
+    try:
+        project = load_project(sources[0], sources[1:])
+        return own, project, compile_zones(project)
+    except ConfigError as err:
+        print(f"stack {stack}: {ConfigError(locate(err.problems, sources)).report()}", file=sys.stderr)
+        return None
+
+
+def plan(project_dir: Path, stack: str, as_json: bool) -> int:
+    if not (project_dir / "Pulumi.yaml").exists():
+        print(f"appcdn plan: {project_dir} holds no Pulumi.yaml", file=sys.stderr)
+        return EXIT_INVALID
+    if not is_appcdn_project(project_dir):
+        return plan_program(project_dir, stack, as_json)
+    loaded = load_stack(project_dir, stack, "plan")
+    if loaded is None:
+        return EXIT_INVALID
+    own, project, compiled = loaded
+    from appcdn.program.stack_program import declare, export  # the provider SDKs load only for a valid config
+
+    planned = run_program(lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys)
+    resources = sorted(planned.resources, key=lambda r: (r.parent or "", r.type, r.name))
+    rows = behaviour_rows(project, compiled)
+    counts = [c for c in rule_counts(project, compiled) if project.owns(c.zone)]
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "stack": stack,
+                    "resources": [r.as_json() for r in resources],
+                    "cache_behaviour": [r.as_json() for r in rows],
+                    "rule_counts": [c.as_json() for c in counts],
+                    "app_env": _app_envs(project),
+                    "outputs": planned.outputs,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+        return 0
+    print(f"Stack {stack} (stage {project.stage}) declares {len(resources)} resources:")
+    print("\n".join(resource_tree(resources)))
+    print("\nEffective cache behaviour (every request class the compiled rules tell apart, in Cloudflare's order):")
+    print("\n".join(_ownership(project)))
+    print("\n".join(table(rows)))
+    if counts:
+        print("\nRules deployed against the plan's limit per zone:")
+        print("\n".join(rule_count_lines(counts)))
+    print("\nApp environment (stack output sites.<name>.app_env; read by appcdn.runtime.django_settings):")
+    for site, env in _app_envs(project).items():
+        print(f"  {site}: " + "  ".join(f"{key}={value}" for key, value in sorted(env.items())))
+    print("\nStack outputs (for other stacks' StackReference; secrets as [secret]):")
+    print("\n".join(output_lines(planned.outputs)))
+    return 0
+
+
+def adopt(project_dir: Path, stack: str, out: Path | None) -> int:
+    loaded = load_stack(project_dir, stack, "adopt")
+    if loaded is None:
+        return EXIT_INVALID
+    own, project, compiled = loaded
+    from appcdn.commands.adopt.importer import adopt as adopt_zones  # the Cloudflare SDK loads only for a valid config
+
+    return adopt_zones(project, compiled, stack, own.project, out or project_dir / f"adopt.{stack}.json")
+
+
+def diff(project_dir: Path, stacks: list[str], base: str, output: str) -> int:
+    from appcdn.commands.diff import render as diff_report
+    from appcdn.commands.diff.compare import compare
+    from appcdn.commands.diff.git_ref import PlanError, plan_ref, plan_working_tree
+
+    try:
+        diffs = [
+            compare(stack, plan_ref(project_dir, stack, base), plan_working_tree(project_dir, stack))
+            for stack in stacks
+        ]
+    except PlanError as err:
+        print(f"appcdn diff: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    print({"json": diff_report.as_json, "markdown": diff_report.markdown, "text": diff_report.text}[output](diffs))
+    return 1 if any(d.changed for d in diffs) else 0
+
+
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    number = int(value) if value.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: a whole number of at least 1")
+    return number
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="appcdn", description="Caching and CDN infrastructure as code.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("plan", help="offline plan of a stack: resources and effective cache behaviour")
+    p.add_argument("--stack", "-s", required=True, help="stack name: test or live (stacks/Pulumi.<name>.yaml)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    a = sub.add_parser(
+        "adopt",
+        help="take over live zones: compare their rules with ours, write an import file "
+        "(reads CLOUDFLARE_API_TOKEN and CLOUDFLARE_BASE_URL; read only)",
+    )
+    a.add_argument("--stack", "-s", required=True, help="stack name: test or live (stacks/Pulumi.<name>.yaml)")
+    a.add_argument("--out", "-o", type=Path, help="import file to write (default: adopt.<stack>.json in the project)")
+    a.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    media = sub.add_parser("media", help="a site's stored media").add_subparsers(dest="media_command", required=True)
+    m = media.add_parser(
+        "sync-headers",
+        help="make every stored object carry its header rule's headers; purge what changed from the edge",
+    )
+    m.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
+    m.add_argument("--site", required=True, help="the site's name")
+    m.add_argument("--bucket", help="S3 bucket (default: the site's media.aws.bucket_name)")
+    m.add_argument("--account", help="Azure storage account (default: the site's media.azure.account_name)")
+    m.add_argument("--container", help="Azure container (default: the site's private and public containers)")
+    m.add_argument("--dry-run", action="store_true", help="write nothing; show what would change, per rule")
+    m.add_argument("--workers", type=_positive, default=16, help="concurrent requests (default 16)")
+    m.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    mp = media.add_parser(
+        "purge",
+        help="purge everything the header rules cover from the media domain, by prefix "
+        "(after an S3 Batch Operations job; reads CLOUDFLARE_API_TOKEN)",
+    )
+    mp.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
+    mp.add_argument("--site", required=True, help="the site's name")
+    mp.add_argument("--dry-run", action="store_true", help="show what would be purged")
+    mp.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    d = sub.add_parser(
+        "diff",
+        help="what a change does to stacks: plan them at a git ref and in the working tree "
+        "(offline) and compare resources and cache behaviour; exit 1 on changes",
+    )
+    d.add_argument("--stack", "-s", required=True, action="append", help="stack name; repeat for several")
+    d.add_argument("--base", required=True, help="git ref to compare with, e.g. origin/main")
+    d.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a PR comment")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    sub.add_parser("schema", help="the Pulumi package schema of the components (PulumiPlugin.yaml in provider/)")
+    sub.add_parser("config-schema", help="a JSON Schema of a stack file, for editors (stacks/appcdn-stack.schema.json)")
+    args = parser.parse_args(argv)
+    if args.command == "config-schema":
+        from appcdn.config.file_schema import main as print_config_schema
+
+        print_config_schema()
+        return 0
+    if args.command == "schema":
+        from appcdn.program.package_schema import main as print_schema
+
+        print_schema()
+        return 0
+    if args.command == "diff":
+        return diff(args.cwd.resolve(), args.stack, args.base, "json" if args.json else args.format)
+    if args.command == "adopt":
+        return adopt(args.cwd.resolve(), args.stack, args.out)
+    if args.command == "media":
+        from appcdn.commands.media import SyncRequest, purge_media, sync_headers
+
+        if args.media_command == "purge":
+            return purge_media(SyncRequest(args.cwd.resolve(), args.stack, args.site, dry_run=args.dry_run))
+        return sync_headers(
+            SyncRequest(
+                args.cwd.resolve(),
+                args.stack,
+                args.site,
+                args.bucket,
+                args.account,
+                args.container,
+                args.dry_run,
+                args.workers,
+            )
+        )
+    return plan(args.cwd.resolve(), args.stack, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

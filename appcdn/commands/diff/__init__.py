@@ -1,0 +1,2 @@
+"""``appcdn diff``: both sides planned (``snapshot`` at a ``git_ref``), compared (``compare``, ``resources``) and
+rendered (``render``)."""

@@ -1,0 +1,222 @@
+"""Run a Pulumi program under Pulumi's mock engine, with a stack's config, and record what it declares.
+
+This is Pulumi's own unit-testing mechanism (``pulumi.runtime.set_mocks``) used as an offline plan:
+no CLI, no provider plugins, no credentials. The monitor sees each registration whole — type, name,
+parent, protect, inputs — exactly as the engine would. ``secure:`` config values are never decrypted:
+they reach the program as the placeholder ``[secret]`` and stay marked secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from appcdn.config.pulumi_yaml.stack_files import SECRET_PLACEHOLDER
+
+UNKNOWN_PLACEHOLDER = "[unknown]"
+
+
+@dataclass
+class DeclaredResource:
+    type: str
+    name: str
+    parent: str | None
+    protect: bool
+    retain_on_delete: bool
+    inputs: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "protect": self.protect,
+            "retain_on_delete": self.retain_on_delete,
+            "inputs": self.inputs,
+        }
+
+
+def _plain(value: Any) -> Any:
+    """A registered property value, with secrets blinded, unknowns marked and whole floats as ints.
+    The wire markers are the SDK's own (``pulumi.runtime.rpc``), which has no public decoder for them."""
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return SECRET_PLACEHOLDER
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN_PLACEHOLDER
+    return value
+
+
+@dataclass
+class PlannedProgram:
+    """What a program declared, in order, and its stack outputs (secrets blinded, unknowns marked)."""
+
+    resources: list[DeclaredResource]
+    outputs: dict[str, Any]
+
+
+async def _resolved(value: Any) -> Any:
+    """An exported value with every Output in it awaited: secrets as the placeholder, unknowns marked."""
+    import pulumi
+
+    if isinstance(value, pulumi.Output):
+        if await value.is_secret():
+            return SECRET_PLACEHOLDER
+        if not await value.is_known():
+            return UNKNOWN_PLACEHOLDER
+        return await _resolved(await value.future())
+    if isinstance(value, pulumi.Resource):
+        return f"<resource {value._name}>"
+    if isinstance(value, dict):
+        return {str(k): await _resolved(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [await _resolved(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def run_under_mocks(
+    program: Callable[[], Any], project: str, stack: str, config: dict[str, str], secret_keys: list[str]
+) -> list[DeclaredResource]:
+    """Run ``program`` under Pulumi's mock engine with ``config``; return what it declared, in order."""
+    return run_program(program, project, stack, config, secret_keys).resources
+
+
+def run_program(
+    program: Callable[[], Any], project: str, stack: str, config: dict[str, str], secret_keys: list[str]
+) -> PlannedProgram:
+    """Run ``program`` under Pulumi's mock engine with ``config``: what it declared and exported.
+
+    Import ``pulumi`` lazily: the command must answer ``--help`` and config errors without paying for it.
+    """
+    import pulumi
+    from google.protobuf import json_format
+    from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+    from pulumi.runtime.proto import resource_pb2
+    from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    declared: list[DeclaredResource] = []
+    names_by_urn: dict[str, str] = {}
+
+    class PlanMocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            state = dict(args.inputs)
+            if args.typ == "aws:s3/bucket:Bucket":  # computed by AWS; the plan needs them for the bucket policy
+                state["bucket"] = state.get("bucket") or args.name
+                state["arn"] = f"arn:aws:s3:::{state['bucket']}"
+            if args.typ == "azure-native:resources:ResourceGroup":
+                state["name"] = state.get("resourceGroupName") or args.name
+            if args.typ == "azure-native:storage:StorageAccount":
+                state["name"] = state["accountName"]
+            if args.typ == "random:index/randomPassword:RandomPassword":  # made at up; a secret output
+                state["result"] = "generated-at-up"
+            return f"{args.name}-id", state
+
+        def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            """The call's result and no check failures."""
+            if args.token == "cloudflare:index/getZone:getZone":
+                name = (args.args.get("filter") or {}).get("name", "zone")
+                return {"id": f"{name}-zone-id", "name": name}, []
+            return {}, []
+
+    class RecordingMonitor(MockMonitor):
+        # MockMonitor is not annotated; each of its calls answers a request with a response.
+        def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> resource_pb2.ResourceInvokeResponse:
+            invoke = cast(
+                Callable[[resource_pb2.ResourceInvokeRequest], resource_pb2.ResourceInvokeResponse], super().Invoke
+            )
+            return _on_a_closed_loop(lambda: invoke(request))
+
+        def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:
+            read = cast(
+                Callable[[resource_pb2.ReadResourceRequest], resource_pb2.ReadResourceResponse], super().ReadResource
+            )
+            return _on_a_closed_loop(lambda: read(request))
+
+        def RegisterResource(
+            self,
+            request: resource_pb2.RegisterResourceRequest,
+        ) -> resource_pb2.RegisterResourceResponse:
+            register = cast(
+                Callable[[resource_pb2.RegisterResourceRequest], resource_pb2.RegisterResourceResponse],
+                super().RegisterResource,
+            )
+            response = _on_a_closed_loop(lambda: register(request))
+            if request.type != "pulumi:pulumi:Stack":  # children of the stack are top level
+                names_by_urn[response.urn] = request.name
+                declared.append(
+                    DeclaredResource(
+                        type=request.type,
+                        name=request.name,
+                        parent=names_by_urn.get(request.parent),
+                        protect=bool(request.protect),
+                        retain_on_delete=bool(request.retainOnDelete),
+                        inputs=_plain(json_format.MessageToDict(request.object)),
+                    )
+                )
+            return response
+
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    set_root_resource(cast(pulumi.Resource, None))  # a new stack for each run: its exports are this program's
+    mocks = PlanMocks()
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=RecordingMonitor(mocks))
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    _sync_await(run_pulumi_func(program))
+    root = get_root_resource()
+    outputs = _sync_await(_resolved(getattr(root, "outputs", {})))
+    _close_at_exit(asyncio.get_event_loop())
+    return PlannedProgram(declared, outputs)
+
+
+_CLOSING: set[int] = set()
+T = TypeVar("T")
+
+
+def _on_a_closed_loop(call: Callable[[], T]) -> T:
+    """Run a mock-monitor call, which the SDK makes on an executor thread, with an event loop of its own that is
+    closed afterwards: the SDK's MockMonitor would otherwise leave one open loop per thread
+    (``pulumi.runtime.mocks``: ``_ensure_event_loop()`` in each call)."""
+    if threading.current_thread() is threading.main_thread():
+        return call()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return call()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _close_at_exit(loop: asyncio.AbstractEventLoop) -> None:
+    """The SDK runs programs on the thread's event loop (``pulumi.runtime.sync_await._ensure_event_loop``) and
+    never closes it: left to the garbage collector at interpreter exit, its ``__del__`` may find its self-pipe
+    socket already gone ("Exception ignored in BaseEventLoop.__del__ … Invalid file descriptor"). Close it,
+    with its default executor, before that. The loop stays open until exit: later runs in this process reuse it."""
+    if id(loop) not in _CLOSING:
+        _CLOSING.add(id(loop))
+        atexit.register(_close_loop, loop)
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    if loop.is_closed() or loop.is_running():
+        return
+    try:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()

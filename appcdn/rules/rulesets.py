@@ -1,0 +1,293 @@
+"""Compile the neutral policies of every site on a zone into the zone's phase rulesets.
+
+Cloudflare semantics: all matching rules of a phase apply, in order, and a later rule's setting overrides
+an earlier one's (https://developers.cloudflare.com/cache/how-to/cache-rules/order/). Two rules with the same
+settings are merged into one
+(``(a) or (b)``) only when that cannot change the outcome of any request: the rule moved up past the
+rules in between must not conflict with any of them — they never match the same host, or they
+agree on every setting both make. That is how a stack fits its plan's rule limit without changing
+what is cached.
+
+Rules are emitted in the form the API returns (only the settings made, lists sorted, refs stable),
+so that a second preview after ``up`` shows no change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from appcdn.config.cache import CachePolicy, ImageRule, Match
+from appcdn.config.fields import MAX_EXPRESSION_LENGTH, Stage
+from appcdn.config.media import MediaConfig, media_hosts
+from appcdn.config.plans import RULES_PER_PHASE
+from appcdn.config.problems import ConfigError, Problem
+from appcdn.config.project import Project
+from appcdn.rules.cache_rules import cache_settings, stage_cache_rules
+from appcdn.rules.expressions import Request, any_expression, match_expression, request_matches
+from appcdn.rules.media import media_edge_rules
+
+CACHE_PHASE = "http_request_cache_settings"
+CONFIG_PHASE = "http_config_settings"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a neutral rule applies: one site's hosts on one stage, narrowed by its match."""
+
+    hosts: tuple[str, ...]
+    match: Match
+
+    @property
+    def effective_hosts(self) -> frozenset[str]:
+        return frozenset(self.match.hosts or self.hosts)
+
+    def matches(self, request: Request) -> bool:
+        return request_matches(request, self.hosts, self.match)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One rule of a phase ruleset: the settings it makes and the scopes (ORed) it applies to."""
+
+    ref: str
+    names: tuple[str, ...]
+    action: str
+    settings: tuple[tuple[str, Any], ...]
+    scopes: tuple[Scope, ...]
+
+    @property
+    def expression(self) -> str:
+        """The scopes ORed, simplified exactly: scopes that differ only in their hosts share one host
+        test, and a scope implied by a host-only scope of the same rule is dropped."""
+        host_only = Match().model_dump_json(exclude={"hosts"})
+        hosts_by_key: dict[str, set[str]] = {}
+        match_by_key: dict[str, Match] = {}
+        for scope in self.scopes:
+            key = scope.match.model_dump_json(exclude={"hosts"})
+            hosts_by_key.setdefault(key, set()).update(scope.effective_hosts)
+            match_by_key[key] = scope.match.model_copy(update={"hosts": []})
+        everything = hosts_by_key.get(host_only, set())
+        parts = []
+        for key, hosts in hosts_by_key.items():
+            if key != host_only:
+                hosts = hosts - everything
+            if hosts:
+                parts.append(match_expression(sorted(hosts), match_by_key[key]))
+        return any_expression(parts)
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        return frozenset().union(*(s.effective_hosts for s in self.scopes))
+
+    def matches(self, request: Request) -> bool:
+        return any(s.matches(request) for s in self.scopes)
+
+    def to_rule(self) -> dict[str, Any]:
+        """The rule as the provider takes it (pulumi_cloudflare ``RulesetRuleArgsDict``)."""
+        return {
+            "ref": self.ref,
+            "description": "appcdn: " + ", ".join(self.names),
+            "expression": self.expression,
+            "action": self.action,
+            "action_parameters": dict(self.settings),
+            "enabled": True,
+        }
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _conflict(a: CompiledRule, b: CompiledRule) -> bool:
+    """Whether running ``a`` and ``b`` in the other order could change a request's outcome."""
+    if not a.hosts & b.hosts:
+        return False
+    b_settings = dict(b.settings)
+    return any(k in b_settings and _canonical(b_settings[k]) != _canonical(v) for k, v in a.settings)
+
+
+def merge_rules(rules: Sequence[CompiledRule]) -> list[CompiledRule]:
+    """Merge rules with identical settings wherever the order of application allows it."""
+    merged: list[CompiledRule] = []
+    for rule in rules:
+        for i, group in enumerate(merged):
+            if group.action != rule.action or _canonical(group.settings) != _canonical(rule.settings):
+                continue
+            if any(_conflict(rule, later) for later in merged[i + 1 :]):
+                continue
+            candidate = CompiledRule(
+                group.ref, group.names + rule.names, group.action, group.settings, group.scopes + rule.scopes
+            )
+            if len(candidate.expression) > MAX_EXPRESSION_LENGTH:
+                continue
+            merged[i] = candidate
+            break
+        else:
+            merged.append(rule)
+    return merged
+
+
+def _ordered(settings: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(settings.items()))
+
+
+@dataclass(frozen=True)
+class SiteStage:
+    """One stage of a site, as the zone's owner composes it from that stage's own stack file."""
+
+    site: str
+    stage: Stage
+    hosts: list[str]
+    cache: CachePolicy
+    images: list[ImageRule]
+    media: MediaConfig | None
+
+
+def site_stages(project: Project, zone_name: str) -> list[SiteStage]:
+    """Every stage's sites on the zone, in a fixed order."""
+    return [
+        SiteStage(site.name, stage, list(site.hosts), site.cache, list(site.images), site.media)
+        for stage, site in project.sites_on(zone_name)
+    ]
+
+
+def scoped_cache_rules(project: Project, zone_name: str) -> list[CompiledRule]:
+    """The zone's cache rules one per neutral rule, in order of application, before merging."""
+    plan = project.zone(zone_name).plan
+    rules = []
+    for ss in site_stages(project, zone_name):
+        named = [(r.name, r.match, cache_settings(r), ss.hosts) for r in stage_cache_rules(ss.cache, ss.stage)]
+        if ss.media is not None:
+            named += [(n, m, settings, media_hosts(ss.media)) for n, m, settings in media_edge_rules(ss.media, plan)]
+        for name, match, settings, hosts in named:
+            rules.append(
+                CompiledRule(
+                    ref=f"{ss.site}-{ss.stage}-{name}",
+                    names=(f"{ss.site}/{ss.stage}/{name}",),
+                    action="set_cache_settings",
+                    settings=_ordered(settings),
+                    scopes=(Scope(tuple(hosts), match),),
+                )
+            )
+    return rules
+
+
+def zone_cache_rules(project: Project, zone_name: str) -> list[CompiledRule]:
+    """The zone's cache rules: every site on it, every stage, merged."""
+    return merge_rules(scoped_cache_rules(project, zone_name))
+
+
+def scoped_config_rules(project: Project, zone_name: str) -> list[CompiledRule]:
+    """The zone's configuration rules (per-path Polish) of every stage, one per image rule, before merging."""
+    return [
+        CompiledRule(
+            ref=f"{ss.site}-{ss.stage}-{rule.name}",
+            names=(f"{ss.site}/{ss.stage}/{rule.name}",),
+            action="set_config",
+            settings=_ordered({"polish": rule.polish}),
+            scopes=(Scope(tuple(ss.hosts), rule.match),),
+        )
+        for ss in site_stages(project, zone_name)
+        for rule in ss.images
+    ]
+
+
+def zone_config_rules(project: Project, zone_name: str) -> list[CompiledRule]:
+    """The zone's configuration rules, merged."""
+    return merge_rules(scoped_config_rules(project, zone_name))
+
+
+@dataclass(frozen=True)
+class ZoneRules:
+    """What the zone's owner declares for the zone: its phase rules and the stages with a media domain."""
+
+    zone: str
+    cache: list[CompiledRule]
+    config: list[CompiledRule]
+    media_domains: list[SiteStage]
+
+
+def _limit_problems(project: Project, zone_name: str, phase: str, count: int, keys: str) -> Iterable[Problem]:
+    owner = project.zone_owner(zone_name)
+    plan = project.zone(zone_name).plan
+    limit = RULES_PER_PHASE[plan]
+    if count > limit:
+        yield Problem(
+            f"zones.{zone_name}.plan",
+            f"the {phase} rules of this zone ({keys} of every stage's sites on it) compile to {count} "
+            f"rules after merging; the {plan} plan allows {limit}",
+            project.files.get(owner),
+        )
+
+
+def _rule_path(project: Project, rule: CompiledRule) -> tuple[str, str | None]:
+    """Where a (not yet merged) rule comes from: its key path and file."""
+    site_name, stage, name = rule.names[0].split("/")
+    config = project.stacks[stage]  # type: ignore[index]
+    i, site = next((i, s) for i, s in enumerate(config.sites) if s.name == site_name)
+    rules = [r.name for r in (site.images if rule.action == "set_config" else site.cache.rules)]
+    key = "images" if rule.action == "set_config" else "cache.rules"
+    path = (
+        f"sites[{i}].{key}[{rules.index(name)}]"
+        if name in rules
+        else f"sites[{i}].media"
+        if name.startswith("media-")
+        else f"sites[{i}].hosts"
+    )
+    return path, project.files.get(stage)  # type: ignore[call-overload]
+
+
+def _expression_problems(project: Project, rules: Iterable[CompiledRule]) -> Iterable[Problem]:
+    """https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length"""
+    too_long: dict[tuple[str, str | None], list[tuple[str, int]]] = {}
+    for rule in rules:
+        if len(rule.expression) > MAX_EXPRESSION_LENGTH:
+            too_long.setdefault(_rule_path(project, rule), []).append((rule.names[0], len(rule.expression)))
+    for (path, file), found in too_long.items():
+        names, longest = ", ".join(name for name, _ in found), max(n for _, n in found)
+        what = (
+            f"rules {names} compile to Cloudflare expressions of up to"
+            if len(found) > 1
+            else f"rule {names} compiles to a Cloudflare expression of"
+        )
+        yield Problem(
+            path,
+            f"{what} {longest} characters; Cloudflare takes at most {MAX_EXPRESSION_LENGTH} for one "
+            "rule: split it (fewer hosts, prefixes or paths per rule or per site)",
+            file,
+        )
+
+
+def compile_zones(project: Project) -> dict[str, ZoneRules]:
+    """The phase rules of every zone the stack owns or serves sites on, composed from every stage's stack.
+    Raises ConfigError when a rule's expression is too long or a zone's plan too small."""
+    compiled: dict[str, ZoneRules] = {}
+    problems: list[Problem] = []
+    for zone_name in project.zones_in_use():
+        cache, config = scoped_cache_rules(project, zone_name), scoped_config_rules(project, zone_name)
+        problems += _expression_problems(project, [*cache, *config])
+        rules = ZoneRules(
+            zone_name,
+            merge_rules(cache),
+            merge_rules(config),
+            [ss for ss in site_stages(project, zone_name) if media_hosts(ss.media)],
+        )
+        problems += _limit_problems(project, zone_name, CACHE_PHASE, len(rules.cache), "cache and media")
+        problems += _limit_problems(project, zone_name, CONFIG_PHASE, len(rules.config), "images")
+        problems += _limit_problems(project, zone_name, "Cloud Connector", len(rules.media_domains), "media.domain")
+        compiled[zone_name] = rules
+    if problems:
+        raise ConfigError(problems)
+    return compiled
+
+
+def apply_rules(rules: Iterable[CompiledRule], request: Request) -> dict[str, Any]:
+    """The settings that hold for ``request`` after every matching rule has applied, in order."""
+    effective: dict[str, Any] = {}
+    for rule in rules:
+        if rule.matches(request):
+            effective.update(rule.settings)
+    return effective

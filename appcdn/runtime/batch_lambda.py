@@ -1,0 +1,180 @@
+"""The header reconcile as the Lambda function of an S3 Batch Operations "Invoke AWS Lambda function" job, for
+buckets too large to list from one machine: the job runs over an S3 Inventory manifest and this function
+reconciles each listed object with ``S3Bucket.reconcile``, exactly as ``appcdn media sync-headers`` does.
+
+- Rules: ``APPCDN_HEADER_RULES``, a JSON list of already validated rules (``{"match", "cache_control",
+  "content_disposition"?, "content_language"?}``), read once per container.
+- Event, invocation schema 2.0: ``{"invocationSchemaVersion": "2.0", "invocationId", "job": {"id",
+  "userArguments"?}, "tasks": [{"taskId", "s3Bucket", "s3Key", "s3VersionId"}]}``. Schema 1.0 (the default of
+  a ``LambdaInvoke`` job) names the bucket by ARN instead (``"s3BucketArn"``) and is read as well; any other
+  version is refused (the function fails: its answer could not be trusted).
+- Keys arrive URL-encoded ("keys from S3 Batch Operations are URL encoded"); AWS's examples decode them with
+  ``urllib.parse.unquote_plus(s3Key, encoding="utf-8")``, so '+' is a space and '%2B' a plus.
+- Answer: ``{"invocationSchemaVersion", "treatMissingKeysAs": "PermanentFailure", "invocationId",
+  "results": [{"taskId", "resultCode", "resultString"}]}``, one result per task. ``Succeeded`` with
+  ``changed``, ``unchanged`` or ``no rule`` (the key matches no rule: nothing is asked of S3);
+  ``TemporaryFailure`` (Batch Operations runs the task again before the job ends) for throttling and transient
+  errors: HTTP 5xx and 429, SlowDown, RequestTimeout, InternalError, a copy raced twice by an upload
+  (PreconditionFailed), connection errors and timeouts, each after botocore's standard retries
+  (``AWS_MAX_ATTEMPTS``, default 3); ``PermanentFailure`` with a short reason for everything else
+  (NoSuchKey, AccessDenied, ObjectNotInActiveTierError of an archived object, ...).
+- The task's ``s3VersionId`` is not used: the reconcile reads and rewrites the current version (a manifest of
+  current versions only is what this job needs; a noncurrent version's task reconciles the current one again,
+  which costs one HEAD).
+- Rules the function cannot read (the variable unset, not JSON, a rule without a string ``match`` or
+  ``cache_control``) fail every task permanently, the reason naming the variable.
+- Nothing is purged from Cloudflare here (``appcdn media purge`` does, once the job has finished). The job's
+  completion report lists the failed tasks with their reason, as does the function's log; the job's progress
+  summary counts the others.
+
+The function ships as ``package_files()`` alone, on the Python runtime's own boto3: standard library, boto3
+and botocore, no pydantic, Pulumi or Azure SDK. Handler: ``HANDLER``.
+
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_LambdaInvokeOperation.html
+https://docs.aws.amazon.com/lambda/latest/dg/services-s3-batch.html
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from appcdn.runtime.header_rules import RuleBook
+from appcdn.runtime.s3_objects import S3Bucket
+
+HANDLER = "appcdn.runtime.batch_lambda.handler"
+RULES_VARIABLE = "APPCDN_HEADER_RULES"
+PACKAGE = (
+    "appcdn/__init__.py",
+    "appcdn/runtime/__init__.py",
+    "appcdn/runtime/globs.py",
+    "appcdn/runtime/header_rules.py",
+    "appcdn/runtime/s3_objects.py",
+    "appcdn/runtime/batch_lambda.py",
+)
+"""Every file the function imports beyond the standard library and boto3 (tests/test_media_sync_batch_lambda.py
+runs it from these alone)."""
+
+SUCCEEDED, TEMPORARY, PERMANENT = "Succeeded", "TemporaryFailure", "PermanentFailure"
+BUCKET_FIELD = {"2.0": "s3Bucket", "1.0": "s3BucketArn"}
+"""The task field naming the bucket, per invocation schema version."""
+TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "RequestTimeout",
+        "InternalError",
+        "ServiceUnavailable",
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequests",
+        "RequestLimitExceeded",
+        "OperationAborted",
+        "PreconditionFailed",
+    }
+)
+"""Error codes worth another try later (besides any 5xx or 429 status)."""
+HEAD_CODES = {"404": "NoSuchKey", "403": "AccessDenied"}
+"""A HEAD answer has no body, so botocore names its error by the status."""
+REASON_CHARS = 300
+
+logger = logging.getLogger(__name__)
+
+
+def package_files() -> dict[str, Path]:
+    """Archive path → source file: the whole of the function's zip."""
+    root = Path(__file__).resolve().parents[2]
+    return {name: root / name for name in PACKAGE}
+
+
+def decode_key(encoded: str) -> str:
+    """An object key as Batch Operations sends it (URL-encoded, a space as '+') → the key."""
+    return unquote_plus(encoded, encoding="utf-8", errors="strict")
+
+
+def bucket_name(task: dict[str, Any], schema: str) -> str:
+    """2.0 names the bucket; 1.0 gives its ARN (``arn:aws:s3:::name``; bucket names have no ':')."""
+    return str(task[BUCKET_FIELD[schema]]).rsplit(":", 1)[-1]
+
+
+def classify(error: Exception) -> tuple[str, str]:
+    """(result code, short reason) of a failed reconcile."""
+    if isinstance(error, ClientError):
+        detail = error.response.get("Error", {})
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        code = str(detail.get("Code") or status)
+        code = HEAD_CODES.get(code, code)
+        message = str(detail.get("Message") or "")
+        reason = f"{error.operation_name} {code}" + (f": {message}" if message else "")
+        transient = code in TRANSIENT_CODES or status >= 500 or status == 429
+        return (TEMPORARY if transient else PERMANENT), reason[:REASON_CHARS]
+    reason = f"{type(error).__name__}: {error}"[:REASON_CHARS]
+    return (TEMPORARY if isinstance(error, (BotoConnectionError, HTTPClientError)) else PERMANENT), reason
+
+
+class Container:
+    """What a warm container keeps between invocations: the rules, one S3 client, one ``S3Bucket`` per bucket
+    (its ownership check, whether ACLs count, runs once)."""
+
+    def __init__(self) -> None:
+        self.book = RuleBook.from_dicts(json.loads(os.environ[RULES_VARIABLE]))
+        self.client = boto3.session.Session().client("s3", config=Config(retries={"mode": "standard"}))
+        self.buckets: dict[str, S3Bucket] = {}
+
+    def bucket(self, name: str) -> S3Bucket:
+        if name not in self.buckets:
+            self.buckets[name] = S3Bucket(self.client, name)
+        return self.buckets[name]
+
+    def run(self, task: dict[str, Any], schema: str) -> tuple[str, str]:
+        key = decode_key(task["s3Key"])
+        declared = self.book.for_key(key)
+        if declared is None:
+            return SUCCEEDED, "no rule"
+        try:
+            changed = self.bucket(bucket_name(task, schema)).reconcile(key, declared, dry_run=False)
+        except Exception as error:
+            code, reason = classify(error)
+            logger.warning("%s %r: %s", code, key, reason)
+            return code, reason
+        return SUCCEEDED, "changed" if changed else "unchanged"
+
+
+_container: Container | None = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point: one result per task of the event."""
+    global _container
+    schema = event.get("invocationSchemaVersion")
+    if schema not in BUCKET_FIELD:
+        raise ValueError(
+            f"invocationSchemaVersion {schema!r}: this function reads 2.0 (and 1.0); "
+            f"create the job with LambdaInvoke InvocationSchemaVersion 2.0"
+        )
+    results = []
+    for task in event["tasks"]:
+        try:
+            if _container is None:
+                _container = Container()
+            code, reason = _container.run(task, schema)
+        except (KeyError, ValueError, UnicodeError) as error:  # the rules' variable, or a malformed task
+            code, reason = PERMANENT, f"{type(error).__name__}: {error}"[:REASON_CHARS]
+            if _container is None:
+                reason = f"{RULES_VARIABLE}: {reason}"
+        results.append({"taskId": task["taskId"], "resultCode": code, "resultString": reason})
+    return {
+        "invocationSchemaVersion": schema,
+        "treatMissingKeysAs": PERMANENT,
+        "invocationId": event["invocationId"],
+        "results": results,
+    }

@@ -1,0 +1,1 @@
+"""Developer tooling, not installed: generators of checked-in files (``reference``, ``cloud_regions``)."""
