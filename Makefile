@@ -30,7 +30,7 @@ check_lock = $(if $(LOCKED),@out=$$($(UV) lock --check $(UV_ARGS) 2>&1) || { ech
 # whose plain `uv sync` removes the test group).
 SITE_PACKAGES := $(wildcard $(VENV)/lib/python3*/site-packages)
 
-.PHONY: plan test lint lock bench bench-headers clean servers
+.PHONY: cli plan test lint lock bench bench-headers clean servers
 
 # pip --target puts the binary in $(TOOLS)/bin; without a pip in $(PYTHON), a venv's own pip does it.
 PIP_INSTALL_UV := -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -62,6 +62,10 @@ node_modules/.bin/azurite-blob: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# `make cli`: only .venv/bin/appcdn and what the program needs (what `pulumi up` runs), no test group; the
+# workflows' Pulumi jobs use it. The uv it used is .tools/bin/uv, or the same version found on PATH.
+cli: $(VENV)/.stamp-plan
+
 plan: $(VENV)/.stamp-plan
 	$(BIN)/appcdn plan --stack $(STACK)
 
@@ -70,6 +74,8 @@ lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/actionlint
+	$(BIN)/zizmor --offline --no-progress .github
 
 test: lint node_modules/.bin/azurite-blob servers
 	$(BIN)/python -m mypy

@@ -1,5 +1,6 @@
 """The GitHub Actions workflows: what runs on a pull request and on main, and with which permissions."""
 
+import re
 import subprocess
 
 import pytest
@@ -60,7 +61,7 @@ def test_the_diff_fails_the_job_only_on_an_error_not_on_changes():
 def test_real_pulumi_runs_are_skipped_with_a_notice_without_cloud_credentials(name, job):
     spec = workflow(name)["jobs"][job]
     check = next(s for s in steps(spec) if s.get("id") == "credentials")
-    assert check["run"].startswith(".github/scripts/cloud-credentials ")
+    assert check["run"].startswith(".github/scripts/cloud-credentials ") and "${{" not in check["run"]
     later = steps(spec)[steps(spec).index(check) + 1 :]
     assert later and all(s["if"] == "steps.credentials.outputs.available == 'true'" for s in later)
     assert {"PULUMI_ACCESS_TOKEN", "CLOUDFLARE_API_TOKEN", "AWS_ACCESS_KEY_ID", "ARM_CLIENT_SECRET"} <= set(spec["env"])
@@ -96,16 +97,25 @@ def test_main_deploys_test_then_live_behind_an_approval():
 @pytest.mark.parametrize("name", ["pull-request", "deploy"])
 def test_permissions_are_least_privilege(name):
     spec = workflow(name)
-    assert spec["permissions"] == {"contents": "read"}
+    assert spec["permissions"] == {}  # nothing unless a job asks
     for job_name, job in spec["jobs"].items():
         granted = job["permissions"]
         assert all(access in ALLOWED[scope] for scope, access in granted.items()), job_name
         assert ("pull-requests" in granted) == ((name, job_name) in COMMENTING_JOBS), job_name
 
 
+PINNED = re.compile(r"^\s+(?:- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+
+
 @pytest.mark.parametrize("name", ["pull-request", "deploy"])
-def test_every_action_is_pinned_to_a_version(name):
+def test_every_action_is_pinned_to_a_commit_with_its_release_beside_it(name):
+    lines = (WORKFLOWS / f"{name}.yml").read_text().splitlines()
+    used = [line for line in lines if "uses:" in line]
+    assert used and all(PINNED.match(line) for line in used), [line for line in used if not PINNED.match(line)]
+
+
+@pytest.mark.parametrize("name", ["pull-request", "deploy"])
+def test_no_checkout_leaves_its_token_in_the_clone(name):
     for job in workflow(name)["jobs"].values():
-        for step in steps(job):
-            if "uses" in step:
-                assert step["uses"].split("@")[1].startswith("v"), step["uses"]
+        for step in uses(job, "actions/checkout"):
+            assert step["with"]["persist-credentials"] is False
