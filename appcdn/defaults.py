@@ -190,3 +190,12 @@ REDIS_PORT_TLS: Final = 6380
 """Azure Cache for Redis: the TLS port (the plain port stays closed)."""
 VALKEY_MAJOR_VERSION: Final = "8"
 """AWS ElastiCache Serverless engine version (Valkey)."""
+VALKEY_APP_ACCESS: Final = (
+    "on ~* -@all +get +set +mget +mset +del +exists +expire +persist +incrby +multi +exec +discard +flushdb"
+)
+"""The app user's access string: the commands Django's ``RedisCache`` sends (get, set with NX/EX, mget, a
+MULTI/EXEC pipeline of mset and expire, del, exists, expire, persist, incrby, flushdb for ``clear()``) on
+every key, nothing else (no CONFIG, KEYS, SCRIPT, FLUSHALL, no pub/sub). tests/test_app_cache.py runs two
+Django processes as a Redis ACL user with exactly this string."""
+VALKEY_DEFAULT_ACCESS: Final = "off -@all"
+"""The ``default`` user ElastiCache requires in every user group: disabled, no command."""

@@ -1,11 +1,16 @@
 """``CacheStore``: a managed Redis for a site's Django cache, shared by every container, TLS and auth only.
 
 - ``azure``: Azure Cache for Redis, TLS port only, TLS 1.2 minimum; the URL carries the access key.
-- ``aws``: ElastiCache Serverless (Valkey), always TLS, with its own user and a generated password. Like every
-  ElastiCache cache it is reachable only from inside its VPC: the app must run there.
+- ``aws``: ElastiCache Serverless (Valkey), always TLS, with its own user and a generated password, allowed
+  only the commands Django's cache sends (``defaults.VALKEY_APP_ACCESS``). Its user group also holds the
+  ``default`` user every ElastiCache user group must include (botocore's CreateUserGroup error
+  ``DefaultUserRequired``), disabled (``off -@all``) and with a password of its own (a Valkey user group admits
+  only users that authenticate). Like every ElastiCache cache it is reachable only from inside its VPC: its
+  endpoints go into ``subnet_ids`` behind ``security_group_ids``, and the app must run in that VPC (or reach
+  it by peering, Transit Gateway or VPN).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import NotRequired, TypedDict
 
@@ -33,6 +38,10 @@ class CacheStoreArgs(TypedDict):
     """azure: the location."""
     resource_group: NotRequired[str | None]
     """azure: an existing resource group; default: create one."""
+    subnet_ids: NotRequired[Sequence[str]]
+    """aws: subnets of one VPC, in at least two availability zones (without them: the default VPC's)."""
+    security_group_ids: NotRequired[Sequence[str]]
+    """aws: security groups of the cache's endpoints (without them: the VPC's default group)."""
     tags: Mapping[str, str]
     """Tags of the cache (and a created group)."""
 
@@ -88,8 +97,21 @@ class CacheStore(pulumi.ComponentResource):
                 user_id=f"{name}-app",
                 user_name="app",
                 engine="valkey",
-                access_string="on ~* +@all",
+                access_string=defaults.VALKEY_APP_ACCESS,
                 authentication_mode={"type": "password", "passwords": [secret_password]},
+                region=region,
+                tags=tags,
+                opts=child,
+            )
+            default_password = random.RandomPassword(f"{name}-default-password", length=40, special=False, opts=child)
+            secret_default_password: pulumi.Output[str] = pulumi.Output.secret(default_password.result)
+            default_user = aws.elasticache.User(
+                f"{name}-default",
+                user_id=f"{name}-default",
+                user_name="default",
+                engine="valkey",
+                access_string=defaults.VALKEY_DEFAULT_ACCESS,
+                authentication_mode={"type": "password", "passwords": [secret_default_password]},
                 region=region,
                 tags=tags,
                 opts=child,
@@ -98,7 +120,7 @@ class CacheStore(pulumi.ComponentResource):
                 f"{name}-users",
                 user_group_id=f"{name}-users",
                 engine="valkey",
-                user_ids=[user.user_id],
+                user_ids=[default_user.user_id, user.user_id],
                 region=region,
                 tags=tags,
                 opts=child,
@@ -108,6 +130,8 @@ class CacheStore(pulumi.ComponentResource):
                 engine="valkey",
                 major_engine_version=defaults.VALKEY_MAJOR_VERSION,
                 user_group_id=users.user_group_id,
+                subnet_ids=args.get("subnet_ids"),
+                security_group_ids=args.get("security_group_ids"),
                 region=region,
                 tags=tags,
                 opts=child,

@@ -8,10 +8,13 @@ import sys
 
 import pytest
 
+from appcdn import defaults
 from appcdn.config.app import AppConfig
 from appcdn.rules.app_env import app_env, fixed_cache_url
 from appcdn.runtime.django_settings import AppSettingsError, caches, cms_cache_durations, configure
-from tests.conftest import ROOT, appcdn, declare, problems_of, raw_config
+from tests.conftest import ROOT, appcdn, declare, problems_of, project_dir, raw_config
+
+PLACED = {"subnet_ids": ["subnet-0a1b2c3d", "subnet-0123456789abcdef0"], "security_group_ids": ["sg-0a1b2c3d"]}
 
 
 def test_the_default_store_is_djangos_database_cache():
@@ -37,6 +40,69 @@ def test_redis_is_managed_or_an_external_secret_url():
     assert problems_of(raw_config(app={"cache": {"redis": {"managed": "aws"}}})) == [
         "sites[0].app.cache.redis: only with backend redis"
     ]
+
+
+def redis(**store):
+    return raw_config(app={"cache": {"backend": "redis", "redis": store}})
+
+
+def test_a_managed_aws_cache_must_be_placed_in_the_apps_vpc():
+    assert problems_of(redis(managed="aws")) == [
+        "sites[0].app.cache.redis.security_group_ids: required with managed: aws: at least one security group "
+        "admitting TCP 6379-6380 from the app",
+        "sites[0].app.cache.redis.subnet_ids: required with managed: aws: at least 2 subnets of the app's VPC, in "
+        "different availability zones",
+    ]
+
+
+def test_placement_ids_have_ec2_shapes_and_two_distinct_subnets_at_least():
+    assert problems_of(
+        redis(managed="aws", subnet_ids=["subnet-xyz", "subnet-0A1B2C3D"], security_group_ids=["sg-1"])
+    ) == [
+        "sites[0].app.cache.redis.security_group_ids[0]: 'sg-1' is not a security group id ('sg-' and 8 or 17 "
+        "hexadecimal digits, e.g. sg-0a1b2c3d)",
+        "sites[0].app.cache.redis.subnet_ids[0]: 'subnet-xyz' is not a VPC subnet id ('subnet-' and 8 or 17 "
+        "hexadecimal digits, e.g. subnet-0a1b2c3d)",
+        "sites[0].app.cache.redis.subnet_ids[1]: 'subnet-0A1B2C3D' is not a VPC subnet id ('subnet-' and 8 or 17 "
+        "hexadecimal digits, e.g. subnet-0a1b2c3d)",
+    ]
+    assert problems_of(
+        redis(managed="aws", subnet_ids=["subnet-0a1b2c3d", "subnet-0a1b2c3d"], security_group_ids=["sg-0a1b2c3d"])
+    ) == [
+        "sites[0].app.cache.redis.subnet_ids: 1 subnet given; a serverless cache needs at least 2, in different "
+        "availability zones of one VPC",
+        "sites[0].app.cache.redis.subnet_ids[1]: 'subnet-0a1b2c3d' is listed twice",
+    ]
+
+
+def test_placement_is_refused_where_it_means_nothing():
+    assert problems_of(redis(managed="azure", **PLACED)) == [
+        "sites[0].app.cache.redis.security_group_ids: only with managed: aws (the cache's place in your VPC)",
+        "sites[0].app.cache.redis.subnet_ids: only with managed: aws (the cache's place in your VPC)",
+    ]
+
+
+def test_a_misplaced_cache_stops_the_plan_with_exit_2_and_where_in_the_file(tmp_path, capsys):
+    live = (
+        "config:\n"
+        "  appcdn:zones:\n"
+        "    example.com: {id: 023e105f4ecef8ad9ca31a8372d0c353, plan: pro}\n"
+        "  appcdn:sites:\n"
+        "    - name: shop\n"
+        "      zone: example.com\n"
+        "      hosts: [www.example.com]\n"
+        "      app:\n"
+        "        cache:\n"
+        "          backend: redis\n"
+        "          redis: {managed: aws, subnet_ids: [subnet-0a1b2c3d], security_group_ids: [sg-0a1b2c3d]}\n"
+    )
+    project_dir(tmp_path, live=live)
+    code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=tmp_path)
+    assert code == 2 and "Traceback" not in err
+    assert (
+        "  stacks/Pulumi.live.yaml:11:33: sites[0].app.cache.redis.subnet_ids: 1 subnet given; a serverless cache "
+        "needs at least 2, in different availability zones of one VPC" in err.splitlines()
+    ), err
 
 
 @pytest.mark.parametrize(
@@ -72,7 +138,7 @@ def test_a_managed_redis_is_tls_only_and_its_url_a_secret(cloud):
     from appcdn.components.cache_store import CacheStore
 
     found = {}
-    res = declare(lambda: found.update(store=CacheStore("shop-live-cache", {"cloud": cloud, "tags": {}})))
+    res = declare(lambda: found.update(store=CacheStore("shop-live-cache", {"cloud": cloud, "tags": {}, **PLACED})))
     if cloud == "azure":
         redis = res["shop-live-cache-redis"]
         assert redis.type == "azure-native:redis:Redis"
@@ -84,6 +150,34 @@ def test_a_managed_redis_is_tls_only_and_its_url_a_secret(cloud):
         assert user.inputs["authenticationMode"]["type"] == "password"
         assert user.inputs["authenticationMode"]["passwords"] == ["[secret]"]  # the generated password stays secret
     assert all(r.parent == "shop-live-cache" for name, r in res.items() if name != "shop-live-cache")
+
+
+def test_the_aws_user_group_holds_a_disabled_default_user_and_the_app_user():
+    """ElastiCache refuses a user group without a user named ``default`` (botocore's CreateUserGroup error
+    ``DefaultUserRequired``); a Valkey group admits only users that authenticate, so it has a password too."""
+    from appcdn.components.cache_store import CacheStore
+
+    res = declare(lambda: CacheStore("shop-live-cache", {"cloud": "aws", "tags": {}, **PLACED}))
+    default, app = res["shop-live-cache-default"].inputs, res["shop-live-cache-user"].inputs
+    assert (default["userName"], default["accessString"]) == ("default", "off -@all")
+    assert default["authenticationMode"] == {"type": "password", "passwords": ["[secret]"]}
+    assert res["shop-live-cache-users"].inputs["userIds"] == ["shop-live-cache-default", "shop-live-cache-app"]
+    assert app["accessString"] == defaults.VALKEY_APP_ACCESS and "+@all" not in app["accessString"]
+
+
+def test_the_aws_cache_is_placed_where_the_stack_says():
+    from appcdn.program.stack_program import declare as declare_program
+    from appcdn.program.stack_program import export
+    from appcdn.rules.rulesets import compile_zones
+    from tests.conftest import project_of
+
+    project = project_of(redis(managed="aws", region="eu-west-1", **PLACED))
+    cache = declare(lambda: export(declare_program(project, compile_zones(project))))["shop-live-cache-valkey"]
+    assert (cache.inputs["subnetIds"], cache.inputs["securityGroupIds"], cache.inputs["region"]) == (
+        PLACED["subnet_ids"],
+        PLACED["security_group_ids"],
+        "eu-west-1",
+    )
 
 
 def test_django_settings_read_the_exported_environment():
@@ -146,11 +240,27 @@ def _django(command: list[str], env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
+def _app_user_url(redis_server: str, stage: str) -> str:
+    """A Redis ACL user holding exactly the access string the AWS cache's app user is deployed with."""
+    import redis as redis_py
+
+    from appcdn.components.cache_store import CacheStore
+
+    deployed = declare(lambda: CacheStore("c", {"cloud": "aws", "tags": {}, **PLACED}))["c-user"]
+    access = deployed.inputs["accessString"]
+    admin = redis_py.Redis.from_url(redis_server)
+    user, password = f"app-{stage}", f"pw-{stage}"
+    admin.execute_command("ACL", "SETUSER", user, "reset", f">{password}", *access.split())
+    return redis_server.replace("redis://", f"redis://{user}:{password}@")
+
+
 @pytest.mark.parametrize("stage", ["test", "live"])
-def test_two_processes_share_one_cache_through_redis(redis_server, stage):
-    env = {**app_env(AppConfig(), stage), "CACHE_URL": redis_server}
+def test_two_processes_share_one_cache_through_redis_as_the_narrow_app_user(redis_server, stage):
+    env = {**app_env(AppConfig(), stage), "CACHE_URL": _app_user_url(redis_server, stage)}
     _django(["write", f"greeting-{stage}", "hello"], env)
     assert _django(["read", f"greeting-{stage}"], env) == '"hello"'
+    # every operation of Django's cache API works as that user, and what Django never sends is refused
+    assert json.loads(_django(["exercise", f"ops-{stage}"], env)) == {"api": "ok", "refused": ["CONFIG", "KEYS"]}
     seen = json.loads(_django(["settings"], env))
     assert seen["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert seen["CMS_CACHE_DURATIONS"] == json.loads(env["CMS_CACHE_DURATIONS"])

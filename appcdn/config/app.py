@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from appcdn import defaults
-from appcdn.config.fields import AwsRegion, AzureLocation, ResourceGroupName, Strict
+from appcdn.config.fields import AwsRegion, AzureLocation, ResourceGroupName, SecurityGroupId, Strict, SubnetId
 from appcdn.config.messages import SecretTest, may_be_secret
 from appcdn.config.problems import Problem
 
@@ -31,6 +31,16 @@ class RedisStore(Strict):
     location: AzureLocation = Field(default=defaults.AZURE_LOCATION, description="azure: location")
     resource_group: ResourceGroupName | None = Field(
         default=None, description="azure: existing group; default: create one"
+    )
+    subnet_ids: list[SubnetId] | None = Field(
+        default=None,
+        description="aws (required): subnets of one VPC, in at least two availability zones, where the cache's "
+        "endpoints are placed; the app must run in (or be routed to) that VPC",
+    )
+    security_group_ids: list[SecurityGroupId] | None = Field(
+        default=None,
+        description="aws (required): security groups of the cache's endpoints; they must admit TCP 6379 "
+        "(and 6380 for reads from replicas) from the app",
     )
 
 
@@ -92,5 +102,45 @@ def app_problems(path: str, app: AppConfig, secret: SecretTest) -> Iterable[Prob
                 f"must be a secret (it holds a password): pulumi config set --secret "
                 f"--path 'appcdn:{sp}.redis.url' rediss://…",
             )
+        if redis is not None:
+            yield from _placement_problems(f"{sp}.redis", redis)
     elif store.redis is not None:
         yield Problem(f"{sp}.redis", "only with backend redis")
+
+
+MIN_SUBNETS = 2
+"""A serverless cache spans availability zones: AWS picks 2 default subnets in a region of two zones
+(us-west-1), 3 elsewhere (the ``SubnetIds`` reference of ``CreateServerlessCache``)."""
+
+
+def _placement_problems(path: str, redis: RedisStore) -> Iterable[Problem]:
+    """ElastiCache Serverless lives in a VPC: without subnets and security groups it lands in the default VPC
+    (absent in many accounts) behind its default group, unreachable from an app that runs anywhere else."""
+    placement = {"subnet_ids": redis.subnet_ids, "security_group_ids": redis.security_group_ids}
+    if redis.managed != "aws":
+        for key, value in placement.items():
+            if value is not None:
+                yield Problem(f"{path}.{key}", "only with managed: aws (the cache's place in your VPC)")
+        return
+    for key, value in placement.items():
+        if not value:
+            yield Problem(
+                f"{path}.{key}",
+                "required with managed: aws: "
+                + (
+                    f"at least {MIN_SUBNETS} subnets of the app's VPC, in different availability zones"
+                    if key == "subnet_ids"
+                    else "at least one security group admitting TCP 6379-6380 from the app"
+                ),
+            )
+            continue
+        for i, item in enumerate(value):
+            if item in value[:i]:
+                yield Problem(f"{path}.{key}[{i}]", f"{item!r} is listed twice")
+    subnets = set(redis.subnet_ids or ())
+    if 0 < len(subnets) < MIN_SUBNETS:
+        yield Problem(
+            f"{path}.subnet_ids",
+            f"{len(subnets)} subnet given; a serverless cache needs at least {MIN_SUBNETS}, in different "
+            "availability zones of one VPC",
+        )

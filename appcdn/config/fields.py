@@ -47,6 +47,10 @@ BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 # https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftresources
 RESOURCE_GROUP_RE = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
+# EC2 resource ids: the prefix and 8 (older) or 17 hexadecimal digits
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html
+SUBNET_ID_RE = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+SECURITY_GROUP_ID_RE = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 # https://learn.microsoft.com/azure/storage/common/storage-account-overview#storage-account-name
 ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
 
@@ -174,6 +178,12 @@ ResourceGroupName = Annotated[
     _checked(
         RESOURCE_GROUP_RE, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.')"
     ),
+]
+SubnetId = Annotated[
+    str, _checked(SUBNET_ID_RE, "a VPC subnet id ('subnet-' and 8 or 17 hexadecimal digits, e.g. subnet-0a1b2c3d)")
+]
+SecurityGroupId = Annotated[
+    str, _checked(SECURITY_GROUP_ID_RE, "a security group id ('sg-' and 8 or 17 hexadecimal digits, e.g. sg-0a1b2c3d)")
 ]
 AccountName = Annotated[str, _checked(ACCOUNT_RE, "a storage account name (3-24 lower-case letters and digits)")]
 

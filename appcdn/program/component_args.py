@@ -162,13 +162,18 @@ def cache_store_args(site: Site, stage: Stage) -> CacheStoreArgs | None:
     redis = site.app.cache.redis
     if site.app.cache.backend != "redis" or redis is None or redis.managed is None:
         return None
-    return CacheStoreArgs(
+    args = CacheStoreArgs(
         cloud=Cloud(redis.managed),
         region=redis.region,
         location=redis.location,
         resource_group=redis.resource_group,
         tags=_tags(site, stage),
     )
+    if redis.subnet_ids:
+        args["subnet_ids"] = list(redis.subnet_ids)
+    if redis.security_group_ids:
+        args["security_group_ids"] = list(redis.security_group_ids)
+    return args
 
 
 def _secret(value: SecretStr | None) -> pulumi.Output[str] | None:

@@ -1,5 +1,6 @@
 """Run as a separate process: ``write KEY VALUE``, ``read KEY`` or ``createcachetable``, against the cache the
-environment configures; ``settings`` prints the CMS cache durations the app sees."""
+environment configures; ``settings`` prints the CMS cache durations the app sees; ``exercise PREFIX`` calls
+every operation of Django's cache API (Redis only) and prints which commands outside it the server refused."""
 
 import json
 import sys
@@ -17,6 +18,29 @@ if command == "write":
     cache.set(args[0], args[1], 300)
 elif command == "read":
     print(json.dumps(cache.get(args[0])))
+elif command == "exercise":
+    from django.core.cache import caches
+    from redis.exceptions import NoPermissionError
+
+    k = args[0]
+    assert cache.add(f"{k}:a", 1, 60) and not cache.add(f"{k}:a", 2, 60)
+    cache.set(f"{k}:b", "x", None)
+    assert cache.touch(f"{k}:b", 60) and cache.touch(f"{k}:b", None) and cache.has_key(f"{k}:b")
+    assert cache.incr(f"{k}:a", 5) == 6 and cache.decr(f"{k}:a", 2) == 4
+    cache.set_many({f"{k}:c": 1, f"{k}:d": 2}, 60)
+    assert cache.get_many([f"{k}:c", f"{k}:d", f"{k}:none"]) == {f"{k}:c": 1, f"{k}:d": 2}
+    assert cache.delete(f"{k}:c") and cache.get_or_set(f"{k}:e", "y", 60) == "y"
+    cache.delete_many([f"{k}:d", f"{k}:e"])
+    cache.clear()
+    assert cache.get(f"{k}:a") is None
+    client = caches["default"]._cache.get_client(write=True)  # the backend's own client, as the app user
+    refused = []
+    for name, call in (("CONFIG", lambda: client.config_get("maxmemory")), ("KEYS", lambda: client.keys("*"))):
+        try:
+            call()
+        except NoPermissionError:
+            refused.append(name)
+    print(json.dumps({"api": "ok", "refused": refused}))
 elif command == "createcachetable":
     call_command("createcachetable")
 elif command == "settings":
