@@ -151,6 +151,30 @@ def test_a_rule_with_prefixes_and_globs_covers_their_intersection():
     assert "/blog/*, /*.html" in row_for(rows, WWW, "/blog/a.html").requests
 
 
+def test_rules_whose_globs_overlap_in_many_ways_get_an_exact_table():
+    """Five rules of two many-star globs each: their automata's product has far more states than any plan could
+    enumerate (main stopped at 200 000 with a RuntimeError); each question the table asks is decided alone."""
+    rules = [
+        {
+            "name": f"r{i}",
+            "match": {"paths": [f"/*/x{i}*/*.e{i}", f"/*/y{i}/*"]},
+            "action": "cache",
+            "edge_ttl": {"mode": "override_origin", "default": 3600 * (i + 1)},
+            "responses_set_no_cookies": True,
+        }
+        for i in range(5)
+    ]
+    rows = rows_of(own_rules(*rules, plan="business"))
+    # The last matching rule wins: a path in both r1's and r3's globs gets r3's TTL, one in none of them none.
+    assert row_for(rows, WWW, "/a/x1/y3/b.e1").outcome.edge_ttl == "4h"
+    assert row_for(rows, WWW, "/a/x1/y3/b.e1/").outcome.edge_ttl == "4h"
+    assert row_for(rows, WWW, "/a/x1/b.e1").outcome.edge_ttl == "2h"
+    assert row_for(rows, WWW, "/a/x1/b.e2").outcome.edge_ttl == "origin, else Cloudflare defaults"
+    assert row_for(rows, WWW, "/y4/b").outcome.cache == "Cloudflare default (static extensions)"  # /*/ needs two
+    for row in rows:
+        assert row.matches(row.example)
+
+
 def test_cache_key_status_code_ttls_and_serve_stale_are_shown():
     rows = rows_of(
         own_rules(

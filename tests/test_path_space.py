@@ -5,8 +5,11 @@ from appcdn.behaviour.request_atoms import CACHEABLE, Space
 
 
 def combinations(*predicates) -> dict[tuple[bool, ...], str]:
-    space = path_space.explore(predicates)
-    return {tuple(bool(v >> i & 1) for i in range(len(predicates))): path for v, path in space.witnesses.items()}
+    """Every combination of the predicates' values some path gives, with a shortest such path."""
+    space = path_space.PathSpace(predicates)
+    every = (1 << len(predicates)) - 1
+    found = {v: space.example(every, v) for v in range(every + 1)}
+    return {tuple(bool(v >> i & 1) for i in range(len(predicates))): p for v, p in found.items() if p is not None}
 
 
 def test_a_longer_prefix_implies_the_shorter_one():

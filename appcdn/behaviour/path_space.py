@@ -1,4 +1,4 @@
-"""Which combinations of path criteria a request path can satisfy at once, found exactly.
+"""Which combinations of path criteria a request path can satisfy at once, decided exactly, one question at a time.
 
 Every path criterion a rule can use is a glob, on the path as sent or on the path in lower case:
 
@@ -6,19 +6,24 @@ Every path criterion a rule can use is a glob, on the path as sent or on the pat
 - a segment ``admin`` holds when the lower-cased path matches ``*/admin/*`` or ``*/admin``;
 - an extension ``css`` holds when the lower-cased path matches ``*.css``.
 
-Each glob is a small automaton; their product, explored breadth first from ``/`` over every character
-the globs tell apart, reaches exactly the combinations some path satisfies, each with a shortest path
-that does. No combination is guessed and none is missed, whatever the globs overlap.
+Each criterion is a small deterministic automaton over one character per class of characters the globs tell
+apart. A question (these criteria hold, those do not) is a search for a path over the product of only the
+automata it names: best first (A*), each automaton's own distance to the wanted answer bounding the
+characters still needed, so the first path found is a shortest one; a combination from which one automaton
+can no longer give its answer is cut. A question no path answers is answered "no" only once every reachable
+combination of its automata was seen: nothing is sampled and nothing given up, whatever the globs overlap.
+Paths found are kept, and a later question that one of them answers needs no search.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 GlobState = frozenset[int]
-MAX_STATES = 200_000  # far above what any stack reaches; a guard against a pathological product
 
 
 @dataclass(frozen=True)
@@ -134,50 +139,112 @@ def _alphabet(predicates: Sequence[PathPredicate]) -> list[str]:
     return sorted(by_signature.values(), key=lambda c: (c.isupper(), c))
 
 
-@dataclass(frozen=True)
-class PathSpace:
-    """The satisfiable truth vectors of ``predicates`` (bit ``i`` set: predicate ``i`` holds), each with a
-    shortest path that gives it."""
+def _distances(table: list[list[int]], targets: list[bool]) -> list[float]:
+    """Per state, the fewest characters that lead to a target state (inf: none does)."""
+    back: list[list[int]] = [[] for _ in table]
+    for state, row in enumerate(table):
+        for nxt in set(row):
+            back[nxt].append(state)
+    distance = [0.0 if t else math.inf for t in targets]
+    queue = deque(s for s, t in enumerate(targets) if t)
+    while queue:
+        state = queue.popleft()
+        for prev in back[state]:
+            if distance[prev] == math.inf:
+                distance[prev] = distance[state] + 1
+                queue.append(prev)
+    return distance
 
-    witnesses: dict[int, str]
-    _answers: dict[tuple[int, int], bool] = field(default_factory=dict, compare=False, repr=False)
+
+@dataclass(frozen=True)
+class Automaton:
+    """One predicate as a deterministic automaton, with each state's distance to rejecting and to accepting."""
+
+    table: list[list[int]]
+    accepts: list[bool]
+    first: int
+    distance: tuple[list[float], list[float]]
+    """``distance[want][state]``: the fewest characters after which the predicate's value is ``want``."""
+
+    def run(self, path: str, index: dict[str, int]) -> bool:
+        state = self.first
+        for char in path[1:]:
+            state = self.table[state][index[char]]
+        return self.accepts[state]
+
+
+def automaton(predicate: PathPredicate, alphabet: Sequence[str]) -> Automaton:
+    table, accepts, first = dfa(predicate, alphabet)
+    return Automaton(table, accepts, first, (_distances(table, [not a for a in accepts]), _distances(table, accepts)))
+
+
+class PathSpace:
+    """Questions about ``predicates`` (bit ``i`` of a mask or value: predicate ``i``): whether some path starting
+    with ``/`` gives the predicates under ``mask`` the truth values in ``value``, and a shortest one that does."""
+
+    def __init__(self, predicates: Sequence[PathPredicate]):
+        self.alphabet = _alphabet(predicates)
+        self._index = {c: i for i, c in enumerate(self.alphabet)}
+        self.automata = [automaton(p, self.alphabet) for p in predicates]
+        self._found: dict[int, str] = {}
+        """Truth vector of every predicate → a path that gives it, for the paths the searches found."""
+        self._answers: dict[tuple[int, int], bool] = {}
+        self._shortest: dict[tuple[int, int], str | None] = {}
+        self._keep("/")
+
+    def _keep(self, path: str) -> None:
+        vector = 0
+        for i, a in enumerate(self.automata):
+            if a.run(path, self._index):
+                vector |= 1 << i
+        self._found.setdefault(vector, path)
 
     def satisfiable(self, mask: int, value: int) -> bool:
         """Whether some path gives the predicates under ``mask`` the truth values in ``value``."""
         found = self._answers.get((mask, value))
         if found is None:
-            found = self._answers[(mask, value)] = any(vector & mask == value for vector in self.witnesses)
+            found = any(vector & mask == value for vector in self._found) or self.example(mask, value) is not None
+            self._answers[(mask, value)] = found
         return found
 
     def example(self, mask: int, value: int) -> str | None:
-        found = [path for vector, path in self.witnesses.items() if vector & mask == value]
-        return min(found, key=lambda p: (len(p), p)) if found else None
+        """A shortest path (the first in character order among them) that gives the predicates under ``mask``
+        the truth values in ``value``; None if no path does."""
+        if (mask, value) not in self._shortest:
+            path = self._shortest[(mask, value)] = self._search(mask, value)
+            if path is not None:
+                self._keep(path)
+        return self._shortest[(mask, value)]
 
+    def _search(self, mask: int, value: int) -> str | None:
+        """A* over the product of the automata under ``mask``; the heuristic (the largest of their own distances
+        to the wanted value) is consistent, so the first goal taken off the heap is a shortest path."""
+        picked = [i for i in range(len(self.automata)) if mask >> i & 1]
+        tables = [self.automata[i].table for i in picked]
+        distances = [self.automata[i].distance[value >> i & 1] for i in picked]
 
-def explore(predicates: Sequence[PathPredicate]) -> PathSpace:
-    """Every truth vector some path starting with ``/`` gives ``predicates``."""
-    alphabet = _alphabet(predicates)
-    dfas = [dfa(p, alphabet) for p in predicates]
-    tables = [table for table, _, _ in dfas]
-    accepting = [(accepts, 1 << i) for i, (_, accepts, _) in enumerate(dfas)]
-    first = tuple(start for _, _, start in dfas)
-    seen = {first: "/"}
-    witnesses: dict[int, str] = {}
-    queue = deque([first])
-    indices = range(len(alphabet))
-    while queue:
-        state = queue.popleft()
-        path = seen[state]
-        bits = 0
-        for (accepts, bit), s in zip(accepting, state):
-            if accepts[s]:
-                bits |= bit
-        witnesses.setdefault(bits, path)
-        for c in indices:
-            nxt = tuple(table[s][c] for table, s in zip(tables, state))
-            if nxt not in seen:
-                if len(seen) >= MAX_STATES:
-                    raise RuntimeError(f"too many path classes to enumerate ({MAX_STATES} states)")
-                seen[nxt] = path + alphabet[c]
-                queue.append(nxt)
-    return PathSpace(witnesses)
+        def estimate(state: tuple[int, ...]) -> float:
+            return max((d[s] for d, s in zip(distances, state)), default=0.0)
+
+        start = tuple(self.automata[i].first for i in picked)
+        if estimate(start) == math.inf:
+            return None
+        best = {start: "/"}
+        heap: list[tuple[float, int, str, tuple[int, ...]]] = [(estimate(start), 1, "/", start)]
+        while heap:
+            _, length, path, state = heapq.heappop(heap)
+            if best[state] != path:
+                continue  # reached since by a shorter path, or one of the same length earlier in order
+            if estimate(state) == 0:
+                return path
+            for c, char in enumerate(self.alphabet):
+                nxt = tuple(table[s][c] for table, s in zip(tables, state))
+                ahead = estimate(nxt)
+                if ahead == math.inf:
+                    continue
+                known = best.get(nxt)
+                step = path + char
+                if known is None or (len(step), step) < (len(known), known):
+                    best[nxt] = step
+                    heapq.heappush(heap, (length + 1 + ahead, length + 1, step, nxt))
+        return None

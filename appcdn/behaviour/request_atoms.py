@@ -124,7 +124,7 @@ def _predicate(atom: Atom) -> path_space.PathPredicate:
 
 @lru_cache(maxsize=256)
 def _path_space(atoms: tuple[Atom, ...]) -> path_space.PathSpace:
-    return path_space.explore([_predicate(a) for a in atoms])
+    return path_space.PathSpace([_predicate(a) for a in atoms])
 
 
 class Space:
