@@ -25,7 +25,6 @@ from appcdn.runtime import batch_lambda
 INVENTORY_ID = "appcdn-headers"
 HOLDS_TAG, HOLDS_REPORTS = "appcdn-holds", "reports"
 """How the policy pack (``crossguard/``) knows this bucket needs no Live protection: S3 makes its content again."""
-LAMBDA_BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
 class S3HeadersBatchArgs(TypedDict):
@@ -136,19 +135,16 @@ class S3HeadersBatch(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-function-logs", role=function_role.name, policy_arn=LAMBDA_BASIC_EXECUTION, opts=child
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs", region=region, retention_in_days=defaults.LOG_RETENTION_DAYS, tags=tags, opts=child
         )
         function_policy = aws.iam.RolePolicy(
             f"{name}-function-policy",
             role=function_role.id,
-            policy=pulumi.Output.from_input(args["bucket_arn"]).apply(
-                lambda arn: json.dumps(reconcile_lambda_policy(arn))
+            policy=pulumi.Output.all(args["bucket_arn"], logs.arn).apply(
+                lambda v: json.dumps(reconcile_lambda_policy(v[0], v[1]))
             ),
             opts=child,
-        )
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-logs", region=region, retention_in_days=defaults.LOG_RETENTION_DAYS, tags=tags, opts=child
         )
         self.function = aws.lambda_.Function(
             f"{name}-function",

@@ -19,13 +19,15 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 
 @dataclass
 class Throttle:
-    """Answer the first ``count`` requests (matching ``methods``, if given) with ``status`` and ``body``."""
+    """Answer the first ``count`` requests (matching ``methods`` and ``path_contains``, if given) with ``status``
+    and ``body``."""
 
     count: int
     status: int = 503
     body: bytes = b""
     content_type: str = "application/xml"
     methods: tuple[str, ...] = ()
+    path_contains: str = ""
     answered: int = 0
 
 
@@ -71,6 +73,7 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
                     throttle is not None
                     and throttle.answered < throttle.count
                     and (not throttle.methods or self.command in throttle.methods)
+                    and throttle.path_contains in self.path
                 )
                 if throttled and throttle is not None:
                     throttle.answered += 1

@@ -86,14 +86,23 @@ def test_each_role_may_do_only_its_part() -> None:
     assert {r for s in function for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])} == {
         "arn:aws:s3:::shop-media",
         "arn:aws:s3:::shop-media/*",
+        "arn:aws:logs:eu-central-1:[unknown]:log-group:shop-live-media-headers-logs:*",
     }
     assert not any("Delete" in a for s in function for a in s["Action"])
+    # logs only into the function's own group: no managed policy writing to every log group of the account
+    assert not [r for r in resources.values() if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"]
+    logs = next(s for s in function if s["Resource"].startswith("arn:aws:logs:"))
+    assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    function_logs = resources["shop-live-media-headers-function"].inputs["loggingConfig"]["logGroup"]
+    assert function_logs == resources["shop-live-media-headers-logs"].name
     job_role = json.loads(resources["shop-live-media-headers-job-role"].inputs["assumeRolePolicy"])
     assert job_role["Statement"][0]["Principal"] == {"Service": "batchoperations.s3.amazonaws.com"}
     reports = policy(resources["shop-live-media-headers-reports-policy"])["Statement"]
     inventory = next(s for s in reports if s["Effect"] == "Allow")
     assert inventory["Principal"] == {"Service": "s3.amazonaws.com"}
     assert inventory["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:s3:::shop-media"}
+    # the deployer's account is known only at up: the plan says so instead of showing null
+    assert inventory["Condition"]["StringEquals"] == {"aws:SourceAccount": "[unknown]"}
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in reports)
     access = resources["shop-live-media-headers-reports-public-access"].inputs
     assert all(access[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))

@@ -208,6 +208,36 @@ def test_throttling_past_the_sdk_s_retries_is_a_temporary_failure_and_the_redriv
     assert head(s3_env, bucket, key)["CacheControl"] == ONE_HOUR
 
 
+ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "result"),
+    [
+        (503, SLOW_DOWN, ("TemporaryFailure", "GetBucketOwnershipControls SlowDown: Please reduce your request rate.")),
+        (403, ACCESS_DENIED, ("PermanentFailure", "GetBucketOwnershipControls AccessDenied: Access Denied")),
+    ],
+)
+def test_an_unreadable_ownership_setting_fails_the_task_without_reading_any_acl(
+    bucket: str, s3_env: str, monkeypatch: pytest.MonkeyPatch, status: int, body: bytes, result: tuple[str, str]
+) -> None:
+    """The role may not read ACLs (s3:GetObjectAcl): ACLs are never assumed when the bucket's ownership setting
+    cannot be read, and a container that failed to read it reads it again for the next task."""
+    key = "filer_public/a.jpg"
+    direct(s3_env).put_object(Bucket=bucket, Key=key, Body=b"x")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    throttle = Throttle(count=1, status=status, body=body, methods=("GET",), path_contains="ownershipControls")
+    with loopback_proxy(s3_env, throttle=throttle) as (url, state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", url)
+        assert outcomes(handler(event(bucket, [key]), None)) == [result]
+        assert throttle.answered == 1
+        assert outcomes(handler(event(bucket, [key]), None)) == [("Succeeded", "changed")]
+    assert not [path for _, path, _ in state.log if "acl" in path.lower()]
+    assert head(s3_env, bucket, key)["CacheControl"] == ONE_HOUR
+
+
 def test_an_unreachable_endpoint_is_a_temporary_failure(bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")

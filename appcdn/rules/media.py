@@ -227,13 +227,19 @@ def reports_bucket_policy(
     }
 
 
-def reconcile_lambda_policy(bucket_arn: str) -> dict[str, Any]:
+def reconcile_lambda_policy(bucket_arn: str, log_group_arn: str) -> dict[str, Any]:
     """What the per-object reconcile does on the media bucket: HEAD (GetObject), copy onto itself with its tags
     (Get/PutObject, Get/PutObjectTagging), multipart for large objects, and telling a missing key from a
-    forbidden one (ListBucket); nothing else, nowhere else."""
+    forbidden one (ListBucket); and writing its log into its own log group (which the stack creates, so not
+    CreateLogGroup); nothing else, nowhere else."""
     return {
         "Version": "2012-10-17",
         "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{log_group_arn}:*",
+            },
             {
                 "Effect": "Allow",
                 "Action": [

@@ -115,11 +115,16 @@ class S3Bucket:
         self.acls_in_use = self._acls_in_use()
 
     def _acls_in_use(self) -> bool:
-        """ACLs count unless the bucket enforces bucket-owner ownership (then they are disabled)."""
+        """ACLs count unless the bucket enforces bucket-owner ownership (then they are disabled); a bucket without
+        ownership controls uses them. Any other failure (denied, throttled, unreachable) is raised: guessing
+        "ACLs" would make every copy read the object's ACL, which a least-privilege role may not do, and
+        guessing "no ACLs" would drop grants."""
         try:
             rules = self.client.get_bucket_ownership_controls(Bucket=self.bucket)["OwnershipControls"]["Rules"]
-        except ClientError:
-            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "OwnershipControlsNotFoundError":
+                return True
+            raise
         return not any(r.get("ObjectOwnership") == "BucketOwnerEnforced" for r in rules)
 
     def listing(self) -> Iterator[str]:

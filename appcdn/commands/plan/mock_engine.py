@@ -124,6 +124,10 @@ def run_program(
                 state["name"] = state["accountName"]
             if args.typ == "random:index/randomPassword:RandomPassword":  # made at up; a secret output
                 state["result"] = "generated-at-up"
+            if args.typ == "aws:cloudwatch/logGroup:LogGroup":  # its ARN names the account, known at up
+                state["name"] = state.get("name") or args.name
+                state["arn"] = f"arn:aws:logs:{state.get('region') or UNKNOWN_PLACEHOLDER}:{UNKNOWN_PLACEHOLDER}:"
+                state["arn"] += f"log-group:{state['name']}"
             return f"{args.name}-id", state
 
         def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -131,6 +135,8 @@ def run_program(
             if args.token == "cloudflare:index/getZone:getZone":
                 name = (args.args.get("filter") or {}).get("name", "zone")
                 return {"id": f"{name}-zone-id", "name": name}, []
+            if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # the deployer's account, at up
+                return {key: UNKNOWN_PLACEHOLDER for key in ("accountId", "arn", "userId", "id")}, []
             return {}, []
 
     class RecordingMonitor(MockMonitor):
