@@ -136,7 +136,7 @@ def run_program(
                 name = (args.args.get("filter") or {}).get("name", "zone")
                 return {"id": f"{name}-zone-id", "name": name}, []
             if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # the deployer's account, at up
-                return {key: UNKNOWN_PLACEHOLDER for key in ("accountId", "arn", "userId", "id")}, []
+                return dict.fromkeys(("accountId", "arn", "userId", "id"), UNKNOWN_PLACEHOLDER), []
             return {}, []
 
     class RecordingMonitor(MockMonitor):
