@@ -46,7 +46,7 @@ def test_corpus_case(case, tmp_path, capsys):
     (tmp_path / "stacks").mkdir()
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     for stack_file in source.glob("Pulumi.*.yaml"):
-        shutil.copy(stack_file, tmp_path / "stacks" / stack_file.name)
+        shutil.copy(stack_file, tmp_path / "stacks" / stack_file.name, follow_symlinks=False)
     stack, expected_code, expected = expectations(source)
     started = time.perf_counter()
     code, _, err = appcdn(capsys, "plan", "--stack", stack, cwd=tmp_path)
@@ -96,7 +96,7 @@ def test_every_problem_names_a_key_the_schema_has_or_says_it_is_unknown(tmp_path
         (project / "stacks").mkdir(parents=True)
         shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
         for stack_file in (CORPUS / case).glob("Pulumi.*.yaml"):
-            shutil.copy(stack_file, project / "stacks" / stack_file.name)
+            shutil.copy(stack_file, project / "stacks" / stack_file.name, follow_symlinks=False)
         stack, code, _ = expectations(CORPUS / case)
         if code:
             _, _, err = appcdn(capsys, "plan", "--stack", stack, cwd=project)

@@ -3,6 +3,7 @@ per test as file:line), then Pulumi's config.Value (pulumi/pulumi sdk/go/common/
 every broken file refused with its line and column, in bounded time."""
 
 import json
+import os
 import time
 
 import pytest
@@ -290,3 +291,100 @@ def test_deep_nesting_and_alias_bombs_stop_quickly(text):
     message = refused(text)
     assert time.perf_counter() - started < 1.0
     assert any(words in message for words in ("nesting depth", "deeper than", "excessive aliasing", "expands to"))
+
+
+# --- files that are not plain files: refused by what they are, never read past the limit ------------------
+
+
+def planned_with(tmp_path, capsys, name: str, make, stack: str = "live") -> tuple[int, list[str]]:
+    """``appcdn plan --stack <stack>`` on a copy of the shipped project with ``stacks/Pulumi.<name>.yaml`` made by
+    ``make(path)``; the command runs in a thread that must finish within 20 s (a FIFO once blocked it forever)."""
+    import shutil
+    import threading
+
+    from tests.conftest import ROOT, appcdn
+
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    make(tmp_path / "stacks" / f"Pulumi.{name}.yaml")
+    result: list[tuple[int, str, str]] = []
+    runner = threading.Thread(target=lambda: result.append(appcdn(capsys, "plan", "--stack", stack, cwd=tmp_path)))
+    runner.daemon = True
+    runner.start()
+    runner.join(20)
+    assert result, "appcdn plan did not finish"
+    code, _, err = result[0]
+    assert "Traceback" not in err
+    return code, [line.strip() for line in err.splitlines() if line.startswith("  ")]
+
+
+@pytest.mark.parametrize("name", ["a", "z"], ids=["sorted before the stack", "sorted after the stack"])
+def test_a_dangling_symbolic_link_is_a_stack_file_that_cannot_be_read(tmp_path, capsys, name):
+    """It once crashed the plan (FileNotFoundError, exit 1), or said "no stack 'z'" when live was asked for."""
+    code, lines = planned_with(tmp_path, capsys, name, lambda path: path.symlink_to("Pulumi.gone.yaml"))
+    assert (code, lines) == (
+        2,
+        [
+            f"stacks/Pulumi.{name}.yaml: cannot be read: it is a symbolic link to 'Pulumi.gone.yaml', which does "
+            "not exist"
+        ],
+    )
+
+
+def test_a_symbolic_link_loop_is_refused(tmp_path, capsys):
+    code, lines = planned_with(tmp_path, capsys, "a", lambda path: path.symlink_to(path.name))
+    assert (code, lines) == (
+        2,
+        [
+            "stacks/Pulumi.a.yaml: cannot be read: it is a symbolic link to 'Pulumi.a.yaml' that loops back on "
+            "itself; a stack file is a plain file"
+        ],
+    )
+
+
+@pytest.mark.parametrize("stack", ["live", "p"])
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path, capsys, stack):
+    """Opening a FIFO for reading once blocked the plan forever."""
+    code, lines = planned_with(tmp_path, capsys, "p", lambda path: os.mkfifo(path), stack)
+    assert (code, lines) == (2, ["stacks/Pulumi.p.yaml: cannot be read: it is a FIFO (named pipe), not a plain file"])
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_link_to_a_device_is_refused_unread(tmp_path, capsys, device):
+    """A device's size is 0; reading /dev/zero once ran until memory ran out (MemoryError)."""
+    code, lines = planned_with(tmp_path, capsys, "d", lambda path: path.symlink_to(device))
+    assert (code, lines) == (2, ["stacks/Pulumi.d.yaml: cannot be read: it is a device, not a plain file"])
+
+
+@pytest.mark.skipif(
+    not os.access("/proc/kallsyms", os.R_OK) or os.stat("/proc/kallsyms").st_size != 0,
+    reason="needs /proc/kallsyms, a plain file whose size says 0",
+)
+def test_what_is_read_is_bounded_not_what_stat_says(tmp_path, capsys):
+    """/proc/kallsyms is a plain file of several MB whose ``st_size`` is 0: only the limit plus one byte is read."""
+    with open("/proc/kallsyms", "rb") as kallsyms:
+        big = len(kallsyms.read(MAX_FILE_BYTES + 1)) > MAX_FILE_BYTES
+    if not big:
+        pytest.skip("/proc/kallsyms is below the limit here")
+    code, lines = planned_with(tmp_path, capsys, "k", lambda path: path.symlink_to("/proc/kallsyms"))
+    assert (code, lines) == (
+        2,
+        [f"stacks/Pulumi.k.yaml: more than {MAX_FILE_BYTES} bytes: a stack file is at most {MAX_FILE_BYTES}"],
+    )
+
+
+def test_directories_empty_and_unreadable_files_keep_their_messages(tmp_path, capsys):
+    code, lines = planned_with(tmp_path, capsys, "dir", lambda path: path.mkdir())
+    assert (code, lines) == (2, ["stacks/Pulumi.dir.yaml: cannot be read: Is a directory"])
+    (tmp_path / "empty").mkdir()
+    assert planned_with(tmp_path / "empty", capsys, "empty", lambda path: path.write_text("")) == (
+        2,
+        ["stacks/Pulumi.empty.yaml: sites: Field required", "stacks/Pulumi.empty.yaml: stage: Field required"],
+    )
+    if os.geteuid() != 0:  # root reads any file
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        code, lines = planned_with(
+            locked, capsys, "locked", lambda path: (path.write_text("config: {}\n"), path.chmod(0))
+        )
+        assert (code, lines) == (2, ["stacks/Pulumi.locked.yaml: cannot be read: Permission denied"])

@@ -11,8 +11,11 @@ become JSON; the program receives those strings. ``secure:`` values are never de
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,16 +145,57 @@ def config_key(key: str, project: str) -> str | None:
     return None
 
 
+_NOT_A_FILE = (
+    (stat.S_ISDIR, "Is a directory"),
+    (stat.S_ISFIFO, "it is a FIFO (named pipe), not a plain file"),
+    (stat.S_ISCHR, "it is a device, not a plain file"),
+    (stat.S_ISBLK, "it is a device, not a plain file"),
+    (stat.S_ISSOCK, "it is a socket, not a plain file"),
+)
+"""What a stack file may not be, and why it is not read (only a plain file, or a link to one, is)."""
+
+
+def _unreadable(path: Path, err: OSError) -> str:
+    """Why the file cannot be opened, in words: a symbolic link says where it points."""
+    if path.is_symlink() and err.errno in (errno.ENOENT, errno.ELOOP):
+        target = os.readlink(path)
+        if err.errno == errno.ELOOP:
+            return f"it is a symbolic link to {target!r} that loops back on itself; a stack file is a plain file"
+        return f"it is a symbolic link to {target!r}, which does not exist"
+    return err.strerror or str(err)
+
+
+def read_bytes(path: Path, label: str) -> bytes:
+    """The file's bytes, at most ``MAX_FILE_BYTES``: only a plain file (or a link to one) is read, opened without
+    waiting (a FIFO would block until a writer came), and the reading itself is bounded, since ``st_size`` says
+    nothing of what a device or a ``/proc`` file yields."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as err:
+        raise ConfigError([Problem("", f"cannot be read: {_unreadable(path, err)}", label)]) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        why = next((why for kind, why in _NOT_A_FILE if kind(mode)), "it is not a plain file")
+        raise ConfigError([Problem("", f"cannot be read: {why}", label)])
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        chunks, size = [], 0
+        try:
+            while size <= MAX_FILE_BYTES and (chunk := file.read(MAX_FILE_BYTES + 1 - size)):
+                chunks.append(chunk)
+                size += len(chunk)
+        except OSError as err:
+            raise ConfigError([Problem("", f"cannot be read: {err.strerror}", label)]) from None
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(
+            [Problem("", f"more than {MAX_FILE_BYTES} bytes: a stack file is at most {MAX_FILE_BYTES}", label)]
+        )
+    return b"".join(chunks)
+
+
 def read_text(path: Path, label: str) -> str:
     """The file as text: UTF-8 (a BOM is dropped, as loaders.go ``readFileStripUTF8BOM`` does), bounded."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(
-                [Problem("", f"{path.stat().st_size} bytes: a stack file is at most {MAX_FILE_BYTES}", label)]
-            )
-        data = path.read_bytes()
-    except OSError as err:
-        raise ConfigError([Problem("", f"cannot be read: {err.strerror}", label)]) from None
+    data = read_bytes(path, label)
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         return data.decode("utf-8")
@@ -302,7 +346,7 @@ def parse_stack_file(text: str, project: str, stack: str, label: str) -> StackFi
 def read_stack_file(project_dir: Path, stack: str) -> StackFile:
     project, _ = stack_config_dir(project_dir)
     path, label = stack_file_path(project_dir, stack)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a broken link is a stack whose file cannot be read
         raise FileNotFoundError(
             f"no stack {stack!r}: {path} does not exist (stacks: {', '.join(stack_names(project_dir))})"
         )
