@@ -2,16 +2,16 @@
 helper, and two separate Django processes sharing one cache through Redis and through PostgreSQL."""
 
 import json
-import os
 import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 
 from appcdn import defaults
 from appcdn.config.app import AppConfig
 from appcdn.rules.app_env import app_env, fixed_cache_url
-from appcdn.runtime.django_settings import AppSettingsError, caches, cms_cache_durations, configure
+from appcdn_django.settings import AppSettingsError, caches, cms_cache_durations, configure
+from tests.app_venv import app_process_env
 from tests.conftest import ROOT, appcdn, declare, problems_of, project_dir, raw_config
 
 PLACED = {"subnet_ids": ["subnet-0a1b2c3d", "subnet-0123456789abcdef0"], "security_group_ids": ["sg-0a1b2c3d"]}
@@ -126,11 +126,15 @@ def test_the_plan_shows_each_sites_app_environment_with_the_cache_url_secret(cap
     assert code == 0
     assert json.loads(out)["app_env"]["shop"] == {
         "APPCDN_APP_ENV_VERSION": "1",
+        "APPCDN_READER": "django-appcdn>=0.1.0",
         "CACHE_URL": "[secret]",
         "CMS_CACHE_DURATIONS": '{"content": 0, "menus": 0, "permissions": 0}',
     }
     _, text, _ = appcdn(capsys, "plan", "--stack", "live")
-    assert 'shop: APPCDN_APP_ENV_VERSION=1  CACHE_URL=[secret]  CMS_CACHE_DURATIONS={"content": 60' in text
+    assert (
+        "shop: APPCDN_APP_ENV_VERSION=1  APPCDN_READER=django-appcdn>=0.1.0  CACHE_URL=[secret]  "
+        'CMS_CACHE_DURATIONS={"content": 60'
+    ) in text
 
 
 @pytest.mark.parametrize("cloud", ["aws", "azure"])
@@ -221,16 +225,21 @@ def test_django_settings_refuse_what_is_not_safe_at_start_up(env):
         configure({}, env)
 
 
-def _django(command: list[str], env: dict[str, str]) -> str:
-    """Run one Django process of the test app, configured only from ``env`` (the exported app environment)."""
+def test_a_stack_exporting_a_newer_contract_is_refused_with_the_release_that_reads_it():
+    with pytest.raises(AppSettingsError) as refused:
+        configure({}, {"APPCDN_APP_ENV_VERSION": "2", "APPCDN_READER": "django-appcdn>=0.4.0"})
+    assert str(refused.value) == (
+        "the stack exports app environment version 2 (read by django-appcdn>=0.4.0); this is django-appcdn 0.1.0, "
+        "which reads version 1: pip install 'django-appcdn>=0.4.0'"
+    )
+
+
+def _django(python: Path, command: list[str], env: dict[str, str]) -> str:
+    """Run one Django process of the test app, in the app's virtualenv (django-appcdn from its wheel, no
+    Pulumi), configured only from ``env`` (the exported app environment)."""
     result = subprocess.run(
-        [sys.executable, "-m", "tests.django_app.cache_roundtrip", *command],
-        env={
-            "PATH": os.environ["PATH"],
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_SETTINGS_MODULE": "tests.django_app.settings",
-            **env,
-        },
+        [str(python), "-m", "tests.django_app.cache_roundtrip", *command],
+        env=app_process_env(python, "tests.django_app.settings", env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -255,25 +264,30 @@ def _app_user_url(redis_server: str, stage: str) -> str:
 
 
 @pytest.mark.parametrize("stage", ["test", "live"])
-def test_two_processes_share_one_cache_through_redis_as_the_narrow_app_user(redis_server, stage):
+def test_two_processes_share_one_cache_through_redis_as_the_narrow_app_user(app_python, redis_server, stage):
     env = {**app_env(AppConfig(), stage), "CACHE_URL": _app_user_url(redis_server, stage)}
-    _django(["write", f"greeting-{stage}", "hello"], env)
-    assert _django(["read", f"greeting-{stage}"], env) == '"hello"'
+    _django(app_python, ["write", f"greeting-{stage}", "hello"], env)
+    assert _django(app_python, ["read", f"greeting-{stage}"], env) == '"hello"'
     # every operation of Django's cache API works as that user, and what Django never sends is refused
-    assert json.loads(_django(["exercise", f"ops-{stage}"], env)) == {"api": "ok", "refused": ["CONFIG", "KEYS"]}
-    seen = json.loads(_django(["settings"], env))
+    exercised = json.loads(_django(app_python, ["exercise", f"ops-{stage}"], env))
+    assert exercised == {"api": "ok", "refused": ["CONFIG", "KEYS"]}
+    seen = json.loads(_django(app_python, ["settings"], env))
+    # the app runs django-appcdn from its wheel, in a virtualenv without Pulumi
+    assert Path(seen["appcdn_django"]).is_relative_to(app_python.parent.parent) and seen["pulumi"] is False
     assert seen["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert seen["CMS_CACHE_DURATIONS"] == json.loads(env["CMS_CACHE_DURATIONS"])
 
 
-def test_two_processes_share_one_cache_through_the_database(postgres_server):
+def test_two_processes_share_one_cache_through_the_database(app_python, postgres_server):
     app = AppConfig()
     env = {
         **app_env(app, "live"),
         "CACHE_URL": fixed_cache_url(app.cache) or "",
         "TEST_DATABASE": json.dumps(postgres_server),
     }
-    _django(["createcachetable"], env)
-    _django(["write", "greeting", "hello"], env)
-    assert _django(["read", "greeting"], env) == '"hello"'
-    assert json.loads(_django(["settings"], env))["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    _django(app_python, ["createcachetable"], env)
+    _django(app_python, ["write", "greeting", "hello"], env)
+    assert _django(app_python, ["read", "greeting"], env) == '"hello"'
+    assert (
+        json.loads(_django(app_python, ["settings"], env))["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    )

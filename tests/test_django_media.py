@@ -7,10 +7,8 @@ run in a separate Django process against moto's S3 server and Azurite."""
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 import subprocess
-import sys
 import urllib.request
 import uuid
 from pathlib import Path
@@ -22,7 +20,7 @@ from azure.storage.blob import BlobServiceClient
 
 from appcdn.program.stack_program import declare as declare_program
 from appcdn.rules.rulesets import compile_zones
-from appcdn.runtime.django_media import (
+from appcdn_django.media import (
     AZURE_PARAMETERS,
     S3_PARAMETERS,
     MediaSettingsError,
@@ -30,6 +28,7 @@ from appcdn.runtime.django_media import (
     headers_for,
     upload_parameters,
 )
+from tests.app_venv import app_process_env
 from tests.conftest import ROOT, declare, project_of, raw_config
 
 ONE_YEAR = "public, max-age=31536000"
@@ -51,19 +50,18 @@ def exported_django_settings(media: dict[str, Any]) -> dict[str, Any]:
     return captured
 
 
-def django_storage(export: dict[str, Any], env: dict[str, str], command: str, *names: str) -> dict[str, Any]:
-    """``tests/django_media/upload.py`` in a Django process configured only from ``export`` and ``env``."""
+def django_storage(
+    python: Path, export: dict[str, Any], env: dict[str, str], command: str, *names: str
+) -> dict[str, Any]:
+    """``tests/django_media/upload.py`` in a Django process of the app's virtualenv (django-appcdn from its
+    wheel, no Pulumi), configured only from ``export`` and ``env``."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "django_media" / "upload.py"), command, *names],
+        [str(python), str(ROOT / "tests" / "django_media" / "upload.py"), command, *names],
         capture_output=True,
         text=True,
-        env={
-            **os.environ,
-            **env,
-            "APPCDN_MEDIA_SETTINGS": json.dumps(export),
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_SETTINGS_MODULE": "tests.django_media.settings",
-        },
+        env=app_process_env(
+            python, "tests.django_media.settings", {**env, "APPCDN_MEDIA_SETTINGS": json.dumps(export)}
+        ),
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -78,10 +76,10 @@ def fetched(url: str) -> str:
     return content
 
 
-def upload(export: dict[str, Any], env: dict[str, str], *names: str) -> dict[str, dict[str, Any]]:
+def upload(python: Path, export: dict[str, Any], env: dict[str, str], *names: str) -> dict[str, dict[str, Any]]:
     """Save ``names``; each reads back as written, with its size, in its folder's listing. By name saved:
     what the storage answered (``url``, ...)."""
-    files = django_storage(export, env, "save", *names)
+    files = django_storage(python, export, env, "save", *names)
     for name, answer in files.items():
         content = f"content of {name}"
         assert (answer["content"], answer["size"], answer["exists"]) == (content, len(content), True)
@@ -91,7 +89,7 @@ def upload(export: dict[str, Any], env: dict[str, str], *names: str) -> dict[str
     return files
 
 
-def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: str) -> None:
+def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(app_python: Path, s3_endpoint: str) -> None:
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     s3 = boto3.client(
         "s3",
@@ -108,9 +106,10 @@ def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: s
             "domain": {"host": "media.example.com"},
         }
     )
-    assert (export["APPCDN_MEDIA_VERSION"], export["AWS_STORAGE_BUCKET_NAME"]) == ("1", bucket)
+    assert (export["APPCDN_MEDIA_VERSION"], export["APPCDN_READER"]) == ("1", "django-appcdn>=0.1.0")
+    assert export["AWS_STORAGE_BUCKET_NAME"] == bucket
     env = {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    saved = upload(export, env, THUMBNAIL, DOCUMENT)
+    saved = upload(app_python, export, env, THUMBNAIL, DOCUMENT)
     assert list(saved) == [THUMBNAIL, DOCUMENT]
     thumbnail, document = (s3.head_object(Bucket=bucket, Key=key) for key in saved)
     assert (thumbnail["CacheControl"], thumbnail["ContentType"]) == (ONE_YEAR, "image/jpeg")
@@ -120,10 +119,12 @@ def test_uploads_to_s3_carry_the_one_year_and_the_default_headers(s3_endpoint: s
     # ... a private one is signed, expires, and works
     assert "Signature=" in saved[DOCUMENT]["url"] and "Expires=" in saved[DOCUMENT]["url"]
     assert fetched(saved[DOCUMENT]["url"]) == f"content of {DOCUMENT}"
-    assert django_storage(export, env, "delete", *saved) == dict.fromkeys(saved, True)
+    assert django_storage(app_python, export, env, "delete", *saved) == dict.fromkeys(saved, True)
 
 
-def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_container(azurite_blob: str) -> None:
+def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_container(
+    app_python: Path, azurite_blob: str
+) -> None:
     service = BlobServiceClient.from_connection_string(azurite_blob)
     created = [c for c in ("private", "public") if not service.get_container_client(c).exists()]
     for container in created:  # what AzureMedia declares
@@ -131,7 +132,7 @@ def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_co
     try:
         export = exported_django_settings({"backend": "azure", "azure": {"account_name": "devstoreaccount1"}})
         env = {"AZURE_STORAGE_CONNECTION_STRING": azurite_blob}
-        saved = upload(export, env, THUMBNAIL, DOCUMENT)
+        saved = upload(app_python, export, env, THUMBNAIL, DOCUMENT)
         thumbnail = service.get_blob_client("public", THUMBNAIL).get_blob_properties().content_settings
         document = service.get_blob_client("private", DOCUMENT).get_blob_properties().content_settings
         assert (thumbnail.cache_control, thumbnail.content_type) == (ONE_YEAR, "image/jpeg")
@@ -141,7 +142,7 @@ def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_co
         assert saved[THUMBNAIL]["url"].endswith(f"/public/{THUMBNAIL}") and "sig=" not in saved[THUMBNAIL]["url"]
         assert "/private/documents/b.pdf?" in saved[DOCUMENT]["url"] and "sig=" in saved[DOCUMENT]["url"]
         assert fetched(saved[DOCUMENT]["url"]) == f"content of {DOCUMENT}"
-        assert django_storage(export, env, "delete", *saved) == dict.fromkeys(saved, True)
+        assert django_storage(app_python, export, env, "delete", *saved) == dict.fromkeys(saved, True)
         assert not service.get_blob_client("public", THUMBNAIL).exists()
     finally:  # the Azurite server is shared by the session: test_media_emulators declares these containers itself
         for container in created:
@@ -171,7 +172,11 @@ def test_without_an_export_local_development_keeps_django_s_storage() -> None:
 def test_an_export_of_another_version_is_refused_at_start_up(tmp_path: Path) -> None:
     path = tmp_path / "media.json"
     path.write_text(json.dumps({"APPCDN_MEDIA_VERSION": "2"}))
-    with pytest.raises(MediaSettingsError, match="version 2; this module reads 1"):
+    with pytest.raises(
+        MediaSettingsError,
+        match=r"version 2 \(read by another django-appcdn release\); this is django-appcdn 0\.1\.0, which reads "
+        "version 1",
+    ):
         configure_media({}, {"APPCDN_MEDIA_SETTINGS_FILE": str(path)})
 
 
@@ -199,7 +204,7 @@ def test_the_export_becomes_the_default_storage_media_url_and_the_storage_s_sett
     assert configure_media(settings, {"APPCDN_MEDIA_SETTINGS": json.dumps(export), "AZURE_STORAGE_KEY": "k"})
     assert settings["MEDIA_URL"] == "https://media.example.com/public/"
     # no options: django-filer makes its own instances of the default storage's class, from settings alone
-    assert settings["STORAGES"]["default"] == {"BACKEND": "appcdn.runtime.django_storages.AzureMediaStorage"}
+    assert settings["STORAGES"]["default"] == {"BACKEND": "appcdn_django.storages.AzureMediaStorage"}
     assert {k: v for k, v in settings.items() if k not in ("STORAGES", "MEDIA_URL")} == {
         "AZURE_ACCOUNT_NAME": "shopmedia",
         "AZURE_CONTAINER": "private",

@@ -5,7 +5,7 @@ import pytest
 
 from appcdn.config.cache import Match
 from appcdn.rules.expressions import Request, match_expression, quote, request_matches
-from appcdn.runtime.globs import glob_matches
+from appcdn_django.globs import glob_matches
 
 HOSTS = ["www.example.com", "example.com"]
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appcdn.runtime.globs import common_example, covers, glob_matches, not_covered_example, overlap
+from appcdn_django.globs import common_example, covers, glob_matches, not_covered_example, overlap
 
 GLOBS = st.text(alphabet="ab/.*", max_size=7)
 TEXTS = st.text(alphabet="ab/.x", max_size=9)

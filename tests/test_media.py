@@ -188,6 +188,7 @@ def test_django_settings_for_s3():
     )
     assert django_settings(media, media_url(media, "b.s3.eu-central-1.amazonaws.com"), "b") == {
         "APPCDN_MEDIA_VERSION": "1",
+        "APPCDN_READER": "django-appcdn>=0.1.0",
         "APPCDN_MEDIA_BACKEND": "aws",
         "AWS_STORAGE_BUCKET_NAME": "b",
         "AWS_S3_REGION_NAME": "eu-central-1",

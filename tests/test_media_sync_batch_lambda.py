@@ -277,7 +277,18 @@ def test_rules_the_function_cannot_read_fail_every_task_permanently_with_the_rea
 
 
 REFUSED = ("pydantic", "pulumi", "azure", "appcdn.config")
-LAMBDA_RUNTIME = {"appcdn", "boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six", "certifi"}
+LAMBDA_RUNTIME = {
+    "appcdn",
+    "appcdn_django",
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "urllib3",
+    "dateutil",
+    "six",
+    "certifi",
+}
 """What the function may import beyond the standard library: its package, and the Lambda Python runtime's boto3
 with its dependencies (botocore takes certifi's CA bundle when it is installed, else its own)."""
 ISOLATED = """
@@ -339,11 +350,12 @@ def test_the_package_alone_runs_without_pydantic_pulumi_azure_or_the_config(
 ) -> None:
     assert set(package_files()) == {
         "appcdn/__init__.py",
-        "appcdn/runtime/globs.py",
         "appcdn/runtime/__init__.py",
         "appcdn/runtime/header_rules.py",
         "appcdn/runtime/s3_objects.py",
         "appcdn/runtime/batch_lambda.py",
+        "appcdn_django/__init__.py",
+        "appcdn_django/globs.py",
     }
     key = "filer_public_thumbnails/ä b+c.jpg"
     direct(s3_env).put_object(Bucket=bucket, Key=key, Body=b"x", ContentType="image/jpeg")

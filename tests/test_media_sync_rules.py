@@ -6,8 +6,8 @@ import pytest
 
 from appcdn.config.media import HeaderRule
 from appcdn.media_sync.report import PURGE_KEYS_PER_RULE, Outcome, SyncReport
-from appcdn.runtime.globs import literal_prefix
 from appcdn.runtime.header_rules import Declared, RuleBook, Stored, is_satisfied
+from appcdn_django.globs import literal_prefix
 
 BOOK = RuleBook.from_dicts(
     [

@@ -21,7 +21,7 @@ from appcdn.config.cache import Match
 from appcdn.config.fields import METHODS
 from appcdn.rules.expressions import Request
 from appcdn.rules.rulesets import CompiledRule
-from appcdn.runtime.globs import glob_matches
+from appcdn_django.globs import glob_matches
 
 Atom = tuple[str, str]
 """(kind, value); a method atom's value is its methods joined with '|'."""

@@ -124,7 +124,7 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     if counts:
         print("\nRules deployed against the plan's limit per zone:")
         print("\n".join(rule_count_lines(counts)))
-    print("\nApp environment (stack output sites.<name>.app_env; read by appcdn.runtime.django_settings):")
+    print("\nApp environment (stack output sites.<name>.app_env; read by appcdn_django.settings):")
     for site, env in _app_envs(project).items():
         print(f"  {site}: " + "  ".join(f"{key}={value}" for key, value in sorted(env.items())))
     print("\nStack outputs (for other stacks' StackReference; secrets as [secret]):")

@@ -28,7 +28,7 @@ from appcdn.config.fields import (
 )
 from appcdn.config.plans import PlanTier, needs
 from appcdn.config.problems import Problem
-from appcdn.runtime.globs import STAR, covers, overlap, prefix_glob
+from appcdn_django.globs import STAR, covers, overlap, prefix_glob
 
 SET_CRITERIA = ("extensions", "methods", "cookies", "headers", "query_args")
 """Criteria that hold when the request has any of their values (a cookie criterion also holds for a cookie whose

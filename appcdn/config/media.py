@@ -28,7 +28,7 @@ from appcdn.config.fields import (
 )
 from appcdn.config.plans import MAX_TTL, MIN_EDGE_TTL, PlanTier
 from appcdn.config.problems import Problem
-from appcdn.runtime.globs import covers
+from appcdn_django.globs import covers
 
 LAMBDA_ENVIRONMENT_BYTES = 4096
 MAX_AGE_RE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)\s*(?:,|$)")

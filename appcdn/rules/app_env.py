@@ -1,7 +1,7 @@
 """What the app reads from its environment, per site and stage: the shared cache and django CMS durations.
 
-The contract (``APPCDN_APP_ENV_VERSION``, ``CACHE_URL``, ``CMS_CACHE_DURATIONS``) is read by
-``appcdn.runtime.django_settings`` inside the app.
+The contract (``APPCDN_APP_ENV_VERSION``, ``APPCDN_READER``, ``CACHE_URL``, ``CMS_CACHE_DURATIONS``) is read
+by ``appcdn_django.settings`` (django-appcdn) inside the app.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from appcdn import defaults
 from appcdn.config.app import AppConfig, CacheStore
 from appcdn.config.fields import Stage
-from appcdn.runtime.django_settings import APP_ENV_VERSION
+from appcdn_django.contracts import APP_ENV
 
 
 def cms_cache_durations(app: AppConfig, stage: Stage) -> dict[str, int]:
@@ -34,6 +34,6 @@ def app_env(app: AppConfig, stage: Stage) -> dict[str, str]:
     """The app's environment variables but ``CACHE_URL``, which the program adds as a secret (it may hold a
     password): from ``fixed_cache_url``, or from the managed cache store once it exists."""
     return {
-        "APPCDN_APP_ENV_VERSION": APP_ENV_VERSION,
+        **APP_ENV.exported(),
         "CMS_CACHE_DURATIONS": json.dumps(cms_cache_durations(app, stage), sort_keys=True),
     }

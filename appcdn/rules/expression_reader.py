@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from appcdn.rules.expressions import Request
-from appcdn.runtime.globs import glob_matches
+from appcdn_django.globs import glob_matches
 
 Truth = bool | None
 """True, False, or None for unknown."""

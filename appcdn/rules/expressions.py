@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from appcdn.config.cache import Match
-from appcdn.runtime.globs import glob_matches
+from appcdn_django.globs import glob_matches
 
 
 def quote(value: str) -> str:

@@ -23,8 +23,8 @@ from appcdn.config.media import HeaderRule, MediaConfig, media_hosts
 from appcdn.config.plans import MIN_EDGE_TTL, PlanTier
 from appcdn.defaults import AZURE_PRIVATE_CONTAINER, AZURE_PUBLIC_CONTAINER
 from appcdn.rules.expressions import any_of
-from appcdn.runtime.django_media import MEDIA_SETTINGS_VERSION
-from appcdn.runtime.globs import glob_matches
+from appcdn_django.contracts import MEDIA_SETTINGS
+from appcdn_django.globs import glob_matches
 
 CONNECTOR_PROVIDERS = {"aws": "aws_s3", "azure": "azure_storage"}
 
@@ -66,10 +66,10 @@ def catch_all(rules: Sequence[HeaderRule]) -> HeaderRule | None:
 
 def django_settings(media: MediaConfig, media_url: str | None = None, store_name: str | None = None) -> dict[str, Any]:
     """What the app needs, as django-storages understands it, plus the ordered rules for per-path headers.
-    ``store_name``: the bucket or storage account. ``appcdn.runtime.django_media`` reads this contract (versioned)."""
+    ``store_name``: the bucket or storage account. ``appcdn_django.media`` reads this contract (versioned)."""
     default = catch_all(media.headers)
     settings: dict[str, Any] = {
-        "APPCDN_MEDIA_VERSION": MEDIA_SETTINGS_VERSION,
+        **MEDIA_SETTINGS.exported(),
         "APPCDN_MEDIA_BACKEND": media.backend,
         "APPCDN_MEDIA_HEADERS": [{"match": r.match, "headers": object_headers(r)} for r in media.headers],
         "APPCDN_MEDIA_PUBLIC_PREFIXES": list(media.public_prefixes),

@@ -51,16 +51,18 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from appcdn.runtime.header_rules import RuleBook
 from appcdn.runtime.s3_objects import S3Bucket
+from appcdn_django import globs
 
 HANDLER = "appcdn.runtime.batch_lambda.handler"
 RULES_VARIABLE = "APPCDN_HEADER_RULES"
 PACKAGE = (
     "appcdn/__init__.py",
     "appcdn/runtime/__init__.py",
-    "appcdn/runtime/globs.py",
     "appcdn/runtime/header_rules.py",
     "appcdn/runtime/s3_objects.py",
     "appcdn/runtime/batch_lambda.py",
+    "appcdn_django/__init__.py",
+    "appcdn_django/globs.py",
 )
 """Every file the function imports beyond the standard library and boto3 (tests/test_media_sync_batch_lambda.py
 runs it from these alone)."""
@@ -92,8 +94,8 @@ logger = logging.getLogger(__name__)
 
 def package_files() -> dict[str, Path]:
     """Archive path → source file: the whole of the function's zip."""
-    root = Path(__file__).resolve().parents[2]
-    return {name: root / name for name in PACKAGE}
+    roots = {"appcdn": Path(__file__).resolve().parents[2], "appcdn_django": Path(globs.__file__).resolve().parents[1]}
+    return {name: roots[name.split("/")[0]] / name for name in PACKAGE}
 
 
 def decode_key(encoded: str) -> str:

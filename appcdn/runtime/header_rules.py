@@ -3,7 +3,7 @@
 A rule declares ``Cache-Control`` and, optionally, ``Content-Disposition`` and ``Content-Language``. What a
 rule does not declare is the object's own business and is left exactly as stored.
 
-Standard library only (and ``appcdn.runtime.globs``): the S3 Batch Operations Lambda (``batch_lambda``) ships this
+Standard library only (and ``appcdn_django.globs``): the S3 Batch Operations Lambda (``batch_lambda``) ships this
 module without pydantic, so rules arrive either as config models (anything with the four fields) or as
 plain dicts (``RuleBook.from_dicts``).
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from appcdn.runtime.globs import glob_matches, literal_prefix
+from appcdn_django.globs import glob_matches, literal_prefix
 
 
 @dataclass(frozen=True)

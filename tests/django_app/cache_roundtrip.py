@@ -1,11 +1,15 @@
 """Run as a separate process: ``write KEY VALUE``, ``read KEY`` or ``createcachetable``, against the cache the
-environment configures; ``settings`` prints the CMS cache durations the app sees; ``exercise PREFIX`` calls
-every operation of Django's cache API (Redis only) and prints which commands outside it the server refused."""
+environment configures; ``settings`` prints the CMS cache durations the app sees and where its appcdn_django
+comes from; ``exercise PREFIX`` calls every operation of Django's cache API (Redis only) and prints which commands
+outside it the server refused."""
 
+import importlib.util
 import json
 import sys
 
 import django
+
+import appcdn_django
 
 django.setup()
 
@@ -46,6 +50,11 @@ elif command == "createcachetable":
 elif command == "settings":
     print(
         json.dumps(
-            {"CMS_CACHE_DURATIONS": settings.CMS_CACHE_DURATIONS, "BACKEND": settings.CACHES["default"]["BACKEND"]}
+            {
+                "CMS_CACHE_DURATIONS": settings.CMS_CACHE_DURATIONS,
+                "BACKEND": settings.CACHES["default"]["BACKEND"],
+                "appcdn_django": appcdn_django.__file__,
+                "pulumi": importlib.util.find_spec("pulumi") is not None,
+            }
         )
     )

@@ -3,7 +3,7 @@
 import json
 import os
 
-from appcdn.runtime.django_settings import configure
+from appcdn_django.settings import configure
 
 SECRET_KEY = "tests-only"
 USE_TZ = True

@@ -1,10 +1,10 @@
 """A minimal Django project's settings whose media storage comes only from the stack's export
 (``APPCDN_MEDIA_SETTINGS``) and the standard environment, as an app would configure it."""
 
-from appcdn.runtime.django_media import configure_media
+from appcdn_django.settings import configure
 
 SECRET_KEY = "tests-only"
 USE_TZ = True
 INSTALLED_APPS: list[str] = []
 
-configure_media(globals())
+configure(globals())

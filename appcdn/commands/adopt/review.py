@@ -20,7 +20,7 @@ from appcdn.rules.api_form import action_settings
 from appcdn.rules.expression_reader import ParsedExpression, parse
 from appcdn.rules.expressions import Request
 from appcdn.rules.rulesets import CompiledRule, SiteStage, ZoneRules, apply_rules, site_stages
-from appcdn.runtime.globs import glob_matches
+from appcdn_django.globs import glob_matches
 
 CACHE_PAGE_RULE_ACTIONS = frozenset(
     {

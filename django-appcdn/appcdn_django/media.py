@@ -1,12 +1,12 @@
 """Inside the app: Django media settings from what the stack exports (``sites.<name>.django``), with the
 standard library only, so a settings module can import it without Pulumi or a provider SDK::
 
-    from appcdn.runtime.django_media import configure_media
+    from appcdn_django.media import configure_media
     configure_media(globals())   # STORAGES["default"], MEDIA_URL and the storage's settings
 
 The export arrives as JSON in ``APPCDN_MEDIA_SETTINGS`` (``pulumi stack output sites --json`` → the site's
 ``django``), or in a file named by ``APPCDN_MEDIA_SETTINGS_FILE``. The default storage then applies the ordered
-header rules at upload (``appcdn.runtime.django_storages``): new uploads get the right headers without any refresh.
+header rules at upload (``appcdn_django.storages``): new uploads get the right headers without any refresh.
 Credentials and endpoints stay in the standard environment (AWS_* for boto3; AZURE_STORAGE_CONNECTION_STRING or
 AZURE_STORAGE_KEY for Azure).
 """
@@ -19,12 +19,11 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from appcdn.runtime.globs import glob_matches
+from appcdn_django.contracts import MEDIA_SETTINGS
+from appcdn_django.globs import glob_matches
 
-MEDIA_SETTINGS_VERSION = "1"
-"""Version of the exported media contract (``APPCDN_MEDIA_VERSION``) this module reads."""
-S3_STORAGE = "appcdn.runtime.django_storages.S3MediaStorage"
-AZURE_STORAGE = "appcdn.runtime.django_storages.AzureMediaStorage"
+S3_STORAGE = "appcdn_django.storages.S3MediaStorage"
+AZURE_STORAGE = "appcdn_django.storages.AzureMediaStorage"
 PRIVATE_URL_SECONDS = 3600
 """How long the signed URL of a private object stays valid (public objects have plain, stable URLs)."""
 S3_PARAMETERS = {
@@ -71,12 +70,9 @@ def load_export(env: Mapping[str, str] = os.environ) -> dict[str, Any] | None:
         raise MediaSettingsError(f"{source}: not the JSON of the stack output sites.<name>.django ({error})") from None
     if not isinstance(exported, dict):
         raise MediaSettingsError(f"{source}: not the JSON of the stack output sites.<name>.django")
-    version = exported.get("APPCDN_MEDIA_VERSION")
-    if version != MEDIA_SETTINGS_VERSION:
-        raise MediaSettingsError(
-            f"the stack exports media settings version {version}; this module reads "
-            f"{MEDIA_SETTINGS_VERSION}: upgrade appcdn in the app (or the stack)"
-        )
+    refusal = MEDIA_SETTINGS.refusal(exported)
+    if refusal:
+        raise MediaSettingsError(refusal)
     return exported
 
 

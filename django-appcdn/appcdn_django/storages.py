@@ -9,7 +9,7 @@
   private one, each a plain ``AzureStorage`` underneath; URLs to the private container carry a SAS that
   expires.
 
-Configured by ``appcdn.runtime.django_media.configure_media`` from the stack's export; ``header_rules`` default to the
+Configured by ``appcdn_django.media.configure_media`` from the stack's export; ``header_rules`` default to the
 ``APPCDN_MEDIA_HEADERS`` setting.
 """
 
@@ -25,7 +25,7 @@ from storages.backends.azure_storage import AzureStorage
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name, setting
 
-from appcdn.runtime.django_media import AZURE_PARAMETERS, S3_PARAMETERS, headers_for, upload_parameters
+from appcdn_django.media import AZURE_PARAMETERS, S3_PARAMETERS, headers_for, upload_parameters
 
 
 @deconstructible

@@ -1,8 +1,9 @@
-"""Inside the app: Django settings from what the stack exports (``sites.<name>.app_env``), with no dependency
-beyond the standard library, so a Django project can import it from its settings module::
+"""Inside the app: Django settings from what the stack exports (``sites.<name>.app_env`` and
+``sites.<name>.django``), with no dependency beyond the standard library, so a Django project can import it from
+its settings module::
 
-    from appcdn.runtime.django_settings import configure
-    configure(globals())          # CACHES and CMS_CACHE_DURATIONS from CACHE_URL and CMS_CACHE_DURATIONS
+    from appcdn_django.settings import configure
+    configure(globals())   # CACHES, CMS_CACHE_DURATIONS; the media storage when the media export is there
 
 Without ``CACHE_URL`` (local development) nothing is cached: a dummy cache and every CMS duration 0, as on
 Test. A local-memory or file cache is refused at start-up: the app runs in several containers in parallel.
@@ -16,8 +17,9 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-APP_ENV_VERSION = "1"
-"""Version of the contract between the stack's exports and this module."""
+from appcdn_django.contracts import APP_ENV
+from appcdn_django.media import configure_media
+
 LOCAL_DEVELOPMENT_DURATIONS = {"content": 0, "menus": 0, "permissions": 0}
 
 
@@ -61,15 +63,13 @@ def cms_cache_durations(env: Mapping[str, str] = os.environ) -> dict[str, int]:
 
 def configure(settings: MutableMapping[str, Any], env: Mapping[str, str] = os.environ) -> None:
     """Set ``CACHES`` and ``CMS_CACHE_DURATIONS`` in a settings module's namespace, and refuse a cache that
-    settings set elsewhere if it is local to the container."""
-    version = env.get("APPCDN_APP_ENV_VERSION", APP_ENV_VERSION)
-    if version != APP_ENV_VERSION:
-        raise AppSettingsError(
-            f"the stack exports app environment version {version}; this module reads "
-            f"{APP_ENV_VERSION}: upgrade appcdn in the app"
-        )
+    settings set elsewhere if it is local to the container; then the media storage (``configure_media``)."""
+    refusal = APP_ENV.refusal(env)
+    if refusal:
+        raise AppSettingsError(refusal)
     settings["CACHES"] = caches(env)
     settings["CMS_CACHE_DURATIONS"] = cms_cache_durations(env)
     for alias, cache in settings["CACHES"].items():
         if cache["BACKEND"].endswith(("LocMemCache", "FileBasedCache")):
             raise AppSettingsError(f"CACHES[{alias!r}] is local to one container; use the database cache or Redis")
+    configure_media(settings, env)
