@@ -181,3 +181,15 @@ def test_the_driver_prints_the_snapshot_or_the_config_problems(tmp_path, capsys)
     assert set(json.loads(capsys.readouterr().out)) == {"stack", "stage", "zones", "sites", "resources"}
     assert snapshot_driver.main([str(tmp_path / "bad"), "live"]) == 2
     assert "unknown key" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_without_git_the_diff_says_so_and_exits_2(tmp_path, capsys, monkeypatch):
+    """No ``git`` on PATH once crashed the command with exit 1, which says "something changed"."""
+    repo = repository(tmp_path, raw_config())
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    code, _, err = diff(capsys, repo)
+    assert (code, err.strip()) == (
+        2,
+        "appcdn diff: git is not installed (or not on PATH): appcdn diff reads the base from git",
+    )

@@ -3,12 +3,12 @@
 ``appcdn plan --stack test|live [--json]``: validate the project's stack files, compile the zones once, run
 the program (``appcdn.program.stack_program.declare``) under Pulumi's mock engine, and print the resource tree it
 declares and the effective cache behaviour. Exit 0 on success, 2 on invalid config or an unknown stack.
+Every command exits 70 on an internal error (a bug): one line, never a traceback, never an outcome's code.
 
 ``appcdn diff --stack NAME [--stack NAME …] --base REF [--format text|markdown] [--json]``: plan each stack at the
 git ref and in the working tree, offline, and print what changes: resources and cache behaviour in words, the
 changes that weaken safety first (``appcdn.commands.diff.compare``). Exit 0 when nothing changes, 1 when something
-does, 2 on
-an error (unknown ref or stack, invalid config).
+does, 2 on an error (unknown ref or stack, invalid config, no git).
 
 ``appcdn adopt --stack NAME [--out FILE]``: read what already exists on the stack's live zones (read only,
 ``appcdn.commands.adopt.importer``), print what their rules do today next to what ours will do, and write a Pulumi
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from appcdn.behaviour.table import behaviour_rows, rule_counts
@@ -33,6 +34,7 @@ from appcdn.commands.plan.any_program import is_appcdn_project, plan_program
 from appcdn.commands.plan.mock_engine import run_program
 from appcdn.commands.plan.resource_text import output_lines, resource_tree
 from appcdn.commands.plan.table_text import rule_count_lines, table
+from appcdn.config.messages import redacted
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, load_project, locate
 from appcdn.config.pulumi_yaml.stack_files import SECRET_PLACEHOLDER, StackFile, read_project
@@ -40,6 +42,9 @@ from appcdn.rules.app_env import app_env
 from appcdn.rules.rulesets import ZoneRules, compile_zones
 
 EXIT_INVALID = 2
+EXIT_INTERNAL = 70
+"""An internal error (a bug), for every command: sysexits.h ``EX_SOFTWARE``, distinct from every outcome a command
+reports (0, 1, 2, 3, 130)."""
 
 
 def _ownership(project: Project) -> list[str]:
@@ -167,6 +172,21 @@ def _positive(value: str) -> int:
     return number
 
 
+def internal_error(command: str, err: Exception) -> int:
+    """An error that is no fault of the input: a bug. Said on one line (its kind, where it was raised, its message
+    with key material hidden), never as a traceback, and never with exit 0 or 1 (1 is diff's "something
+    changed", media's "some objects failed")."""
+    frames = traceback.extract_tb(err.__traceback__)
+    where = next((f for f in reversed(frames) if "/appcdn/" in f.filename), frames[-1] if frames else None)
+    at = f" at {where.filename[where.filename.rfind('/appcdn/') + 1 :]}:{where.lineno}" if where else ""
+    print(
+        f"appcdn {command}: internal error (a bug in appcdn, not in your files; please report it): "
+        f"{type(err).__name__}{at}: {redacted(str(err))}",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appcdn", description="Caching and CDN infrastructure as code.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("schema", help="the Pulumi package schema of the components (PulumiPlugin.yaml in provider/)")
     sub.add_parser("config-schema", help="a JSON Schema of a stack file, for editors (stacks/appcdn-stack.schema.json)")
     args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except Exception as err:  # every command's internal errors end the same way
+        return internal_error(" ".join(filter(None, [args.command, getattr(args, "media_command", None)])), err)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The parsed command, run."""
     if args.command == "config-schema":
         from appcdn.config.file_schema import main as print_config_schema
 

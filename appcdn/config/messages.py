@@ -25,6 +25,12 @@ SECRET_FIELD_NAMES = ("certificate", "private_key", "url")
 _CREDENTIALS = re.compile(r"://[^/?#@\s]*@")
 """A URL with user information (``rediss://:password@host``)."""
 M = TypeVar("M", bound=BaseModel)
+_KEY_MATERIAL = re.compile(
+    r"-----BEGIN[^\n]*?-----.*?(?:-----END[^\n]*?-----|\Z)"  # a PEM block, or what is left of one
+    r"|(?<=://)[^/?#@\s]*(?=@)"  # the user information of a URL
+    r"|[A-Za-z0-9+/=_-]{40,}",  # a run as long as a token or a key's base64 (a Cloudflare token has 40)
+    re.DOTALL,
+)
 
 REMOVED_KEYS = {
     "owner": "unknown key: a zone is owned by the one stack file that declares it under zones; declare it there "
@@ -83,6 +89,12 @@ def may_be_secret(path: str, value: object, secret: SecretTest) -> bool:
         "-----BEGIN" in value or "\n" in value or len(value) > 200 or _CREDENTIALS.search(value) is not None
     )
     return secret(path) or field in SECRET_FIELD_NAMES or looks_secret
+
+
+def redacted(text: str) -> str:
+    """Text with whatever looks like key material (a PEM block, a URL's credentials, a token-like run) replaced
+    by ``[not shown]``."""
+    return _KEY_MATERIAL.sub("[not shown]", text)
 
 
 def loc_path(loc: tuple[int | str, ...], prefix: str = "") -> str:

@@ -41,7 +41,10 @@ class Planned:
 
 
 def _git(root: Path, *args: str) -> bytes:
-    done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise PlanError("git is not installed (or not on PATH): appcdn diff reads the base from git") from None
     if done.returncode != 0:
         raise PlanError(f"git {' '.join(args)}: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
