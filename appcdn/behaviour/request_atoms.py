@@ -11,7 +11,7 @@ another's is there whenever that one is); the other atoms are independent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -20,7 +20,7 @@ from appcdn.behaviour import path_space
 from appcdn.config.cache import Match
 from appcdn.config.fields import METHODS
 from appcdn.rules.expressions import Request
-from appcdn.rules.rulesets import CompiledRule
+from appcdn.rules.rulesets import CompiledRule, Scope
 from appcdn_django.globs import glob_matches
 
 Atom = tuple[str, str]
@@ -77,15 +77,25 @@ class HostRule:
         object.__setattr__(self, "bypasses", dict(self.settings).get("cache") is False)
 
 
-def host_rules(rules: Iterable[CompiledRule], host: str) -> tuple[HostRule, ...]:
-    """The rules that can match requests to ``host`` (compared in lower case), in order."""
-    host = host.lower()
-    found = []
-    for rule in rules:
-        clauses = tuple(clause(s.match) for s in rule.scopes if host in s.effective_hosts)
-        if clauses:
-            found.append(HostRule(rule.settings, clauses))
-    return tuple(found)
+class RulesByHost:
+    """A phase's compiled rules indexed by the hosts their scopes apply to (in lower case), so that each host's
+    rules are found without reading every scope of the zone."""
+
+    def __init__(self, rules: Sequence[CompiledRule]):
+        self._rules = rules
+        self._scopes: dict[str, dict[int, list[Scope]]] = {}
+        for i, rule in enumerate(rules):
+            for scope in rule.scopes:
+                for host in scope.effective_hosts:
+                    self._scopes.setdefault(host, {}).setdefault(i, []).append(scope)
+
+    def on(self, host: str) -> tuple[HostRule, ...]:
+        """The rules that can match requests to ``host`` (compared in lower case), in order."""
+        found = self._scopes.get(host.lower(), {})
+        return tuple(
+            HostRule(self._rules[i].settings, tuple(clause(s.match) for s in scopes))
+            for i, scopes in sorted(found.items())
+        )
 
 
 def holds(atom: Atom, request: Request) -> bool:

@@ -19,13 +19,13 @@ from typing import Any
 
 from appcdn.behaviour import request_atoms
 from appcdn.behaviour.outcome import Outcome, effect_outcome
-from appcdn.behaviour.request_atoms import Atom, host_rules
+from appcdn.behaviour.request_atoms import Atom, RulesByHost
 from appcdn.behaviour.request_space import Phases, RequestClasses
 from appcdn.config.media import media_hosts
 from appcdn.config.plans import RULES_PER_PHASE
 from appcdn.config.project import Project
 from appcdn.rules.expressions import Request
-from appcdn.rules.rulesets import CompiledRule, SiteStage, ZoneRules, site_stages
+from appcdn.rules.rulesets import SiteStage, ZoneRules, site_stages
 
 Term = tuple[tuple[Atom, bool], ...]
 
@@ -138,10 +138,6 @@ class BehaviourRow:
         }
 
 
-def phases(cache: Sequence[CompiledRule], config: Sequence[CompiledRule], host: str) -> Phases:
-    return Phases(host_rules(cache, host), host_rules(config, host))
-
-
 def request_text(r: Request) -> str:
     """``GET www.example.com/static/?edit cookie sessionid``."""
     query = "?" + "&".join(sorted(r.query_args)) if r.query_args else ""
@@ -162,23 +158,39 @@ def ordered_terms(terms: Sequence[Mapping[Atom, bool]]) -> tuple[Term, ...]:
     )
 
 
-def _describe(host: str, side: Phases, zone_polish: str) -> dict[Outcome, tuple[tuple[Term, ...], Request]]:
-    """Outcome → (terms, example request) for every request to ``host``."""
-    classes = RequestClasses([side])
-    described = classes.describe(lambda effects: effect_outcome(effects[0], zone_polish), order=drop_order)
-    result = {}
-    for key, terms in described.items():
-        ordered = ordered_terms(terms)
-        result[key] = (ordered, request_atoms.example_request(host, dict(ordered[0]), classes.space))
-    return result
+Described = dict[tuple[str, str], tuple[dict[Outcome, tuple[Term, ...]], request_atoms.Space]]
+"""(host's rules as text, zone Polish) → each outcome's terms, and the request space they were found in."""
 
 
-def site_rows(ss: SiteStage, rules: ZoneRules, zone_polish: str) -> list[BehaviourRow]:
-    """Rows for one stage of a site, from its zone's compiled rules: its app hosts and its media host."""
+def _describe(
+    host: str, side: Phases, zone_polish: str, described: Described
+) -> dict[Outcome, tuple[tuple[Term, ...], Request]]:
+    """Outcome → (terms, example request) for every request to ``host``. Hosts whose rules are alike (the same
+    settings and criteria in the same order: sites built from one template) share one description in
+    ``described``; only their example requests differ, by host."""
+    key = (repr(side), zone_polish)
+    if key not in described:
+        classes = RequestClasses([side])
+        outcomes = classes.describe(lambda effects: effect_outcome(effects[0], zone_polish), order=drop_order)
+        described[key] = ({k: ordered_terms(terms) for k, terms in outcomes.items()}, classes.space)
+    terms_by_outcome, space = described[key]
+    return {
+        outcome: (terms, request_atoms.example_request(host, dict(terms[0]), space))
+        for outcome, terms in terms_by_outcome.items()
+    }
+
+
+def site_rows(
+    ss: SiteStage, rules: tuple[RulesByHost, RulesByHost], zone_polish: str, described: Described
+) -> list[BehaviourRow]:
+    """Rows for one stage of a site, from its zone's compiled cache and configuration rules: its app hosts and
+    its media host."""
     by_key: dict[tuple[Outcome, tuple[Term, ...]], list[str]] = {}
     examples: dict[tuple[Outcome, tuple[Term, ...]], Request] = {}
+    cache, config = rules
     for host in [*ss.hosts, *media_hosts(ss.media)]:
-        for result, (terms, example) in _describe(host, phases(rules.cache, rules.config, host), zone_polish).items():
+        side = Phases(cache.on(host), config.on(host))
+        for result, (terms, example) in _describe(host, side, zone_polish, described).items():
             by_key.setdefault((result, terms), []).append(host)
             examples.setdefault((result, terms), example)
     rows = [
@@ -201,11 +213,13 @@ def site_rows(ss: SiteStage, rules: ZoneRules, zone_polish: str) -> list[Behavio
 def behaviour_rows(project: Project, compiled: Mapping[str, ZoneRules]) -> list[BehaviourRow]:
     """The table of a stack: every stage's sites on the zones it owns, and its own sites on the others."""
     rows = []
+    described: Described = {}
     for zone_name, rules in compiled.items():
         polish = project.zone(zone_name).images.polish
+        indexed = (RulesByHost(rules.cache), RulesByHost(rules.config))
         for ss in site_stages(project, zone_name):
             if project.owns(zone_name) or ss.stage == project.stage:
-                rows += site_rows(ss, rules, polish)
+                rows += site_rows(ss, indexed, polish, described)
     return rows
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from appcdn.behaviour.outcome import Outcome, effect_outcome
-from appcdn.behaviour.request_atoms import Literals, host_rules
+from appcdn.behaviour.request_atoms import Literals, RulesByHost
 from appcdn.behaviour.request_space import Effect, Phases, RequestClasses
 from appcdn.behaviour.table import Term, drop_order, literal_text, ordered_terms, terms_text
 from appcdn.rules.rulesets import CompiledRule
@@ -41,6 +42,10 @@ class ZoneSide:
     cache: Sequence[CompiledRule]
     config: Sequence[CompiledRule]
     polish: str
+
+    @cached_property
+    def by_host(self) -> tuple[RulesByHost, RulesByHost]:
+        return RulesByHost(self.cache), RulesByHost(self.config)
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,8 @@ Key = tuple[Outcome | None, Outcome | None] | str
 def _side(zone: ZoneSide | None, host: str) -> Phases:
     if zone is None:
         return Phases((), ())
-    return Phases(host_rules(zone.cache, host), host_rules(zone.config, host))
+    cache, config = zone.by_host
+    return Phases(cache.on(host), config.on(host))
 
 
 def host_changes(host: str, base: ZoneSide | None, head: ZoneSide | None) -> dict[Key, tuple[Term, ...]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from appcdn.config.cache import CachePolicy, ImageRule, Match
@@ -40,12 +41,43 @@ class Scope:
     hosts: tuple[str, ...]
     match: Match
 
-    @property
+    @cached_property
     def effective_hosts(self) -> frozenset[str]:
         return frozenset(self.match.hosts or self.hosts)
 
+    @cached_property
+    def criteria(self) -> str:
+        """The match without its hosts, as text: scopes with the same criteria share one host test."""
+        return self.match.model_dump_json(exclude={"hosts"})
+
     def matches(self, request: Request) -> bool:
         return request_matches(request, self.hosts, self.match)
+
+
+HOST_ONLY = Match().model_dump_json(exclude={"hosts"})
+"""The criteria of a scope that only names hosts: it matches every request to them."""
+
+
+def _expression(scopes: Iterable[Scope], parts: dict[tuple[str, tuple[str, ...]], str]) -> str:
+    """The scopes ORed, simplified exactly: scopes that differ only in their hosts share one host test, and a
+    scope implied by a host-only scope of the same rule is dropped. ``parts`` keeps each (criteria, hosts)
+    part's text, so that a rule that grows while merging does not write its unchanged parts again."""
+    hosts_by_key: dict[str, set[str]] = {}
+    match_by_key: dict[str, Match] = {}
+    for scope in scopes:
+        hosts_by_key.setdefault(scope.criteria, set()).update(scope.effective_hosts)
+        match_by_key.setdefault(scope.criteria, scope.match)
+    everything = hosts_by_key.get(HOST_ONLY, set())
+    texts = []
+    for key, hosts in hosts_by_key.items():
+        if key != HOST_ONLY:
+            hosts = hosts - everything
+        if hosts:
+            part = (key, tuple(sorted(hosts)))
+            if part not in parts:
+                parts[part] = match_expression(part[1], match_by_key[key].model_copy(update={"hosts": []}))
+            texts.append(parts[part])
+    return any_expression(texts)
 
 
 @dataclass(frozen=True)
@@ -58,27 +90,12 @@ class CompiledRule:
     settings: tuple[tuple[str, Any], ...]
     scopes: tuple[Scope, ...]
 
-    @property
+    @cached_property
     def expression(self) -> str:
-        """The scopes ORed, simplified exactly: scopes that differ only in their hosts share one host
-        test, and a scope implied by a host-only scope of the same rule is dropped."""
-        host_only = Match().model_dump_json(exclude={"hosts"})
-        hosts_by_key: dict[str, set[str]] = {}
-        match_by_key: dict[str, Match] = {}
-        for scope in self.scopes:
-            key = scope.match.model_dump_json(exclude={"hosts"})
-            hosts_by_key.setdefault(key, set()).update(scope.effective_hosts)
-            match_by_key[key] = scope.match.model_copy(update={"hosts": []})
-        everything = hosts_by_key.get(host_only, set())
-        parts = []
-        for key, hosts in hosts_by_key.items():
-            if key != host_only:
-                hosts = hosts - everything
-            if hosts:
-                parts.append(match_expression(sorted(hosts), match_by_key[key]))
-        return any_expression(parts)
+        """The scopes ORed (``_expression``)."""
+        return _expression(self.scopes, {})
 
-    @property
+    @cached_property
     def hosts(self) -> frozenset[str]:
         return frozenset().union(*(s.effective_hosts for s in self.scopes))
 
@@ -101,32 +118,51 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _conflict(a: CompiledRule, b: CompiledRule) -> bool:
-    """Whether running ``a`` and ``b`` in the other order could change a request's outcome."""
-    if not a.hosts & b.hosts:
-        return False
-    b_settings = dict(b.settings)
-    return any(k in b_settings and _canonical(b_settings[k]) != _canonical(v) for k, v in a.settings)
+def _conflict(a: tuple[tuple[str, Any], ...], b: tuple[tuple[str, Any], ...]) -> bool:
+    """Whether rules with settings ``a`` and ``b`` on a common host could give a request another outcome when
+    run in the other order: they make a setting differently."""
+    b_settings = dict(b)
+    return any(k in b_settings and _canonical(b_settings[k]) != _canonical(v) for k, v in a)
 
 
 def merge_rules(rules: Sequence[CompiledRule]) -> list[CompiledRule]:
-    """Merge rules with identical settings wherever the order of application allows it."""
+    """Merge rules with identical settings wherever the order of application allows it: each rule joins the
+    first earlier rule with its settings that no rule after that one conflicts with (on a common host), if
+    the joined expression stays within Cloudflare's length.
+
+    Indexed, so the cost grows with the rules, not with their square: the merged rules by settings and by host
+    (a rule can only conflict with those on its hosts), each conflict of two settings decided once, and the
+    expression text of each part of a growing rule written once."""
     merged: list[CompiledRule] = []
+    canonical: list[str] = []  # each merged rule's settings, as text
+    by_settings: dict[tuple[str, str], list[int]] = {}
+    by_host: dict[str, set[int]] = {}
+    conflicts: dict[tuple[str, str], bool] = {}
+    parts: dict[tuple[str, tuple[str, ...]], str] = {}
     for rule in rules:
-        for i, group in enumerate(merged):
-            if group.action != rule.action or _canonical(group.settings) != _canonical(rule.settings):
+        settings = _canonical(rule.settings)
+        last_conflict = -1
+        for i in set().union(*(by_host.get(h, ()) for h in rule.hosts)):
+            pair = (settings, canonical[i])
+            if pair not in conflicts:
+                conflicts[pair] = _conflict(rule.settings, merged[i].settings)
+            if i > last_conflict and conflicts[pair]:
+                last_conflict = i
+        for i in by_settings.get((rule.action, settings), []):
+            if i <= last_conflict:
                 continue
-            if any(_conflict(rule, later) for later in merged[i + 1 :]):
-                continue
-            candidate = CompiledRule(
-                group.ref, group.names + rule.names, group.action, group.settings, group.scopes + rule.scopes
-            )
-            if len(candidate.expression) > MAX_EXPRESSION_LENGTH:
-                continue
-            merged[i] = candidate
-            break
+            group = merged[i]
+            scopes = group.scopes + rule.scopes
+            if len(_expression(scopes, parts)) <= MAX_EXPRESSION_LENGTH:
+                merged[i] = CompiledRule(group.ref, group.names + rule.names, group.action, group.settings, scopes)
+                break
         else:
+            i = len(merged)
             merged.append(rule)
+            canonical.append(settings)
+            by_settings.setdefault((rule.action, settings), []).append(i)
+        for h in rule.hosts:
+            by_host.setdefault(h, set()).add(i)
     return merged
 
 
