@@ -43,6 +43,13 @@ def test_session_cookies_must_be_cookie_names():
     ]
 
 
+def test_session_cookies_cannot_be_empty_which_the_policy_pack_would_refuse():
+    assert problems_of(raw_config(cache={"session_cookies": []})) == [
+        "sites[0].cache.session_cookies: name at least one cookie (Django's SESSION_COOKIE_NAME, default "
+        "sessionid): without one, requests of logged-in users could be cached and served to others"
+    ]
+
+
 def test_origin_must_be_a_host_name():
     assert problems_of(raw_config(origin="https://shop.eu.aldryn.io/")) == [
         "sites[0].origin: 'https://shop.eu.aldryn.io/' is not a host name (a DNS name such as www.example.com)"

@@ -96,7 +96,8 @@ class CachePolicy(Strict):
 
     stage_defaults: bool = Field(default=True, description="start from the stage's default rules (see Defaults)")
     session_cookies: list[CookieName] = Field(
-        default=list(defaults.SESSION_COOKIES), description="requests carrying one are never cached"
+        default=list(defaults.SESSION_COOKIES),
+        description="requests carrying one are never cached; at least one (Django's SESSION_COOKIE_NAME)",
     )
     rules: list[CacheRule] = Field(default=[], description="applied in order after the stage defaults")
 
@@ -259,6 +260,14 @@ def _dead_rule_problems(path: str, policy: CachePolicy, hosts: Sequence[str]) ->
 
 
 def policy_problems(path: str, policy: CachePolicy, hosts: Sequence[str], plan: PlanTier) -> Iterable[Problem]:
+    if not policy.session_cookies:
+        # The policy pack's mandatory app-cache-rules-keep-sessions-private refuses a site without a session
+        # bypass: refused here first, where the key path can be named.
+        yield Problem(
+            f"{path}.session_cookies",
+            "name at least one cookie (Django's SESSION_COOKIE_NAME, default sessionid): without one, "
+            "requests of logged-in users could be cached and served to others",
+        )
     yield from duplicate_names(f"{path}.rules", [r.name for r in policy.rules], "rule")
     for i, rule in enumerate(policy.rules):
         rp = f"{path}.rules[{i}]"

@@ -26,7 +26,7 @@ def safety_rules(policy: CachePolicy, stage: Stage) -> list[CacheRule]:
     HEAD, the session cookies, ``Authorization``; on Test, every app request."""
     rules = []
     for rule in SAFETY_RULES:
-        if rule.name == "authorization" and policy.session_cookies:
+        if rule.name == "authorization":
             rules.append(CacheRule(name="session", match=Match(cookies=policy.session_cookies), action="bypass"))
         rules.append(rule)
     if stage == "test":
