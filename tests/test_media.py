@@ -243,7 +243,7 @@ def test_cloud_connector_rules_use_the_provider_host_forms():
         "cloud_connector_rules_provider": "aws_s3",
         "description": "appcdn: shop/live/media",
         "enabled": True,
-        "expression": 'http.host eq "media.example.com"',
+        "expression": 'lower(http.host) eq "media.example.com"',  # as the cache rules compare hosts
         "parameters": {"host": "b.s3.eu-central-1.amazonaws.com"},
     }
     azure = MediaConfig.model_validate(media_config(backend="azure", azure={"account_name": "shopmedia"}))

@@ -371,9 +371,13 @@ def test_live_media_survives_destroy_and_test_media_does_not_pretend_to(both):
 def test_media_domains_route_through_cloud_connector_on_the_owner(live):
     rules = live["example-com-cloud-connector"].inputs["rules"]
     assert [(r["cloudConnectorRulesProvider"], r["expression"], r["parameters"]["host"]) for r in rules] == [
-        ("aws_s3", 'http.host eq "media-test.example.com"', "example-shop-test-media.s3.eu-central-1.amazonaws.com"),
-        ("aws_s3", 'http.host eq "media.example.com"', "shop-live-media-bucket.s3.eu-central-1.amazonaws.com"),
-        ("azure_storage", 'http.host eq "files.example.com"', "exampleblogmedia.blob.core.windows.net"),
+        (
+            "aws_s3",
+            'lower(http.host) eq "media-test.example.com"',
+            "example-shop-test-media.s3.eu-central-1.amazonaws.com",
+        ),
+        ("aws_s3", 'lower(http.host) eq "media.example.com"', "shop-live-media-bucket.s3.eu-central-1.amazonaws.com"),
+        ("azure_storage", 'lower(http.host) eq "files.example.com"', "exampleblogmedia.blob.core.windows.net"),
     ]
 
 

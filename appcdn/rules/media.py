@@ -186,7 +186,7 @@ def connector_rule(media: MediaConfig, site: str, stage: Stage, endpoint_host: A
         "cloud_connector_rules_provider": CONNECTOR_PROVIDERS[media.backend],
         "description": f"appcdn: {site}/{stage}/media",
         "enabled": True,
-        "expression": any_of("http.host", media_hosts(media)),
+        "expression": any_of("lower(http.host)", media_hosts(media)),
         "parameters": {"host": endpoint_host},
     }
 
