@@ -26,8 +26,8 @@ def parses(expression: str) -> dict:
         (Match(extensions=["css", "js"]), ["and", "in"], ["lower"]),
         (Match(methods=["GET"]), ["and", "eq", "in"], ["lower"]),
         (Match(cookies=["sessionid"]), ["and", "contains", "in"], ["lower"]),
-        (Match(headers=["authorization"]), ["and", "eq", "in", "or"], ["any", "lower"]),
-        (Match(query_args=["edit", "toolbar_off"]), ["and", "in"], ["any", "lower"]),
+        (Match(headers=["authorization"]), ["and", "in", "or"], ["has_key", "lower"]),
+        (Match(query_args=["edit", "toolbar_off"]), ["and", "in"], ["any", "lower", "url_decode"]),
         (Match(expression='http.request.uri.query contains "preview"'), ["and", "contains", "in"], ["lower"]),
     ],
 )
@@ -66,6 +66,28 @@ def test_query_arguments_match_by_name():
     match = Match(query_args=["edit"])
     assert request_matches(Request("example.com", query_args=frozenset(["edit"])), HOSTS, match)
     assert not request_matches(Request("example.com", query_args=frozenset(["editor"])), HOSTS, match)
+
+
+@pytest.mark.parametrize("sent", ["%65dit", "%65%64%69%74", "ed%69t", "%45dit%00"[:6]])
+def test_query_argument_names_match_as_django_decodes_them(sent):
+    """Cloudflare does not decode ``http.request.uri.args.names``; Django does: ``?%65dit`` is ``?edit``."""
+    match = Match(query_args=["edit"])
+    expected = sent != "%45dit"  # %45 is "E": Django's names are case-sensitive, so ?Edit is not ?edit
+    assert request_matches(Request("example.com", query_args=frozenset([sent])), HOSTS, match) is expected
+    assert 'any(url_decode(http.request.uri.args.names[*])[*] eq "edit")' in match_expression(HOSTS, match)
+
+
+def test_query_argument_names_are_decoded_once_as_django_does():
+    match = Match(query_args=["edit"])
+    assert not request_matches(Request("example.com", query_args=frozenset(["%2565dit"])), HOSTS, match)
+
+
+def test_headers_and_query_arguments_unpack_one_array_in_one_expression():
+    """Cloudflare applies ``[*]`` to one array per expression (octorules-cloudflare's CF309): a header is looked
+    up with ``has_key`` in the header map, whose keys Cloudflare lower-cases."""
+    expression = match_expression(HOSTS, Match(headers=["authorization"], query_args=["edit"]))
+    assert expression.count("[*]") == 2 and expression.count("http.request.uri.args.names[*]") == 1
+    assert '(has_key(http.request.headers, "authorization") or http.request.headers.truncated)' in expression
 
 
 def test_a_truncated_header_list_may_hold_any_header():

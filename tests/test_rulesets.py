@@ -173,12 +173,13 @@ def test_rules_with_the_same_settings_are_merged():
         f'({host} and starts_with(http.request.uri.path, "/api/")) or '
         f'({host} and (lower(http.request.uri.path) contains "/admin/" or '
         'ends_with(lower(http.request.uri.path), "/admin"))) or '
-        f'({host} and any(http.request.uri.args.names[*] in {{"edit" "preview" "structure" "toolbar_off"}})) or '
+        f"({host} and any(url_decode(http.request.uri.args.names[*])[*] in "
+        '{"edit" "preview" "structure" "toolbar_off"})) or '
         f'({host} and (lower(http.request.uri.path) contains "/cms_wizard/" or '
         'ends_with(lower(http.request.uri.path), "/cms_wizard"))) or '
         f'({host} and http.request.method in {{"DELETE" "OPTIONS" "PATCH" "POST" "PUT"}}) or '
         f'({host} and http.cookie contains "sessionid") or '
-        f'({host} and (any(lower(http.request.headers.names[*])[*] eq "authorization") or '
+        f'({host} and (has_key(http.request.headers, "authorization") or '
         "http.request.headers.truncated))"
     )
 

@@ -118,7 +118,7 @@ def holds(atom: Atom, request: Request) -> bool:
     if kind == "truncated":
         return request.headers_truncated
     if kind == "query":
-        return value in request.query_args
+        return value in request.decoded_query_args
     return value in request.true_expressions
 
 

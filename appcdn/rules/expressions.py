@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import unquote_plus
 
 from appcdn.config.cache import Match
 from appcdn_django.globs import glob_matches
@@ -41,9 +42,12 @@ def match_expression(hosts: Sequence[str], match: Match) -> str:
     """The expression for ``match`` on ``hosts`` (the rule's own hosts, or else its site's).
 
     Hosts are compared in lower case (whatever case the client sent); a cookie matches wherever its name
-    appears in the Cookie header (``sessionid =x`` too, which Django reads as a session); a header
-    criterion also holds when Cloudflare truncated the request's header list, so a bypass on a header can
-    never be dodged by sending very many headers."""
+    appears in the Cookie header (``sessionid =x`` too, which Django reads as a session); a header is
+    looked up among the header names, which Cloudflare lower-cases, and a header criterion also holds when
+    Cloudflare truncated the request's header list, so a bypass on a header can never be dodged by sending
+    very many headers; a query argument's name is compared URL-decoded, as Django reads it (``?%65dit`` is
+    ``?edit``). ``[*]`` unpacks one array only (``http.request.uri.args.names``), so that any two criteria
+    can share an expression (Cloudflare applies ``[*]`` to one array per expression)."""
     clauses = [any_of("lower(http.host)", match.hosts or hosts)]
     if match.path_prefixes:
         clauses.append(
@@ -60,10 +64,10 @@ def match_expression(hosts: Sequence[str], match: Match) -> str:
     if match.cookies:
         clauses.append(_either([f"http.cookie contains {quote(c)}" for c in sorted(set(match.cookies))]))
     if match.headers:
-        names = any_of("lower(http.request.headers.names[*])[*]", match.headers)
-        clauses.append(f"(any({names}) or http.request.headers.truncated)")
+        present = [f"has_key(http.request.headers, {quote(h)})" for h in sorted(set(match.headers))]
+        clauses.append("(" + " or ".join([*present, "http.request.headers.truncated"]) + ")")
     if match.query_args:
-        clauses.append(f"any({any_of('http.request.uri.args.names[*]', match.query_args)})")
+        clauses.append(f"any({any_of('url_decode(http.request.uri.args.names[*])[*]', match.query_args)})")
     if match.expression:
         clauses.append(f"({match.expression.strip()})")
     return " and ".join(clauses)
@@ -76,8 +80,9 @@ def any_expression(expressions: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Request:
-    """What a rule can see of a request. Host, header and cookie names as sent (``"sessionid "`` is a cookie
-    sent as ``sessionid =…``); ``true_expressions`` lists the raw expressions this request satisfies."""
+    """What a rule can see of a request. Host, header, cookie and query argument names as sent (``"sessionid "``
+    is a cookie sent as ``sessionid =…``, ``"%65dit"`` an argument sent as ``?%65dit``); ``true_expressions``
+    lists the raw expressions this request satisfies."""
 
     host: str
     path: str = "/"
@@ -92,6 +97,12 @@ class Request:
     def extension(self) -> str:
         last = self.path.rsplit("/", 1)[-1]
         return last.rsplit(".", 1)[-1].lower() if "." in last else ""
+
+    @property
+    def decoded_query_args(self) -> frozenset[str]:
+        """The query argument names as Django reads them (and Cloudflare's ``url_decode``): ``+`` and ``%20``
+        are a space, ``%65`` is ``e``; decoded once."""
+        return frozenset(unquote_plus(name) for name in self.query_args)
 
     @property
     def cookie_header(self) -> str:
@@ -116,6 +127,6 @@ def request_matches(request: Request, hosts: Sequence[str], match: Match) -> boo
         return False
     if match.headers and not ({h.lower() for h in request.headers} & set(match.headers) or request.headers_truncated):
         return False
-    if match.query_args and not request.query_args & set(match.query_args):
+    if match.query_args and not request.decoded_query_args & set(match.query_args):
         return False
     return not (match.expression and match.expression not in request.true_expressions)
