@@ -61,7 +61,7 @@ def app_python(app_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     venv = tmp_path_factory.mktemp("app-venv") / "venv"
     _run(uv(), "venv", "--quiet", "--python", sys.executable, "--no-python-downloads", str(venv))
     python = venv / "bin" / "python"
-    extras = ("django", "django-storages", "boto3", "azure-storage-blob")
+    extras = ("django", "django-storages", "boto3", "azure-storage-blob", "cloudflare")
     _run(
         uv(),
         "pip",
@@ -69,7 +69,7 @@ def app_python(app_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
         "--quiet",
         "--python",
         str(python),
-        f"django-appcdn[s3,azure] @ {app_wheel.as_uri()}",
+        f"django-appcdn[s3,azure,purge] @ {app_wheel.as_uri()}",
         *(pinned(r) for r in (*extras, *ALONGSIDE)),
     )
     return python

@@ -3,7 +3,7 @@
 its settings module::
 
     from appcdn_django.settings import configure
-    configure(globals())   # CACHES, CMS_CACHE_DURATIONS; the media storage when the media export is there
+    configure(globals())   # CACHES, CMS_CACHE_DURATIONS, purge on change; the media storage when exported
 
 Without ``CACHE_URL`` (local development) nothing is cached: a dummy cache and every CMS duration 0, as on
 Test. A local-memory or file cache is refused at start-up: the app runs in several containers in parallel.
@@ -61,9 +61,30 @@ def cms_cache_durations(env: Mapping[str, str] = os.environ) -> dict[str, int]:
     return {k: int(v) for k, v in durations.items()}
 
 
+PURGE_PLANS = ("free", "pro", "business", "enterprise")
+
+
+def purge_settings(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """``appcdn_django.purge``'s settings: ``APPCDN_PURGE`` on or off (off unless the stack says on: Live),
+    the zone (``CLOUDFLARE_ZONE_ID``) and its plan, whose rate the purges keep (``APPCDN_CLOUDFLARE_PLAN``)."""
+    switch, plan, zone_id = (
+        env.get("APPCDN_PURGE", "off"),
+        env.get("APPCDN_CLOUDFLARE_PLAN", "free"),
+        env.get("CLOUDFLARE_ZONE_ID", ""),
+    )
+    if switch not in ("on", "off"):
+        raise AppSettingsError(f"APPCDN_PURGE must be on or off, not {switch!r}")
+    if plan not in PURGE_PLANS:
+        raise AppSettingsError(f"APPCDN_CLOUDFLARE_PLAN must be one of {', '.join(PURGE_PLANS)}, not {plan!r}")
+    if switch == "on" and not zone_id:
+        raise AppSettingsError("APPCDN_PURGE is on but CLOUDFLARE_ZONE_ID is not set: the zone to purge")
+    return {"APPCDN_PURGE": switch == "on", "APPCDN_PURGE_ZONE_ID": zone_id, "APPCDN_PURGE_PLAN": plan}
+
+
 def configure(settings: MutableMapping[str, Any], env: Mapping[str, str] = os.environ) -> None:
     """Set ``CACHES`` and ``CMS_CACHE_DURATIONS`` in a settings module's namespace, and refuse a cache that
-    settings set elsewhere if it is local to the container; then the media storage (``configure_media``)."""
+    settings set elsewhere if it is local to the container; then purge on change (``purge_settings``; set
+    ``APPCDN_PURGE`` after this call to switch it) and the media storage (``configure_media``)."""
     refusal = APP_ENV.refusal(env)
     if refusal:
         raise AppSettingsError(refusal)
@@ -72,4 +93,5 @@ def configure(settings: MutableMapping[str, Any], env: Mapping[str, str] = os.en
     for alias, cache in settings["CACHES"].items():
         if cache["BACKEND"].endswith(("LocMemCache", "FileBasedCache")):
             raise AppSettingsError(f"CACHES[{alias!r}] is local to one container; use the database cache or Redis")
+    settings.update(purge_settings(env))
     configure_media(settings, env)

@@ -9,6 +9,9 @@
   private one, each a plain ``AzureStorage`` underneath; URLs to the private container carry a SAS that
   expires.
 
+Both purge a public object's URL and its thumbnails' (``appcdn_django.purge``) once the transaction commits,
+when the object is deleted or saved over.
+
 Configured by ``appcdn_django.media.configure_media`` from the stack's export; ``header_rules`` default to the
 ``APPCDN_MEDIA_HEADERS`` setting.
 """
@@ -25,6 +28,7 @@ from storages.backends.azure_storage import AzureStorage
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name, setting
 
+from appcdn_django import purge
 from appcdn_django.media import AZURE_PARAMETERS, S3_PARAMETERS, headers_for, upload_parameters
 
 
@@ -50,11 +54,25 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
-        cleaned: str = clean_name(name)
-        if self.public_url and not parameters and cleaned.startswith(tuple(self.public_prefixes)):
-            return f"{self.public_url.rstrip('/')}/{filepath_to_uri(cleaned)}"
+        if self._is_public(name) and not parameters:
+            return f"{self.public_url.rstrip('/')}/{filepath_to_uri(clean_name(name))}"
         signed: str = super().url(name, parameters, expire, http_method)
         return signed
+
+    def _save(self, name: str, content: Any) -> str:
+        replaced = self._is_public(name) and purge.enabled() and self.exists(name)
+        saved: str = super()._save(name, content)
+        if replaced:
+            purge.stored_file_changed(self.url(saved), saved)
+        return saved
+
+    def delete(self, name: str) -> None:
+        super().delete(name)
+        if self._is_public(name):
+            purge.stored_file_changed(self.url(name), name)
+
+    def _is_public(self, name: str) -> bool:
+        return bool(self.public_url) and clean_name(name).startswith(tuple(self.public_prefixes))
 
 
 class _AzureRuleStorage(AzureStorage):  # type: ignore[misc]
@@ -121,11 +139,18 @@ class AzureMediaStorage(Storage):  # type: ignore[misc]
         return self._for(name)._open(name, mode)
 
     def _save(self, name: str, content: Any) -> str:
-        saved: str = self._for(name)._save(name, content)
+        storage = self._for(name)
+        replaced = storage is self.public is not self.private and purge.enabled() and storage.exists(name)
+        saved: str = storage._save(name, content)
+        if replaced:
+            purge.stored_file_changed(storage.url(saved), saved)
         return saved
 
     def delete(self, name: str) -> None:
-        self._for(name).delete(name)
+        storage = self._for(name)
+        storage.delete(name)
+        if storage is self.public is not self.private:
+            purge.stored_file_changed(storage.url(name), name)
 
     def exists(self, name: str) -> bool:
         return bool(self._for(name).exists(name))
