@@ -19,6 +19,11 @@ file (default ``adopt.<stack>.json`` in the project). Exit 0 when done, 2 on inv
 [--dry-run]``: reconcile the headers of a site's stored media with its header rules, then purge what changed
 from the edge (``appcdn.commands.media``). ``appcdn media purge --stack NAME --site SITE [--dry-run]``: purge
 everything the site's header rules cover from its media domain, by prefix (after an S3 Batch Operations job).
+
+``appcdn verify --stack NAME [--json] [--edge URL] [--safety-only] [--max-requests N] [--rate N]``: send each
+row of the stack's behaviour table a few harmless requests and compare what the edge answers with the row
+(``appcdn.commands.verify.run``). Exit 0 when every row agrees or cannot tell, 1 on a disagreement, 2 on invalid
+config, 3 when the edge cannot be reached.
 """
 
 from __future__ import annotations
@@ -164,6 +169,23 @@ def diff(project_dir: Path, stacks: list[str], base: str, output: str) -> int:
     return 1 if any(d.changed for d in diffs) else 0
 
 
+def verify(project_dir: Path, args: argparse.Namespace) -> int:
+    from appcdn.commands.verify.client import Edge, EdgeError
+    from appcdn.commands.verify.run import Options, verify_stack
+
+    try:
+        edge = Edge.parse(args.edge)
+    except EdgeError as err:
+        print(f"appcdn verify: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    loaded = load_stack(project_dir, args.stack, "verify")
+    if loaded is None:
+        return EXIT_INVALID
+    _, project, compiled = loaded
+    options = Options(args.stack, edge, args.json, args.safety_only, args.max_requests, args.rate)
+    return verify_stack(project, compiled, options)
+
+
 def _positive(value: str) -> int:
     """An argparse type: a whole number of at least 1."""
     number = int(value) if value.isdigit() else 0
@@ -185,6 +207,14 @@ def internal_error(command: str, err: Exception) -> int:
         file=sys.stderr,
     )
     return EXIT_INTERNAL
+
+
+def _rate(value: str) -> int:
+    """An argparse type: requests per second, 1 to 50."""
+    number = int(value) if value.isdigit() else 0
+    if not 1 <= number <= 50:
+        raise argparse.ArgumentTypeError(f"{value!r}: a whole number from 1 to 50")
+    return number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,6 +264,18 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a PR comment")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    v = sub.add_parser(
+        "verify",
+        help="check the edge against the stack's behaviour table: a few harmless GET/HEAD requests per row; "
+        "exit 1 on a disagreement (safety rows first), 3 when the edge cannot be reached",
+    )
+    v.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
+    v.add_argument("--json", action="store_true", help="print a JSON list: one object per row checked")
+    v.add_argument("--edge", help="send every request to this address with the row's Host (http:// only to loopback)")
+    v.add_argument("--safety-only", action="store_true", help="only the requests that must never be cached")
+    v.add_argument("--max-requests", type=_positive, default=300, help="at most this many requests (default 300)")
+    v.add_argument("--rate", type=_rate, default=10, help="requests per second, 1 to 50 (default 10)")
+    v.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
     sub.add_parser("schema", help="the Pulumi package schema of the components (PulumiPlugin.yaml in provider/)")
     sub.add_parser("config-schema", help="a JSON Schema of a stack file, for editors (stacks/appcdn-stack.schema.json)")
     args = parser.parse_args(argv)
@@ -257,6 +299,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "diff":
         return diff(args.cwd.resolve(), args.stack, args.base, "json" if args.json else args.format)
+    if args.command == "verify":
+        return verify(args.cwd.resolve(), args)
     if args.command == "adopt":
         return adopt(args.cwd.resolve(), args.stack, args.out)
     if args.command == "media":
