@@ -1,4 +1,5 @@
-"""A stack planned offline at a git ref: the ref's tree materialised in a temporary folder with ``git archive``.
+"""A stack planned offline at a git ref: the ref's tree materialised in a temporary folder by git itself
+(``read-tree`` and ``checkout-index`` through an index of its own).
 
 Which code plans it: the ref's own, when its tree holds the ``appcdn`` package — in a separate interpreter
 whose path starts with that tree (the ``appcdn`` imported here is the working tree's, and two versions of one
@@ -9,12 +10,10 @@ installed), the ref's stack files are planned with the working tree's code inste
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +39,9 @@ class Planned:
     snapshot: dict[str, Any]
 
 
-def _git(root: Path, *args: str) -> bytes:
+def _git(root: Path, *args: str, env: dict[str, str] | None = None) -> bytes:
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False, env=env)
     except FileNotFoundError:
         raise PlanError("git is not installed (or not on PATH): appcdn diff reads the base from git") from None
     if done.returncode != 0:
@@ -88,6 +87,15 @@ def _run_own_code(tree: Path, project_dir: Path, stack: str) -> dict[str, Any] |
     return result
 
 
+def _export(root: Path, commit: str, tree: Path) -> None:
+    """The commit's files written into ``tree`` by git itself, through an index of its own: the repository's
+    index and working tree stay untouched, and no archive is unpacked (tarfile's safe ``filter`` needs Python
+    3.11.4; Debian 12's 3.11.2 lacks it)."""
+    env = {**os.environ, "GIT_INDEX_FILE": str(tree.parent / "index")}
+    _git(root, "read-tree", commit, env=env)
+    _git(root, "checkout-index", "--all", f"--prefix={tree}/", env=env)
+
+
 def plan_ref(project_dir: Path, stack: str, ref: str) -> Planned:
     """The stack as it is at ``ref``, planned offline with the ref's own code where possible."""
     root = Path(_git(project_dir, "rev-parse", "--show-toplevel").decode().strip())
@@ -97,9 +105,8 @@ def plan_ref(project_dir: Path, stack: str, ref: str) -> Planned:
         raise PlanError(f"{ref!r} is not a commit of the repository at {root}") from None
     label = f"{ref} ({commit[:7]})"
     with tempfile.TemporaryDirectory(prefix="appcdn-base-") as tmp:
-        tree = Path(tmp)
-        with tarfile.open(fileobj=io.BytesIO(_git(root, "archive", "--format=tar", commit))) as archive:
-            archive.extractall(tree, filter="data")
+        tree = Path(tmp) / "tree"
+        _export(root, commit, tree)
         base_project = tree / project_dir.resolve().relative_to(root.resolve())
         if not (base_project / "Pulumi.yaml").exists():
             raise PlanError(f"{ref} has no Pulumi project at {base_project.relative_to(tree)}")
