@@ -10,6 +10,9 @@ pages where Django decides), the media hosts' rows.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -198,7 +201,7 @@ def test_safety_only_sends_only_the_requests_that_must_never_be_cached(capsys, l
         or any(f"?{a}" in target for a in ("edit", "preview", "structure", "toolbar_off"))
         for _, _, target, headers, _ in log
     )
-    assert out.splitlines()[-1] == "1 rows disagree (1 with a safety failure), 1 agree, 0 cannot tell."
+    assert out.splitlines()[-1] == "1 row disagrees (1 with a safety failure), 1 agree, 0 cannot tell."
 
 
 def test_nothing_reachable_exits_3(capsys, live):
@@ -229,3 +232,37 @@ def test_invalid_config_exits_2_with_its_place_and_sends_nothing(capsys, tmp_pat
     code, out, err = appcdn(capsys, "verify", "--stack", "live", "--edge", "http://127.0.0.1:9", cwd=directory)
     assert (code, out) == (2, "")
     assert "stacks/Pulumi.live.yaml:3:" in err and "sites" in err
+
+
+def deploy_step(state: EdgeState, tmp_path: Path) -> tuple[int, str, str]:
+    """``.github/scripts/verify-edge live`` as the deploy workflow runs it after ``pulumi up`` (here to the loopback
+    edge): (exit code, stdout, the job summary)."""
+    summary = tmp_path / "summary.md"
+    summary.unlink(missing_ok=True)
+    with loopback_edge(state) as url:
+        done = subprocess.run(
+            [str(ROOT / ".github" / "scripts" / "verify-edge"), "live", "--edge", url, "--rate", "50"],
+            cwd=ROOT,
+            env={**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(summary)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    return done.returncode, done.stdout, summary.read_text()
+
+
+def test_after_up_a_safety_failure_fails_the_deploy_job_and_the_report_is_in_the_summary(live, tmp_path):
+    code, out, summary = deploy_step(edge_state(*live, EdgeVariant(first=("shop-live-admin",))), tmp_path)
+    assert code == 1
+    assert out.startswith("::error title=appcdn verify (live)::a request that must never be cached was cached")
+    assert summary.startswith("### appcdn verify --stack live: exit 1\n\n- **disagrees** (safety): shop/live ")
+    assert "  - GET www.example.com/?appcdn-verify=" in summary and "cookie sessionid: stored in the cache" in summary
+
+
+def test_after_up_another_disagreement_is_a_warning_and_a_faithful_edge_passes(live, tmp_path):
+    code, out, summary = deploy_step(edge_state(*live, EdgeVariant(drop=("shop-live-api",))), tmp_path)
+    assert (code, out.split("::")[1]) == (0, "warning title=appcdn verify (live)")
+    assert "- **disagrees**: shop/live www.example.com, example.com: bypassed" in summary
+    code, out, summary = deploy_step(edge_state(*live), tmp_path)
+    assert (code, out) == (0, "")
+    assert summary.count("- **agrees**") == 18

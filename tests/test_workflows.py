@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
+from appcdn.commands.cli import load_stack
+from appcdn.config.project import Project
+from appcdn.rules.rulesets import ZoneRules
 from tests.conftest import ROOT
+from tests.loopback_edge import edge_state, loopback_edge
 from tests.workflow_runner import RUNNER_PATH, Job, JobRun, clone, load
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -28,6 +32,13 @@ SECRETS = (
 )
 FAKE_SECRETS = {name: f"fake-{name.lower()}" for name in SECRETS}
 REPOSITORY = "example/shop-edge"
+
+
+def live_stack() -> tuple[Project, dict[str, ZoneRules]]:
+    """The live stack's project and zones: live owns example.com, so its rules cover the test stack's hosts too."""
+    loaded = load_stack(ROOT, "live", "verify")
+    assert loaded is not None
+    return loaded[1], loaded[2]
 
 
 def workflow(name: str) -> dict[str, Any]:
@@ -143,7 +154,7 @@ PULUMI_JOBS = [
 @pytest.mark.parametrize("name,job,matrix,title", PULUMI_JOBS)
 def test_without_cloud_secrets_the_pulumi_jobs_skip_with_a_notice_and_succeed(history, name, job, matrix, title):
     run = run_job(history, name, job, secrets={}, matrix=matrix)
-    assert [s.ran for s in run.steps] == [True, True, False, False, False]
+    assert [s.ran for s in run.steps] == [True, True] + [False] * (len(run.steps) - 2)
     assert run.stdout.startswith(f"::notice title={title} skipped::no cloud credentials")
     assert "CLOUDFLARE_API_TOKEN" in run.stdout and "fake" not in run.stdout
     assert run.steps[1].outputs == {"available": "false"}
@@ -151,14 +162,23 @@ def test_without_cloud_secrets_the_pulumi_jobs_skip_with_a_notice_and_succeed(hi
 
 
 @pytest.mark.parametrize("name,job,matrix,title", PULUMI_JOBS)
-def test_with_cloud_secrets_the_pulumi_action_finds_uv_and_appcdn_on_path(history, name, job, matrix, title):
-    run = run_job(history, name, job, secrets=FAKE_SECRETS, matrix=matrix)
+def test_with_cloud_secrets_the_pulumi_action_finds_uv_and_appcdn_on_path(
+    history, name, job, matrix, title, monkeypatch
+):
+    with loopback_edge(edge_state(*live_stack())) as edge:  # where `appcdn verify` checks the edge after `up`
+        monkeypatch.setenv("APPCDN_VERIFY_EDGE", edge)
+        run = run_job(history, name, job, secrets=FAKE_SECRETS, matrix=matrix)
     assert all(s.ran for s in run.steps) and run.steps[1].outputs == {"available": "true"}
     reached = run.reached["pulumi/actions"]
     assert reached["stack-name"] == (matrix or {"stack": job.removeprefix("up-")})["stack"]
     assert reached["command"] == ("preview" if name == "pull-request" else "up")
     assert reached["PATH"].endswith(RUNNER_PATH)  # the runner's PATH, with the workflow's additions in front
     assert not any(value in run.stdout for value in FAKE_SECRETS.values())
+    if name == "deploy":
+        assert (
+            run.steps[-1].name == f"appcdn verify --stack {reached['stack-name']} (the report goes to the job summary)"
+        )
+        assert f"### appcdn verify --stack {reached['stack-name']}: exit 0\n\n- **agrees**: " in run.summary
 
 
 @pytest.mark.parametrize("name", ["pull-request", "deploy"])

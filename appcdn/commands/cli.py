@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -271,7 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     v.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
     v.add_argument("--json", action="store_true", help="print a JSON list: one object per row checked")
-    v.add_argument("--edge", help="send every request to this address with the row's Host (http:// only to loopback)")
+    v.add_argument(
+        "--edge",
+        default=os.environ.get("APPCDN_VERIFY_EDGE") or None,
+        help="send every request to this address with the row's Host (http:// only to loopback; "
+        "default: $APPCDN_VERIFY_EDGE, else each row's host)",
+    )
     v.add_argument("--safety-only", action="store_true", help="only the requests that must never be cached")
     v.add_argument("--max-requests", type=_positive, default=300, help="at most this many requests (default 300)")
     v.add_argument("--rate", type=_rate, default=10, help="requests per second, 1 to 50 (default 10)")

@@ -82,10 +82,8 @@ def ordered(results: Sequence[RowResult]) -> list[RowResult]:
 def summary(results: Sequence[RowResult]) -> str:
     count = {v: sum(r.verdict == v for r in results) for v in (DISAGREES, AGREES, CANNOT_TELL)}
     safety = sum(r.safety_failure for r in results)
-    return (
-        f"{count[DISAGREES]} rows disagree ({safety} with a safety failure), {count[AGREES]} agree, "
-        f"{count[CANNOT_TELL]} cannot tell"
-    )
+    disagree = "1 row disagrees" if count[DISAGREES] == 1 else f"{count[DISAGREES]} rows disagree"
+    return f"{disagree} ({safety} with a safety failure), {count[AGREES]} agree, {count[CANNOT_TELL]} cannot tell"
 
 
 def text(results: Sequence[RowResult], heading: str) -> str:
