@@ -184,6 +184,13 @@ CMS_CACHE_DURATIONS: Final[dict[str, dict[str, int]]] = {
 }
 """django CMS ``CMS_CACHE_DURATIONS`` per stage, in seconds (0 turns a cache off); local development uses Test's."""
 
+PURGE_ON_CHANGE: Final[dict[str, str]] = {"test": "off", "live": "on"}
+"""``APPCDN_PURGE`` per stage, exported in ``app_env``: the app purges what changes from the edge on Live (nothing
+is cached on Test). The app's settings can switch it after ``configure``."""
+CACHE_PURGE_PERMISSION_GROUP: Final = "e17beae8b8cb423a99b1730f21238bed"
+"""Cloudflare's permission group "Cache Purge" (scope ``com.cloudflare.api.account.zone``), the only one the app's
+token gets (GET /user/tokens/permission_groups lists it)."""
+
 REDIS_AZURE_SKU: Final = ("Basic", "C", 0)
 """Azure Cache for Redis: SKU name, family and capacity (Basic C0, the smallest)."""
 REDIS_PORT_TLS: Final = 6380

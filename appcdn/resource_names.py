@@ -9,6 +9,7 @@ from __future__ import annotations
 
 ZONE_TYPE = "appcdn:index:Zone"
 APP_HOSTS_TYPE = "appcdn:index:AppHosts"
+PURGE_TOKEN_TYPE = "appcdn:index:PurgeToken"
 SITE_CERTIFICATES_TYPE = "appcdn:index:SiteCertificates"
 
 
@@ -44,6 +45,16 @@ def cloud_connector(component: str) -> str:
 def app_hosts(site: str, stage: str) -> str:
     """The ``AppHosts`` component of a site's app hosts on one stage."""
     return f"{site}-{stage}"
+
+
+def purge_token(site: str, stage: str) -> str:
+    """The ``PurgeToken`` component of a site's app on one stage."""
+    return f"{site}-{stage}-purge"
+
+
+def api_token(purge_token_component: str) -> str:
+    """The Cloudflare API token of a ``PurgeToken`` component."""
+    return f"{purge_token_component}-token"
 
 
 def media_domain_hosts(site: str, stage: str) -> str:

@@ -155,6 +155,12 @@ POLICIES = [
             }
         ),
     ),
+    resource_policy(
+        "app-token-purge-only",
+        "A Cloudflare API token the stack declares (the app's, exported in sites.<name>.app_env) can only purge its "
+        "zone's cache: one policy allowing the Cache Purge permission group on one zone.",
+        lambda t, props, protect, config: checks.api_token_violations(t, props),
+    ),
     stack_policy(
         "shared-app-cache",
         "No site's exported app environment (sites.<name>.app_env.CACHE_URL) uses a per-container cache: "

@@ -642,3 +642,44 @@ def app_cache_stack_violations(resources: Sequence[Resource]) -> list[StackViola
     if not stacks:
         return None
     return [(stack.urn, problem) for stack in stacks for problem in app_cache_violations(stack.props)]
+
+
+API_TOKENS = ("cloudflare:index/apiToken:ApiToken", "cloudflare:index/accountToken:AccountToken")
+CACHE_PURGE_PERMISSION_GROUP = "e17beae8b8cb423a99b1730f21238bed"
+"""Cloudflare's permission group "Cache Purge" (scope ``com.cloudflare.api.account.zone``)."""
+_ONE_ZONE = re.compile(r"^com\.cloudflare\.api\.account\.zone\.[0-9a-f]{32}$")
+
+
+def api_token_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """A Cloudflare API token the stack declares is the app's purge token (``sites.<name>.app_env``), and can do
+    nothing but purge one zone: one policy, allow, the Cache Purge permission group alone, one zone's resources."""
+    if resource_type not in API_TOKENS:
+        return []
+    policies = _as_list(props.get("policies"))
+    problems = []
+    if len(policies) != 1:
+        problems.append(f"the token has {len(policies)} policies; an app token has one: allow Cache Purge on its zone")
+    for i, policy in enumerate(policies):
+        policy = _mapping(policy)
+        if policy.get("effect") != "allow":
+            problems.append(f"policies[{i}].effect is {policy.get('effect')!r}; an app token's policy allows")
+        groups = [_mapping(group).get("id") for group in _as_list(policy.get("permissionGroups"))]
+        if groups != [CACHE_PURGE_PERMISSION_GROUP]:
+            problems.append(
+                f"policies[{i}] grants the permission groups {groups}; an app token gets Cache Purge "
+                f"({CACHE_PURGE_PERMISSION_GROUP}) alone"
+            )
+        scope = policy.get("resources")
+        if not _known(scope):
+            continue  # the zone is created in this update: its id is known at `up`, where this runs again
+        try:
+            parsed = json.loads(scope) if isinstance(scope, str) else scope
+        except ValueError:
+            parsed = None
+        zones = list(_mapping(parsed))
+        if len(zones) != 1 or not _ONE_ZONE.match(zones[0]) or _mapping(parsed)[zones[0]] != "*":
+            problems.append(
+                f"policies[{i}].resources covers {zones or scope!r}; an app token covers one zone "
+                "(com.cloudflare.api.account.zone.<zone id>)"
+            )
+    return problems

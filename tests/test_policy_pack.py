@@ -465,6 +465,30 @@ def test_a_local_memory_or_file_cache_url_is_refused_without_repeating_the_url(l
     assert checks.app_cache_stack_violations([checks.Resource(checks.RULESET, "urn:r", {})]) is None
 
 
+def test_the_shipped_app_tokens_can_only_purge_their_zone_and_a_broader_one_is_refused(live: Plan, test_plan: Plan):
+    tokens = of_type(live, *checks.API_TOKENS)
+    assert len(tokens) == 2  # shop and blog; none on Test, where nothing is cached
+    assert not [r for r in test_plan.values() if r["type"] in checks.API_TOKENS]
+    assert all(checks.api_token_violations(t["type"], t["inputs"]) == [] for t in tokens)
+    token = tokens[0]
+    [policy] = token["inputs"]["policies"]
+    broader = {
+        "policies": [
+            {**policy, "permissionGroups": [*policy["permissionGroups"], {"id": "c8fed203ed3043cba015a93ad1616f1f"}]},
+            {**policy, "resources": json.dumps({"com.cloudflare.api.account.*": "*"})},
+        ]
+    }
+    assert checks.api_token_violations(token["type"], broader) == [
+        "the token has 2 policies; an app token has one: allow Cache Purge on its zone",
+        "policies[0] grants the permission groups ['e17beae8b8cb423a99b1730f21238bed', "
+        "'c8fed203ed3043cba015a93ad1616f1f']; an app token gets Cache Purge (e17beae8b8cb423a99b1730f21238bed) alone",
+        "policies[1].resources covers ['com.cloudflare.api.account.*']; an app token covers one zone "
+        "(com.cloudflare.api.account.zone.<zone id>)",
+    ]
+    every_zone = {"policies": [{**policy, "resources": json.dumps({"com.cloudflare.api.account.zone.*": "*"})}]}
+    assert len(checks.api_token_violations(token["type"], every_zone)) == 1
+
+
 # --- The pack: every policy registered, mandatory, reporting through the policy API -------------------------
 
 EXPECTED_POLICIES = {
@@ -476,6 +500,7 @@ EXPECTED_POLICIES = {
     "no-mirage": ResourceValidationPolicy,
     "rule-counts-within-plan": ResourceValidationPolicy,
     "shared-app-cache": StackValidationPolicy,
+    "app-token-purge-only": ResourceValidationPolicy,
 }
 
 
@@ -528,6 +553,10 @@ def _validate_resource(
 def test_resource_policies_report_through_the_policy_api_and_wait_for_unknown_values(pack: dict[str, Any], live: Plan):
     ssl = live["example-com-ssl"]["inputs"]
     assert _validate_resource(pack, "ssl-strict-tls-1-2", checks.ZONE_SETTING, ssl) == []
+    token = live["shop-live-purge-token"]
+    assert _validate_resource(pack, "app-token-purge-only", token["type"], token["inputs"]) == []
+    unknown_zone = {"policies": [{**token["inputs"]["policies"][0], "resources": UNKNOWN_STRING_VALUE}]}
+    assert _validate_resource(pack, "app-token-purge-only", token["type"], unknown_zone) == []
     assert _validate_resource(pack, "ssl-strict-tls-1-2", checks.ZONE_SETTING, {**ssl, "value": "flexible"}) == [
         "ssl is flexible: it must be strict (Full strict), so that Cloudflare verifies the origin's certificate"
     ]

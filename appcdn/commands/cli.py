@@ -34,6 +34,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from appcdn.behaviour.table import behaviour_rows, rule_counts
 from appcdn.commands.plan.any_program import is_appcdn_project, plan_program
@@ -43,8 +44,7 @@ from appcdn.commands.plan.table_text import rule_count_lines, table
 from appcdn.config.messages import redacted
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, load_project, locate
-from appcdn.config.pulumi_yaml.stack_files import SECRET_PLACEHOLDER, StackFile, read_project
-from appcdn.rules.app_env import app_env
+from appcdn.config.pulumi_yaml.stack_files import StackFile, read_project
 from appcdn.rules.rulesets import ZoneRules, compile_zones
 
 EXIT_INVALID = 2
@@ -65,12 +65,9 @@ def _ownership(project: Project) -> list[str]:
     return lines
 
 
-def _app_envs(project: Project) -> dict[str, dict[str, str]]:
-    """Each site's exported app environment, secrets shown as the placeholder."""
-    return {
-        site.name: {**app_env(site.app, project.stage), "CACHE_URL": SECRET_PLACEHOLDER}
-        for site in project.config.sites
-    }
+def _app_envs(outputs: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each site's exported app environment as planned, secrets shown as the placeholder."""
+    return {name: site["app_env"] for name, site in outputs.get("sites", {}).items()}
 
 
 def load_stack(project_dir: Path, stack: str, command: str) -> tuple[StackFile, Project, dict[str, ZoneRules]] | None:
@@ -119,7 +116,7 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
                     "resources": [r.as_json() for r in resources],
                     "cache_behaviour": [r.as_json() for r in rows],
                     "rule_counts": [c.as_json() for c in counts],
-                    "app_env": _app_envs(project),
+                    "app_env": _app_envs(planned.outputs),
                     "outputs": planned.outputs,
                 },
                 indent=2,
@@ -136,7 +133,7 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
         print("\nRules deployed against the plan's limit per zone:")
         print("\n".join(rule_count_lines(counts)))
     print("\nApp environment (stack output sites.<name>.app_env; read by appcdn_django.settings):")
-    for site, env in _app_envs(project).items():
+    for site, env in _app_envs(planned.outputs).items():
         print(f"  {site}: " + "  ".join(f"{key}={value}" for key, value in sorted(env.items())))
     print("\nStack outputs (for other stacks' StackReference; secrets as [secret]):")
     print("\n".join(output_lines(planned.outputs)))

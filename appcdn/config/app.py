@@ -71,6 +71,11 @@ class AppConfig(Strict):
     cms_cache_durations: CmsCacheDurations | None = Field(
         default=None, description="default: Test content 0, menus 0, permissions 0; Live 60, 3600, 3600"
     )
+    purge_token: bool = Field(
+        default=True,
+        description="on Live, declare a Cloudflare API token that can only purge the site's zone, exported (secret) "
+        "in sites.<name>.app_env for purge on change; false: the app brings its own CLOUDFLARE_API_TOKEN",
+    )
 
 
 def app_problems(path: str, app: AppConfig, secret: SecretTest) -> Iterable[Problem]:

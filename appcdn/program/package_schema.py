@@ -16,6 +16,7 @@ from appcdn.components.app_hosts import AppHosts
 from appcdn.components.azure_media import AzureMedia
 from appcdn.components.cache_store import CacheStore
 from appcdn.components.certificates import SiteCertificates
+from appcdn.components.purge_token import PurgeToken
 from appcdn.components.s3_headers_batch import S3HeadersBatch
 from appcdn.components.s3_media import S3Media
 from appcdn.components.zone import Zone
@@ -27,6 +28,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     AppHosts,
     AzureMedia,
     CacheStore,
+    PurgeToken,
     S3HeadersBatch,
     S3Media,
     SiteCertificates,

@@ -15,12 +15,13 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from appcdn import resource_names
+from appcdn import defaults, resource_names
 from appcdn.components.app_hosts import AppHosts
 from appcdn.components.azure_media import AzureMedia
 from appcdn.components.cache_store import CacheStore
 from appcdn.components.certificates import SiteCertificates
 from appcdn.components.media_headers import MediaHeaders
+from appcdn.components.purge_token import PurgeToken
 from appcdn.components.s3_headers_batch import S3HeadersBatch
 from appcdn.components.s3_media import S3Media
 from appcdn.components.zone import Zone
@@ -46,7 +47,7 @@ from appcdn.program.component_args import (
     s3_media_args,
     zone_args,
 )
-from appcdn.rules.app_env import app_env, fixed_cache_url
+from appcdn.rules.app_env import app_env, fixed_cache_url, purge_env
 from appcdn.rules.media import django_settings, fixed_endpoint_host, media_url
 from appcdn.rules.rulesets import ZoneRules, compile_zones
 
@@ -176,7 +177,18 @@ def declare(project: Project, zones: Mapping[str, ZoneRules]) -> dict[str, Any]:
             exports["media"] = _media_exports(media, store) | _declare_media_headers(
                 site, stage, project, zone_id, store
             )
-        exports["app_env"] = {**app_env(site.app, stage), "CACHE_URL": _cache_url(site, stage)}
+        exports["app_env"] = {
+            **app_env(site.app, stage),
+            **purge_env(stage, project.zone(site.zone).plan),
+            "CACHE_URL": _cache_url(site, stage),
+            "CLOUDFLARE_ZONE_ID": zone_id,
+        }
+        if site.app.purge_token and defaults.PURGE_ON_CHANGE[stage] == "on":  # nothing is cached on Test
+            token = PurgeToken(
+                resource_names.purge_token(site.name, stage),
+                {"zone_id": zone_id, "token_name": f"appcdn {site.name} {stage}: purge {site.zone}"},
+            )
+            exports["app_env"]["CLOUDFLARE_API_TOKEN"] = token.value
         site_exports[site.name] = exports
     return {"stage": stage, "zone_ids": zone_ids, "sites": site_exports}
 

@@ -11,6 +11,7 @@ import json
 from appcdn import defaults
 from appcdn.config.app import AppConfig, CacheStore
 from appcdn.config.fields import Stage
+from appcdn.config.plans import PlanTier
 from appcdn_django.contracts import APP_ENV
 
 
@@ -37,3 +38,9 @@ def app_env(app: AppConfig, stage: Stage) -> dict[str, str]:
         **APP_ENV.exported(),
         "CMS_CACHE_DURATIONS": json.dumps(cms_cache_durations(app, stage), sort_keys=True),
     }
+
+
+def purge_env(stage: Stage, plan: PlanTier) -> dict[str, str]:
+    """Purge on change in the app (``appcdn_django.purge``): on for Live, off on Test, at the zone plan's rate.
+    The program adds ``CLOUDFLARE_ZONE_ID`` and, with ``purge_token``, the token."""
+    return {"APPCDN_PURGE": defaults.PURGE_ON_CHANGE[stage], "APPCDN_CLOUDFLARE_PLAN": plan}
