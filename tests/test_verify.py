@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -266,3 +267,18 @@ def test_after_up_another_disagreement_is_a_warning_and_a_faithful_edge_passes(l
     code, out, summary = deploy_step(edge_state(*live), tmp_path)
     assert (code, out) == (0, "")
     assert summary.count("- **agrees**") == 18
+
+
+def test_the_sample_report_in_the_docs_is_what_verify_prints(capsys, live):
+    """docs/operations.md shows a shortened report of the live stack against an edge with the admin bypass
+    moved first: each of its lines is a line of such a run (with that run's marker)."""
+    docs = (ROOT / "docs" / "operations.md").read_text()
+    [sample] = re.findall(r"```\n(appcdn verify --stack live: .*?)```", docs, re.S)
+    _, out, _, _ = verify(capsys, edge_state(*live, EdgeVariant(first=("shop-live-admin",))))
+    run = out.split("?appcdn-verify=", 1)[1].split(".", 1)[0]
+    printed = out.replace(run, "13a00d6c").splitlines()
+    heading, *lines = [line for line in sample.splitlines() if line]
+    assert (
+        heading.replace("each row's host over HTTPS", printed[0].split("requests to ")[1].split(" (")[0]) == printed[0]
+    )
+    assert [line for line in lines if line not in printed] == []
