@@ -148,6 +148,11 @@ BATCH_LAMBDA_TIMEOUT: Final = 900
 """Seconds: the Lambda maximum, for multipart copies of objects over 5 GB."""
 BATCH_LAMBDA_MEMORY: Final = 256
 BATCH_JOB_PRIORITY: Final = 10
+MULTIPART_THRESHOLD_MIB: Final = 5 * 1024
+"""S3: objects larger than this (MiB) are copied part by part; 5 GiB is ``CopyObject``'s limit."""
+STORE_ATTEMPTS: Final = 10
+"""Attempts of each S3 or Azure Blob request of the header reconcile (the first and nine retries), whatever
+failed: throttling, 5xx, a reset connection, a timeout."""
 LOG_RETENTION_DAYS: Final = 30
 
 # --- Certificates ----------------------------------------------------------------------------------------

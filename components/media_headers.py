@@ -23,6 +23,8 @@ class MediaHeadersArgs(TypedDict):
     """aws: its region."""
     public_prefixes: NotRequired[Sequence[str]]
     """aws: keys the media domain serves (candidates for purging)."""
+    multipart_threshold: NotRequired[int]
+    """aws: objects larger than this (bytes) are copied part by part; default 5 GiB (``CopyObject``'s limit)."""
     account: NotRequired[pulumi.Input[str]]
     """azure: the storage account."""
     containers: NotRequired[Sequence[tuple[str, bool]]]

@@ -10,7 +10,7 @@ and writes its report.
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi.dynamic
@@ -42,6 +42,8 @@ class S3HeadersBatchArgs(TypedDict):
     """A change starts a new job with the same rules."""
     tags: Mapping[str, str]
     """Tags of the tagged children."""
+    multipart_threshold: NotRequired[int]
+    """Objects larger than this (bytes) are copied part by part; default 5 GiB (``CopyObject``'s limit)."""
 
 
 class HeadersJob(pulumi.dynamic.Resource, module="appcdn", name="HeadersJob"):
@@ -158,7 +160,16 @@ class S3HeadersBatch(pulumi.ComponentResource):
             code=pulumi.AssetArchive(
                 {path: pulumi.FileAsset(str(source)) for path, source in batch_lambda.package_files().items()}
             ),
-            environment={"variables": {batch_lambda.RULES_VARIABLE: json.dumps(list(map(dict, args["rules"])))}},
+            environment={
+                "variables": {
+                    batch_lambda.RULES_VARIABLE: json.dumps(list(map(dict, args["rules"]))),
+                    **(
+                        {batch_lambda.THRESHOLD_VARIABLE: str(args["multipart_threshold"])}
+                        if "multipart_threshold" in args
+                        else {}
+                    ),
+                }
+            },
             logging_config={"log_format": "Text", "log_group": logs.name},
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[function_policy]),

@@ -1,10 +1,15 @@
 """A reverse proxy on loopback in front of a storage emulator: it counts the requests that pass (method and
-path), can answer the first N requests itself with a throttling error, and can slow every request down.
-Real HTTP both ways; the SDKs under test see nothing but a server at another port."""
+path), can answer the first N requests itself with a throttling error, can inject faults at random into a
+share of requests (an error status, a connection reset before or after the request reaches the store, a
+delay), and can slow every request down. Real HTTP both ways; the SDKs under test see nothing but a server
+at another port."""
 
 from __future__ import annotations
 
 import http.client
+import random
+import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -31,15 +36,57 @@ class Throttle:
     answered: int = 0
 
 
+FAULTS = ("status", "reset-before", "reset-after", "delay")
+
+
+@dataclass
+class Faults:
+    """A share ``rate`` of the requests (matching ``methods``, if given) gets one fault, drawn from ``kinds``
+    with a seeded generator: ``status`` (one of ``statuses``: status → error body), ``reset-before`` (the
+    connection is reset; the store never sees the request), ``reset-after`` (the store applies it, the answer is
+    lost in a reset), ``delay`` (``delay`` seconds, then forwarded)."""
+
+    rate: float
+    statuses: dict[int, bytes]
+    kinds: tuple[str, ...] = FAULTS
+    methods: tuple[str, ...] = ()
+    path_contains: str = ""
+    limit: int | None = None
+    """At most this many faults."""
+    delay: float = 0.3
+    seed: int = 17
+    injected: Counter[str] = field(default_factory=Counter)
+    _random: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def draw(self, method: str, path: str) -> tuple[str, int] | None:
+        """The fault for one request (kind, status), or None; called under the proxy's lock."""
+        if (self.methods and method not in self.methods) or self.path_contains not in path:
+            return None
+        if self.limit is not None and sum(self.injected.values()) >= self.limit:
+            return None
+        if self._random.random() >= self.rate:
+            return None
+        kind = self._random.choice(self.kinds)
+        status = self._random.choice(sorted(self.statuses)) if kind == "status" else 0
+        self.injected[f"{kind} {status}" if status else kind] += 1
+        return kind, status
+
+
 @dataclass
 class ProxyState:
     upstream: str
     delay: float = 0.0
     throttle: Throttle | None = None
+    faults: Faults | None = None
     requests: Counter[str] = field(default_factory=Counter)
     """Requests forwarded, by method."""
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     """(method, path, request headers) of every forwarded request."""
+    answered: list[tuple[str, str, int]] = field(default_factory=list)
+    """(method, path, the store's status) of every request the store answered, its answer delivered or lost."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -78,13 +125,19 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
                 if throttled and throttle is not None:
                     throttle.answered += 1
             if throttled and throttle is not None:
-                self.send_response(throttle.status)
-                self.send_header("Content-Type", throttle.content_type)
-                self.send_header("Content-Length", str(len(throttle.body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(throttle.body)
+                self._answer(throttle.status, throttle.body, throttle.content_type)
                 return
+            with state.lock:
+                fault = state.faults.draw(self.command, self.path) if state.faults is not None else None
+            kind, status = fault or ("", 0)
+            if kind == "status" and state.faults is not None:
+                self._answer(status, state.faults.statuses[status], "application/xml")
+                return
+            if kind == "reset-before":
+                self._reset()
+                return
+            if kind == "delay" and state.faults is not None:
+                time.sleep(state.faults.delay)
             with state.lock:
                 state.requests[self.command] += 1
                 state.log.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
@@ -100,6 +153,11 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 response = upstream.getresponse()
             payload = response.read()
+            with state.lock:
+                state.answered.append((self.command, self.path, response.status))
+            if kind == "reset-after":
+                self._reset()
+                return
             self.send_response(response.status, response.reason)
             for name, value in response.getheaders():
                 if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
@@ -109,6 +167,19 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
+
+        def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _reset(self) -> None:
+            """Close the client's connection with a TCP reset and no answer."""
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
 
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _relay
 

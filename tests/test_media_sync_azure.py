@@ -8,17 +8,20 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettings
 
 from appcdn.config.media import HeaderRule
-from appcdn.media_sync.clients import blob_service
-from appcdn.media_sync.engine import sync_store
+from appcdn.media_sync import clients
+from appcdn.media_sync.clients import ATTEMPTS, blob_service
+from appcdn.media_sync.engine import ListingError, sync_store
+from appcdn.media_sync.purge import purge_plan
 from appcdn.runtime.azure_blobs import AzureContainer
 from appcdn.runtime.header_rules import RuleBook
-from tests.loopback_proxy import Throttle, loopback_proxy
+from tests.loopback_proxy import Faults, Throttle, loopback_proxy
 
 ONE_YEAR = "public, max-age=31536000"
 ONE_HOUR = "public, max-age=3600"
@@ -174,3 +177,107 @@ def test_a_blob_replaced_after_the_listing_is_read_again_not_given_stale_setting
     assert store.reconcile(listed, RULES.rules[2], dry_run=False)
     after = settings_of(container, "filer_public/a.jpg")
     assert (after.content_type, after.cache_control) == ("image/png", RULES.rules[2].cache_control)
+
+
+INTERNAL = (
+    b'<?xml version="1.0" encoding="utf-8"?><Error><Code>InternalError</Code>'
+    b"<Message>The server encountered an internal error.</Message></Error>"
+)
+
+
+@pytest.fixture
+def through_proxy(container: ContainerClient, azurite_blob: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Route the engine's client through a loopback proxy; waits between attempts shortened (their number is
+    what these tests count)."""
+    monkeypatch.setattr(clients, "MAX_BACKOFF_SECONDS", 0.05)
+    endpoint = azurite_blob.split("BlobEndpoint=")[1].rstrip(";")
+    origin = endpoint.rsplit("/", 1)[0]
+
+    @contextmanager
+    def route(**options: Any) -> Iterator[Any]:
+        with loopback_proxy(origin, **options) as (url, state):
+            monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_blob.replace(origin, url))
+            yield state
+
+    return route
+
+
+def test_a_write_applied_but_its_answer_lost_counts_as_changed_and_is_purged(
+    container: ContainerClient, through_proxy: Any
+) -> None:
+    upload(container, "filer_public/a.jpg")
+    upload(container, "filer_public/b.jpg", cache_control=ONE_HOUR)
+    lost = Faults(rate=1.0, statuses={}, kinds=("reset-after",), methods=("PUT",), limit=1)
+    with through_proxy(faults=lost) as state:
+        report = sync(container)
+    assert lost.injected == {"reset-after": 1}
+    # the write landed; the SDK sent it again and met 412 (the ETag had changed), the blob was read again
+    assert [status for method, _, status in state.answered if method == "PUT"] == [200, 412]
+    assert (report.changed, report.unchanged, report.failed) == (1, 1, 0)
+    assert purge_plan(report, "media.example.com").urls == (
+        f"https://media.example.com/{container.container_name}/filer_public/a.jpg",
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "comp=list", 503), ("PUT", "comp=properties", 503), ("PUT", "comp=properties", 429)],
+)
+def test_listing_and_writes_get_the_ten_attempts_the_docs_state(
+    container: ContainerClient, through_proxy: Any, method: str, path: str, status: int
+) -> None:
+    """The storage SDK stops after 3 retries of one kind unless each kind's budget is set too."""
+    upload(container, "filer_public/a.jpg")
+    nine = Throttle(count=ATTEMPTS - 1, status=status, body=SERVER_BUSY, methods=(method,), path_contains=path)
+    with through_proxy(throttle=nine):
+        assert sync(container).changed == 1
+    assert nine.answered == ATTEMPTS - 1
+    upload(container, "filer_public/a.jpg")
+    ten = Throttle(count=ATTEMPTS, status=status, body=SERVER_BUSY, methods=(method,), path_contains=path)
+    with through_proxy(throttle=ten):
+        if method == "GET":
+            with pytest.raises(ListingError):
+                sync(container)
+        else:
+            assert sync(container).failed == 1
+    assert ten.answered == ATTEMPTS
+
+
+def test_a_listing_that_never_succeeds_says_what_failed_and_what_to_do(
+    container: ContainerClient, through_proxy: Any
+) -> None:
+    upload(container, "filer_public/a.jpg")
+    never = Throttle(count=ATTEMPTS, status=503, body=SERVER_BUSY, methods=("GET",), path_contains="comp=list")
+    with through_proxy(throttle=never), pytest.raises(ListingError) as error:
+        sync(container)
+    message = str(error.value)
+    assert message.startswith(
+        f"listing devstoreaccount1/{container.container_name} failed, so the objects past that point were not "
+        "reached: HttpResponseError 503 ServerBusy: The server is busy. Each request"
+    )
+    assert "each request is tried up to 10 times" in message.lower() and "then run again" in message
+    assert "<?xml" not in message and "\n" not in message
+
+
+def test_under_injected_faults_every_blob_written_is_counted_changed_and_purged(
+    container: ContainerClient, through_proxy: Any
+) -> None:
+    """Three requests in ten fail: 503, 500 or 429 answered by the proxy, a reset before the request reaches
+    Azurite or after Azurite applied it, or a delay."""
+    for i in range(48):
+        upload(container, f"filer_public/{i:02}.jpg", cache_control=ONE_HOUR if i % 4 == 0 else None)
+    faults = Faults(rate=0.3, statuses={503: SERVER_BUSY, 500: INTERNAL, 429: b""})
+    with through_proxy(faults=faults) as state:
+        report = sync(container)
+    assert faults.injected["reset-after"] and len({kind.split()[0] for kind in faults.injected}) == 4, faults
+    written = {
+        path.split("?")[0].split("/", 3)[3]
+        for method, path, status in state.answered
+        if method == "PUT" and "comp=properties" in path and status == 200
+    }
+    assert any(method == "PUT" and status == 412 for method, _, status in state.answered)  # a lost answer
+    assert len(written) == 36 and report.failed == 0
+    assert report.changed == len(written)
+    urls = set(purge_plan(report, "media.example.com").urls)
+    assert {f"https://media.example.com/{container.container_name}/{key}" for key in written} <= urls
+    assert all(settings_of(container, f"filer_public/{i:02}.jpg").cache_control == ONE_HOUR for i in range(48))

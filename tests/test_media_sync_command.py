@@ -17,7 +17,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from tests.conftest import ROOT, appcdn, project_dir, raw_config
-from tests.loopback_proxy import loopback_proxy
+from tests.loopback_proxy import Throttle, loopback_proxy
 
 ONE_YEAR = "public, max-age=31536000"
 ONE_HOUR = "public, max-age=3600"
@@ -263,6 +263,42 @@ def test_azure_containers_are_reconciled_from_the_connection_string(
     assert "scanned 1, changed 1" in out
 
 
+def test_a_listing_that_never_succeeds_says_what_failed_and_what_to_do_and_exits_1(
+    tmp_path: Path, azurite_blob: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from appcdn.media_sync import clients
+
+    monkeypatch.setattr(clients, "MAX_BACKOFF_SECONDS", 0.05)
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    container = BlobServiceClient.from_connection_string(azurite_blob).create_container(f"c{uuid.uuid4().hex[:10]}")
+    container.upload_blob("filer_public/a.jpg", b"x")
+    origin = azurite_blob.split("BlobEndpoint=")[1].rstrip(";").rsplit("/", 1)[0]
+    busy = b"<?xml version='1.0'?><Error><Code>ServerBusy</Code><Message>The server is busy.</Message></Error>"
+    never = Throttle(count=100, status=503, body=busy, methods=("GET",), path_contains="comp=list")
+    with loopback_proxy(origin, throttle=never) as (url, _):
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_blob.replace(origin, url))
+        code, out, err = appcdn(
+            capsys,
+            "media",
+            "sync-headers",
+            "--stack",
+            "live",
+            "--site",
+            "shop",
+            "--container",
+            container.container_name,
+            cwd=project_dir(tmp_path, live=azure_site()),
+        )
+    assert code == 1 and never.answered == 10
+    assert out.splitlines()[-1] == "scanned 0, changed 0, unchanged 0, failed 0"
+    assert err.startswith(
+        f"appcdn media sync-headers: listing devstoreaccount1/{container.container_name} failed, so the objects "
+        "past that point were not reached: HttpResponseError 503 ServerBusy: The server is busy. Each request is "
+        "tried up to 10 times"
+    ), err
+    assert "then run again" in err and "<?xml" not in err and "Traceback" not in err
+
+
 def test_azure_without_credentials_is_a_config_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -386,4 +422,5 @@ def test_ctrl_c_stops_cleanly_with_the_summary_so_far_and_exit_130(
         out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "interrupted: every object is either as it was or done" in err
+    assert "appcdn media purge" not in err  # the media domain is not cached: nothing to purge
     assert "scanned " in out.splitlines()[-1]

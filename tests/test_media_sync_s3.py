@@ -18,9 +18,10 @@ import pytest
 from appcdn.config.media import HeaderRule
 from appcdn.media_sync.clients import s3_client
 from appcdn.media_sync.engine import sync_store
+from appcdn.media_sync.purge import purge_plan
 from appcdn.runtime.header_rules import RuleBook
 from appcdn.runtime.s3_objects import MiB, S3Bucket, S3Options, part_ranges
-from tests.loopback_proxy import Throttle, loopback_proxy
+from tests.loopback_proxy import Faults, Throttle, loopback_proxy
 
 ONE_YEAR = "public, max-age=31536000"
 ONE_HOUR = "public, max-age=3600"
@@ -303,3 +304,91 @@ def test_an_object_replaced_between_head_and_copy_is_read_again_not_overwritten_
     after = head(bucket, key)
     assert (after["CacheControl"], after["ContentType"], after["Metadata"]) == (ONE_HOUR, "image/png", {"v": "2"})
     assert calls["HeadObject"] == 2 and calls["CopyObject"] == 2  # the first copy was refused (412)
+
+
+INTERNAL = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code>'
+    b"<Message>We encountered an internal error. Please try again.</Message></Error>"
+)
+FAULT_STATUSES = {503: SLOW_DOWN, 500: INTERNAL}
+VIDEO = bytes(range(256)) * (12 * MiB // 256 + 3)  # three parts of 5 MiB, 5 MiB, 2 MiB and a bit
+
+
+def test_the_multipart_threshold_is_a_setting_of_the_site_s_media() -> None:
+    from appcdn.media_sync.targets import resolve_target
+    from tests.conftest import problems_of, project_of, raw_config
+
+    def media(**aws: Any) -> Any:
+        return raw_config(media={"backend": "aws", "aws": {"bucket_name": "shop-media", **aws}})
+
+    [site] = project_of(media(multipart_threshold_mib=5)).config.sites
+    assert site.media is not None and resolve_target(site.media).multipart_threshold == 5 * MiB  # type: ignore[union-attr]
+    [site] = project_of(media()).config.sites
+    assert site.media is not None and resolve_target(site.media).multipart_threshold == 5 * 1024 * MiB  # type: ignore[union-attr]
+    [problem] = problems_of(media(multipart_threshold_mib=4))
+    assert problem.startswith("sites[0].media.aws.multipart_threshold_mib: ") and "5" in problem, problem
+
+
+def test_a_multipart_copy_whose_completion_answer_is_lost_counts_as_changed(
+    bucket: str, s3_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "filer_public/video.mp4"
+    put(bucket, key, VIDEO, ContentType="video/mp4")
+    lost = Faults(rate=1.0, statuses={}, kinds=("reset-after",), methods=("POST",), path_contains="uploadId=", limit=1)
+    with loopback_proxy(s3_env, faults=lost) as (url, state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", url)
+        report = sync(bucket, multipart_threshold=5 * MiB, part_size=5 * MiB)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_env)
+    assert lost.injected == {"reset-after": 1}
+    completes = [status for method, path, status in state.answered if method == "POST" and "uploadId=" in path]
+    assert completes[0] == 200 and len(completes) == 2  # applied, its answer lost; the retry finds no upload
+    assert (report.changed, report.failed) == (1, 0)
+    assert report.rules[2].served_changed == ["/filer_public/video.mp4"]
+    after = direct(s3_env).get_object(Bucket=bucket, Key=key)
+    assert (after["CacheControl"], after["ContentType"], after["Body"].read()) == (ONE_HOUR, "video/mp4", VIDEO)
+
+
+def test_a_multipart_copy_under_injected_faults_completes_with_the_object_intact(
+    bucket: str, s3_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third of the requests fail (503 SlowDown, 500, a reset before or after moto sees them, a delay): the
+    copy's parts are retried, the object ends with its bytes, type, metadata and tags, and no upload is left."""
+    key = "filer_public/video.mp4"
+    put(bucket, key, VIDEO, ContentType="video/mp4", Metadata={"a": "1"}, Tagging="k=v")
+    faults = Faults(rate=0.34, statuses=FAULT_STATUSES)
+    with loopback_proxy(s3_env, faults=faults) as (url, state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", url)
+        report = sync(bucket, multipart_threshold=5 * MiB, part_size=5 * MiB)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_env)
+    assert sum(faults.injected.values()) >= 3, faults
+    assert any("partNumber=" in path for _, path, _ in state.answered)
+    assert (report.changed, report.failed) == (1, 0)
+    client = direct(s3_env)
+    after = client.get_object(Bucket=bucket, Key=key)
+    assert (after["CacheControl"], after["ContentType"], after["Metadata"]) == (ONE_HOUR, "video/mp4", {"a": "1"})
+    assert after["Body"].read() == VIDEO
+    assert client.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [{"Key": "k", "Value": "v"}]
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+def test_under_injected_faults_every_object_written_is_counted_changed_and_purged(
+    bucket: str, s3_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(40):
+        put(bucket, f"filer_public/{i:02}.jpg", CacheControl=ONE_HOUR if i % 4 == 0 else "max-age=1")
+    faults = Faults(rate=0.3, statuses=FAULT_STATUSES)
+    with loopback_proxy(s3_env, faults=faults) as (url, state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", url)
+        report = sync(bucket)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_env)
+    assert faults.injected["reset-after"] and len({kind.split()[0] for kind in faults.injected}) == 4, faults
+    written = {
+        urllib.parse.unquote(path.split("/", 2)[2])
+        for method, path, status in state.answered
+        if method == "PUT" and "?" not in path and status == 200
+    }
+    assert len(written) == 30 and report.failed == 0
+    assert report.changed == len(written)
+    urls = set(purge_plan(report, "media.example.com").urls)
+    assert {f"https://media.example.com/{key}" for key in written} <= urls
+    assert all(head(bucket, f"filer_public/{i:02}.jpg")["CacheControl"] == ONE_HOUR for i in range(40))

@@ -19,7 +19,7 @@ from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, load_project, locate
 from appcdn.config.pulumi_yaml.stack_files import read_project
 from appcdn.config.stack import Site
-from appcdn.media_sync.engine import DEFAULT_WORKERS
+from appcdn.media_sync.engine import DEFAULT_WORKERS, ListingError
 from appcdn.media_sync.purge import PurgeError, PurgePlan, purge, purge_plan, rules_plan
 from appcdn.media_sync.report import SyncReport
 from appcdn.media_sync.targets import TargetError, resolve_target, served_prefixes, sync_target
@@ -144,27 +144,40 @@ def sync_headers(request: SyncRequest, out: TextIO | None = None, err: TextIO | 
     report = SyncReport(dry_run=request.dry_run)
     mode = " (dry run: nothing is written)" if request.dry_run else ""
     print(f"site {site.name} on stack {request.stack}: {', '.join(target.labels())}{mode}", file=out)
+    host = _cached_media_host(site)
+    unlisted: ListingError | None = None
     try:
         sync_target(target, RuleBook(site.media.headers), request.dry_run, request.workers, err, report=report)
     except KeyboardInterrupt:
         print("\n".join(report.lines()), file=out)
-        changed = f"; {report.changed} changed so far and not purged: {_purge_later(site)}" if report.changed else ""
+        changed = (
+            f"; {report.changed} changed so far and not purged: {_purge_later(site)}"
+            if report.changed and host is not None and not request.dry_run
+            else ""
+        )
         print(
             f"interrupted: every object is either as it was or done; run the command again to finish{changed}", file=err
         )
         return EXIT_INTERRUPTED
+    except ListingError as error:
+        if _store_unusable(error.error):
+            print("\n".join(report.lines()), file=out)
+            print(f"{NAME}: {error}", file=err)
+            return EXIT_INVALID
+        unlisted = error  # what changed before the listing stopped is still purged
     except Exception as error:
         print("\n".join(report.lines()), file=out)
         print(f"{NAME}: {type(error).__name__}: {error}", file=err)
         return EXIT_INVALID if _store_unusable(error) else EXIT_FAILED
     print("\n".join(report.lines()), file=out)
-    host = _cached_media_host(site)
+    if unlisted is not None:
+        print(f"{NAME}: {unlisted}", file=err)
     try:
         purged = host is None or _purge(project, site, purge_plan(report, host), request.dry_run, out, err)
     except KeyboardInterrupt:
         print(f"interrupted during the purge: {_purge_later(site)}", file=err)
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if report.failed or not purged else 0
+    return EXIT_FAILED if report.failed or unlisted is not None or not purged else 0
 
 
 def purge_media(request: SyncRequest, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -81,6 +81,13 @@ class AwsMedia(Strict):
     noncurrent_version_days: int = Field(
         default=defaults.NONCURRENT_VERSION_DAYS, ge=1, le=3650, description="Live: keep old versions this long"
     )
+    multipart_threshold_mib: int = Field(
+        default=defaults.MULTIPART_THRESHOLD_MIB,
+        ge=5,
+        le=defaults.MULTIPART_THRESHOLD_MIB,
+        description="header reconcile: objects larger than this (MiB) are copied part by part (UploadPartCopy); "
+        "5 to 5120 (CopyObject's limit)",
+    )
     batch_operations: BatchOperations | None = Field(
         default=None,
         description="pulumi up starts an S3 Batch Operations job (over an S3 Inventory manifest, "

@@ -1,47 +1,64 @@
 """SDK clients from the standard environment, with retries on throttling and a pool per worker.
 
+Each request gets up to ``ATTEMPTS`` attempts, whatever went wrong:
+
 - S3: boto3's own resolution (``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``, the usual credentials),
-  botocore's *standard* retry mode (exponential backoff with jitter on throttling errors such as
-  503 SlowDown, and on 500/502/504), up to ``ATTEMPTS`` attempts.
+  botocore's *standard* retry mode (exponential backoff with jitter on throttling errors such as 503
+  SlowDown, on 500/502/503/504 and on connection errors), ``max_attempts=ATTEMPTS``.
 - Azure: ``AZURE_STORAGE_CONNECTION_STRING``; else the account's endpoint with ``AZURE_STORAGE_KEY``, else
   ``DefaultAzureCredential`` (when ``azure-identity`` is installed). The storage SDK's exponential retry
-  retries 408 and 5xx (503 ServerBusy is how Azure Storage throttles) but not 429 (its ``is_retry``), which
-  a front end or a proxy may send: ``ThrottleAwareRetry`` retries that too, honouring ``Retry-After``.
+  counts four budgets (``retry_total`` and, at 3 each unless given, ``retry_connect``, ``retry_read`` and
+  ``retry_status``) and stops at the first exhausted: all four are set here. It retries 408 and 5xx (503
+  ServerBusy is how Azure Storage throttles) but not 429, which a front end or a proxy may send:
+  ``ThrottledIsRetried`` makes a 429 an error the SDK retries from the same budget. Waits grow
+  exponentially (1, 3, 5, 9, 17 s, ±1 s) up to ``MAX_BACKOFF_SECONDS``.
 """
 
 from __future__ import annotations
 
 import os
-import random
-import time
 from typing import Any
 
+from azure.core.exceptions import ServiceResponseError
+from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import ExponentialRetry
 
-ATTEMPTS = 10
+from appcdn import defaults
+
+ATTEMPTS = defaults.STORE_ATTEMPTS
 AZURE_INITIAL_BACKOFF = 1
 MAX_BACKOFF_SECONDS = 30.0
 
 
-def backoff_seconds(attempt: int, retry_after: str | None = None) -> float:
-    """``Retry-After`` (seconds) when the server gives it, else exponential backoff with full jitter."""
-    if retry_after is not None:
-        try:
-            return min(float(retry_after), MAX_BACKOFF_SECONDS)
-        except ValueError:
-            pass
-    return random.uniform(0, min(0.5 * 2**attempt, MAX_BACKOFF_SECONDS))
+class CappedExponentialRetry(ExponentialRetry):
+    """The storage SDK's exponential retry with every kind of failure allowed ``ATTEMPTS`` attempts, and no wait
+    longer than ``MAX_BACKOFF_SECONDS``."""
+
+    def __init__(self) -> None:
+        retries = ATTEMPTS - 1
+        super().__init__(
+            initial_backoff=AZURE_INITIAL_BACKOFF,
+            increment_base=2,
+            random_jitter_range=1,
+            retry_total=retries,
+            retry_connect=retries,
+            retry_read=retries,
+            retry_status=retries,
+        )
+
+    def get_backoff_time(self, settings: dict[str, Any]) -> float:
+        return min(float(super().get_backoff_time(settings)), MAX_BACKOFF_SECONDS)
 
 
-class ThrottleAwareRetry(ExponentialRetry):
-    """The storage SDK's exponential retry, and 429 Too Many Requests retried as well."""
+class Throttled(ServiceResponseError):
+    """429 Too Many Requests, raised by the transport so that the SDK's retry counts and retries it."""
 
-    def send(self, request: Any) -> Any:
-        for attempt in range(ATTEMPTS):
-            response = super().send(request)  # type: ignore[no-untyped-call]
-            if response.http_response.status_code != 429 or attempt == ATTEMPTS - 1:
-                break
-            time.sleep(backoff_seconds(attempt, response.http_response.headers.get("Retry-After")))
+
+class ThrottledIsRetried(RequestsTransport):  # type: ignore[misc]
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        response = super().send(request, **kwargs)
+        if response.status_code == 429:
+            raise Throttled(f"429 Too Many Requests ({request.method} {request.url.split('?')[0]})")
         return response
 
 
@@ -60,7 +77,6 @@ def s3_client(region: str | None, workers: int) -> Any:
 def blob_service(account: str | None, workers: int, **client_options: Any) -> Any:
     """A ``BlobServiceClient``; ``client_options`` go to the SDK (e.g. ``raw_request_hook``)."""
     import requests
-    from azure.core.pipeline.transport import RequestsTransport
     from azure.storage.blob import BlobServiceClient
 
     session = requests.Session()
@@ -68,10 +84,8 @@ def blob_service(account: str | None, workers: int, **client_options: Any) -> An
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     options: dict[str, Any] = {
-        "retry_policy": ThrottleAwareRetry(
-            initial_backoff=AZURE_INITIAL_BACKOFF, increment_base=2, retry_total=ATTEMPTS - 1, random_jitter_range=1
-        ),
-        "transport": RequestsTransport(session=session, session_owner=True),
+        "retry_policy": CappedExponentialRetry(),
+        "transport": ThrottledIsRetried(session=session, session_owner=True),
         **client_options,
     }
     connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")

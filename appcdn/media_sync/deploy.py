@@ -18,11 +18,12 @@ from typing import Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from appcdn.media_sync.engine import DEFAULT_WORKERS
+from appcdn.media_sync.engine import DEFAULT_WORKERS, ListingError
 from appcdn.media_sync.purge import PurgeError, purge, purge_plan
 from appcdn.media_sync.report import SyncReport
 from appcdn.media_sync.targets import AzureTarget, S3Target, Target, sync_target
 from appcdn.runtime.header_rules import RuleBook
+from appcdn.runtime.s3_objects import COPY_OBJECT_LIMIT
 
 SYNC_INPUTS = ("backend", "bucket", "region", "public_prefixes", "account", "containers", "rules")
 """The inputs whose change means objects may need new headers (the token and the domain do not)."""
@@ -30,7 +31,8 @@ SYNC_INPUTS = ("backend", "bucket", "region", "public_prefixes", "account", "con
 
 def target_of(props: Mapping[str, Any]) -> Target:
     if props["backend"] == "aws":
-        return S3Target(props["bucket"], props["region"], tuple(props.get("public_prefixes") or ()))
+        threshold = int(props.get("multipart_threshold") or COPY_OBJECT_LIMIT)
+        return S3Target(props["bucket"], props["region"], tuple(props.get("public_prefixes") or ()), threshold)
     return AzureTarget(props["account"], tuple((str(c[0]), bool(c[1])) for c in props["containers"]))
 
 
@@ -47,12 +49,18 @@ class MediaHeadersProvider(ResourceProvider):
     """Reconciles on create and on every update of the rules or the store."""
 
     def _run(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        report = sync_target(
-            target_of(props),
-            RuleBook.from_dicts(props["rules"]),
-            workers=int(props.get("workers") or DEFAULT_WORKERS),
-            progress_stream=io.StringIO(),
-        )
+        report = SyncReport()
+        unlisted: ListingError | None = None
+        try:
+            sync_target(
+                target_of(props),
+                RuleBook.from_dicts(props["rules"]),
+                workers=int(props.get("workers") or DEFAULT_WORKERS),
+                progress_stream=io.StringIO(),
+                report=report,
+            )
+        except ListingError as error:
+            unlisted = error  # what changed before the listing stopped is still purged
         try:
             purged = self._purge(props, report)  # what changed, even when other objects failed
         except PurgeError as error:
@@ -61,6 +69,8 @@ class MediaHeadersProvider(ResourceProvider):
                 "next up finds them right and purges nothing: run `appcdn media purge` once the "
                 "API answers"
             ) from None
+        if unlisted is not None:
+            raise RuntimeError(f"media headers: {report.lines()[-1 - len(report.failures)]}; {unlisted} ({purged})")
         if report.failed:
             raise RuntimeError(
                 "media headers: " + "; ".join(report.lines()[-1 - len(report.failures) :]) + f" ({purged})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
+from appcdn import defaults
 from appcdn.media_sync.progress import Progress
 from appcdn.media_sync.report import Outcome, SyncReport
 from appcdn.media_sync.runner import run_bounded
@@ -65,8 +66,14 @@ def sync_store(
         if progress is not None:
             progress.tick()
 
+    def listed() -> Iterator[Item]:
+        try:
+            yield from store.listing()
+        except Exception as error:
+            raise ListingError(store.label, error) from error
+
     try:
-        run_bounded(store.listing(), one, workers)
+        run_bounded(listed(), one, workers)
     finally:
         if progress is not None:
             progress.close()
@@ -75,5 +82,24 @@ def sync_store(
     return report
 
 
+class ListingError(RuntimeError):
+    """A store's listing failed even after the SDK's retries: what was listed before is done (and counted)."""
+
+    def __init__(self, label: str, error: Exception):
+        self.label, self.error = label, error
+        super().__init__(
+            f"listing {label} failed, so the objects past that point were not reached: {_reason(error)}. "
+            f"Each request is tried up to {defaults.STORE_ATTEMPTS} times on throttling, server errors and lost "
+            "connections; check that the store answers and that these credentials may list it, then run "
+            "again (objects already right cost a read and no write)"
+        )
+
+
 def _reason(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}".splitlines()[0][:300]
+    """One line: the error's type and first line (an SDK's error may go on with a raw response body)."""
+    status = getattr(error, "status_code", None)
+    code = getattr(error, "error_code", None)
+    code = getattr(code, "value", code)  # the storage SDK's StorageErrorCode
+    first = str(error).splitlines()[0].rstrip(".") if str(error).strip() else ""
+    detail = " ".join(str(part) for part in (status, code) if part)
+    return f"{type(error).__name__}{f' {detail}' if detail else ''}: {first}"[:300]

@@ -12,7 +12,7 @@ from appcdn.media_sync.engine import DEFAULT_WORKERS, Store, sync_store
 from appcdn.media_sync.progress import Progress
 from appcdn.media_sync.report import SyncReport
 from appcdn.runtime.header_rules import RuleBook
-from appcdn.runtime.s3_objects import S3Options
+from appcdn.runtime.s3_objects import COPY_OBJECT_LIMIT, MiB, S3Options
 
 
 class TargetError(ValueError):
@@ -25,6 +25,8 @@ class S3Target:
     region: str
     public_prefixes: tuple[str, ...]
     """Keys under these are served publicly (on the media domain)."""
+    multipart_threshold: int = COPY_OBJECT_LIMIT
+    """Objects larger than this (bytes) are copied part by part."""
 
     def labels(self) -> list[str]:
         return [f"s3://{self.bucket}"]
@@ -56,7 +58,7 @@ def resolve_target(
                 "the bucket is named by Pulumi (no media.aws.bucket_name): pass --bucket NAME "
                 "(pulumi stack output, or the S3 console)"
             )
-        return S3Target(name, media.aws.region, tuple(media.public_prefixes))
+        return S3Target(name, media.aws.region, tuple(media.public_prefixes), media.aws.multipart_threshold_mib * MiB)
     if bucket:
         raise TargetError("--bucket is for the aws backend; this site's media is on Azure Blob")
     name = account or media.azure.account_name
@@ -79,15 +81,14 @@ def served_prefixes(media: MediaConfig, key_prefix: str) -> list[str]:
     return container_served(AZURE_PUBLIC_CONTAINER, key_prefix) if media.public_prefixes else []
 
 
-def open_stores(
-    target: Target, workers: int, s3_options: S3Options = S3Options(), **azure_options: Any
-) -> list[Store[Any]]:
+def open_stores(target: Target, workers: int, **azure_options: Any) -> list[Store[Any]]:
     from appcdn.media_sync.clients import blob_service, s3_client
 
     if isinstance(target, S3Target):
         from appcdn.runtime.s3_objects import S3Bucket
 
-        return [S3Bucket(s3_client(target.region, workers), target.bucket, target.public_prefixes, s3_options)]
+        options = S3Options(multipart_threshold=target.multipart_threshold)
+        return [S3Bucket(s3_client(target.region, workers), target.bucket, target.public_prefixes, options)]
     from appcdn.runtime.azure_blobs import AzureContainer
 
     service = blob_service(target.account, workers, **azure_options)
@@ -100,12 +101,11 @@ def sync_target(
     dry_run: bool = False,
     workers: int = DEFAULT_WORKERS,
     progress_stream: TextIO | None = None,
-    s3_options: S3Options = S3Options(),
     report: SyncReport | None = None,
 ) -> SyncReport:
     """Reconcile every store of ``target`` into one report (``report``, if given, holds what was done
     even when the run is interrupted)."""
     total = report if report is not None else SyncReport(dry_run=dry_run)
-    for store in open_stores(target, workers, s3_options):
+    for store in open_stores(target, workers):
         sync_store(store, book, dry_run, workers, Progress(store.label, total, progress_stream))
     return total

@@ -132,6 +132,8 @@ def media_headers_args(
     if media.backend == "aws":
         args["bucket"], args["region"] = store_name, media.aws.region
         args["public_prefixes"] = list(media.public_prefixes)
+        if media.aws.multipart_threshold_mib != defaults.MULTIPART_THRESHOLD_MIB:
+            args["multipart_threshold"] = media.aws.multipart_threshold_mib * 1024**2
     else:
         public = [(defaults.AZURE_PUBLIC_CONTAINER, True)] if media.public_prefixes else []
         args["account"] = store_name
@@ -146,7 +148,7 @@ def s3_headers_batch_args(
     batch = media.aws.batch_operations
     if media.backend != "aws" or batch is None or not media.sync_headers_on_deploy:
         return None
-    return S3HeadersBatchArgs(
+    args = S3HeadersBatchArgs(
         bucket=bucket,
         bucket_arn=bucket_arn,
         region=media.aws.region,
@@ -155,6 +157,9 @@ def s3_headers_batch_args(
         rerun=batch.rerun,
         tags=_tags(site, stage),
     )
+    if media.aws.multipart_threshold_mib != defaults.MULTIPART_THRESHOLD_MIB:
+        args["multipart_threshold"] = media.aws.multipart_threshold_mib * 1024**2
+    return args
 
 
 def cache_store_args(site: Site, stage: Stage) -> CacheStoreArgs | None:

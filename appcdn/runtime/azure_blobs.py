@@ -3,8 +3,12 @@
 Set Blob Properties replaces *all* content settings (type, encoding, language, disposition, MD5, cache
 control) with the ones sent, and the container listing already returns them: so no blob is read one by
 one, and each write sends back what the listing said, with the declared headers in place. The write is
-conditional on the listed ETag: a blob replaced meanwhile is not overwritten with stale settings (it fails,
-and a rerun picks it up). Metadata, tags, tier and bytes are not touched by this call.
+conditional on the listed ETag: a blob replaced meanwhile is not overwritten with stale settings (it is read
+again, once). Metadata, tags, tier and bytes are not touched by this call.
+
+A write whose answer is lost (a reset, a timeout) is sent again by the SDK and then meets 412, because the
+first one changed the ETag: such a blob is read again, found right, and still counts as changed, so the purge
+covers it. Every blob this run wrote, or tried to write, counts as changed.
 https://learn.microsoft.com/rest/api/storageservices/set-blob-properties
 """
 
@@ -69,13 +73,14 @@ class AzureContainer:
         return served_prefixes(self.name, key_prefix) if self.served else []
 
     def reconcile(self, item: BlobProperties, declared: Declared, dry_run: bool) -> bool:
-        """Conditional on the ETag listed: a blob replaced since the listing is read again (once) rather than
-        given the old blob's content settings."""
+        """Conditional on the ETag listed: a blob replaced since the listing (or by our own write, whose answer
+        was lost) is read again, once, rather than given the old blob's content settings; it counts as changed."""
         try:
             return self._reconcile(item, declared, dry_run)
         except ResourceModifiedError:
             blob: Any = self.container.get_blob_client(item.name)
-            return self._reconcile(blob.get_blob_properties(), declared, dry_run)
+            self._reconcile(blob.get_blob_properties(), declared, dry_run)
+            return True
 
     def _reconcile(self, item: BlobProperties, declared: Declared, dry_run: bool) -> bool:
         current: ContentSettings = item.content_settings

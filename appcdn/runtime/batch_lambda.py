@@ -21,6 +21,8 @@ reconciles each listed object with ``S3Bucket.reconcile``, exactly as ``appcdn m
 - The task's ``s3VersionId`` is not used: the reconcile reads and rewrites the current version (a manifest of
   current versions only is what this job needs; a noncurrent version's task reconciles the current one again,
   which costs one HEAD).
+- ``APPCDN_MULTIPART_THRESHOLD`` (bytes, optional): objects larger than this are copied part by part
+  (``S3Options.multipart_threshold``; default 5 GiB, ``CopyObject``'s limit).
 - Rules the function cannot read (the variable unset, not JSON, a rule without a string ``match`` or
   ``cache_control``) fail every task permanently, the reason naming the variable.
 - Nothing is purged from Cloudflare here (``appcdn media purge`` does, once the job has finished). The job's
@@ -50,11 +52,12 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from appcdn.runtime.header_rules import RuleBook
-from appcdn.runtime.s3_objects import S3Bucket
+from appcdn.runtime.s3_objects import S3Bucket, S3Options
 from appcdn_django import globs
 
 HANDLER = "appcdn.runtime.batch_lambda.handler"
 RULES_VARIABLE = "APPCDN_HEADER_RULES"
+THRESHOLD_VARIABLE = "APPCDN_MULTIPART_THRESHOLD"
 PACKAGE = (
     "appcdn/__init__.py",
     "appcdn/runtime/__init__.py",
@@ -131,10 +134,12 @@ class Container:
         self.book = RuleBook.from_dicts(json.loads(os.environ[RULES_VARIABLE]))
         self.client = boto3.session.Session().client("s3", config=Config(retries={"mode": "standard"}))
         self.buckets: dict[str, S3Bucket] = {}
+        threshold = os.environ.get(THRESHOLD_VARIABLE)
+        self.options = S3Options(multipart_threshold=int(threshold)) if threshold else S3Options()
 
     def bucket(self, name: str) -> S3Bucket:
         if name not in self.buckets:
-            self.buckets[name] = S3Bucket(self.client, name)
+            self.buckets[name] = S3Bucket(self.client, name, options=self.options)
         return self.buckets[name]
 
     def run(self, task: dict[str, Any], schema: str) -> tuple[str, str]:

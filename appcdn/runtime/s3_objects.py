@@ -15,6 +15,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ GRANT_PARAMS = {
     "READ_ACP": "GrantReadACP",
     "WRITE_ACP": "GrantWriteACP",
 }
+RETRIED_CODES = ("PreconditionFailed", "NoSuchUpload")
+"""A copy condition that no longer holds, or a completion retried after the upload was completed."""
 URL_SAFE = "/~!*()'"
 """Characters Django's ``filepath_to_uri`` leaves as they are: object URLs are written the way the app writes them."""
 
@@ -142,12 +145,16 @@ class S3Bucket:
         return served_prefixes(self.public_prefixes, key_prefix)
 
     def reconcile(self, item: str, declared: Declared, dry_run: bool) -> bool:
+        """A copy refused because the object changed since the HEAD (replaced meanwhile, or completed by our own
+        multipart upload whose answer was lost and whose retry then finds no upload) is read again, once, and
+        counts as changed: this run wrote it or tried to, so the purge covers it."""
         try:
             return self._reconcile(item, declared, dry_run)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "PreconditionFailed":
+            if error.response.get("Error", {}).get("Code") not in RETRIED_CODES:
                 raise
-        return self._reconcile(item, declared, dry_run)  # replaced since the HEAD: read it again, once
+        self._reconcile(item, declared, dry_run)
+        return True
 
     def _reconcile(self, key: str, declared: Declared, dry_run: bool) -> bool:
         head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
@@ -216,5 +223,7 @@ class S3Bucket:
                 Bucket=self.bucket, Key=key, UploadId=upload, IfMatch=etag, MultipartUpload={"Parts": parts}
             )
         except BaseException:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload)
+            # already completed (an answer lost) or gone: the error that stopped the copy is the one to tell
+            with contextlib.suppress(ClientError):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload)
             raise
