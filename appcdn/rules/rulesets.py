@@ -58,26 +58,60 @@ HOST_ONLY = Match().model_dump_json(exclude={"hosts"})
 """The criteria of a scope that only names hosts: it matches every request to them."""
 
 
-def _expression(scopes: Iterable[Scope], parts: dict[tuple[str, tuple[str, ...]], str]) -> str:
-    """The scopes ORed, simplified exactly: scopes that differ only in their hosts share one host test, and a
-    scope implied by a host-only scope of the same rule is dropped. ``parts`` keeps each (criteria, hosts)
-    part's text, so that a rule that grows while merging does not write its unchanged parts again."""
-    hosts_by_key: dict[str, set[str]] = {}
-    match_by_key: dict[str, Match] = {}
-    for scope in scopes:
-        hosts_by_key.setdefault(scope.criteria, set()).update(scope.effective_hosts)
-        match_by_key.setdefault(scope.criteria, scope.match)
-    everything = hosts_by_key.get(HOST_ONLY, set())
-    texts = []
-    for key, hosts in hosts_by_key.items():
-        if key != HOST_ONLY:
-            hosts = hosts - everything
-        if hosts:
-            part = (key, tuple(sorted(hosts)))
-            if part not in parts:
-                parts[part] = match_expression(part[1], match_by_key[key].model_copy(update={"hosts": []}))
-            texts.append(parts[part])
-    return any_expression(texts)
+class _Parts:
+    """A rule's scopes ORed, simplified exactly: scopes that differ only in their hosts share one host test, and a
+    scope implied by a host-only scope of the same rule is dropped. Kept by criteria, so that a rule growing
+    while merging writes again only the parts that the joining rule changes."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, frozenset[str]] = {}
+        self.matches: dict[str, Match] = {}
+        self.texts: dict[str, str] = {}
+        self.length = 0
+        """Of every part's text together, and the count of parts with text."""
+        self.count = 0
+
+    def changes(self, scopes: Iterable[Scope]) -> dict[str, tuple[frozenset[str], Match, str]]:
+        """Criteria → (hosts, match, text) of the parts that adding ``scopes`` changes."""
+        added: dict[str, set[str]] = {}
+        matches: dict[str, Match] = {}
+        for scope in scopes:
+            added.setdefault(scope.criteria, set()).update(scope.effective_hosts)
+            matches.setdefault(scope.criteria, scope.match)
+        grown = {
+            key: self.hosts.get(key, frozenset()) | hosts
+            for key, hosts in added.items()
+            if not hosts <= self.hosts.get(key, frozenset())
+        }
+        everything = grown.get(HOST_ONLY, self.hosts.get(HOST_ONLY, frozenset()))
+        keys = [*self.hosts, *(k for k in grown if k not in self.hosts)] if HOST_ONLY in grown else list(grown)
+        changed = {}
+        for key in keys:
+            hosts = grown.get(key, self.hosts.get(key, frozenset()))
+            match = self.matches.get(key) or matches[key]
+            shown = hosts if key == HOST_ONLY else hosts - everything
+            text = match_expression(sorted(shown), match.model_copy(update={"hosts": []})) if shown else ""
+            changed[key] = (hosts, match, text)
+        return changed
+
+    def length_with(self, changed: dict[str, tuple[frozenset[str], Match, str]]) -> int:
+        """The expression's length once ``changed`` is applied (``any_expression`` of the parts' texts)."""
+        length, count = self.length, self.count
+        for key, (_, _, text) in changed.items():
+            old = self.texts.get(key, "")
+            length += len(text) - len(old)
+            count += bool(text) - bool(old)
+        return length if count <= 1 else length + 2 * count + 4 * (count - 1)
+
+    def apply(self, changed: dict[str, tuple[frozenset[str], Match, str]]) -> None:
+        for key, (hosts, match, text) in changed.items():
+            old = self.texts.get(key, "")
+            self.length += len(text) - len(old)
+            self.count += bool(text) - bool(old)
+            self.hosts[key], self.matches[key], self.texts[key] = hosts, match, text
+
+    def expression(self) -> str:
+        return any_expression(text for text in self.texts.values() if text)
 
 
 @dataclass(frozen=True)
@@ -92,8 +126,10 @@ class CompiledRule:
 
     @cached_property
     def expression(self) -> str:
-        """The scopes ORed (``_expression``)."""
-        return _expression(self.scopes, {})
+        """The scopes ORed, simplified exactly (``_Parts``)."""
+        parts = _Parts()
+        parts.apply(parts.changes(self.scopes))
+        return parts.expression()
 
     @cached_property
     def hosts(self) -> frozenset[str]:
@@ -131,14 +167,14 @@ def merge_rules(rules: Sequence[CompiledRule]) -> list[CompiledRule]:
     the joined expression stays within Cloudflare's length.
 
     Indexed, so the cost grows with the rules, not with their square: the merged rules by settings and by host
-    (a rule can only conflict with those on its hosts), each conflict of two settings decided once, and the
-    expression text of each part of a growing rule written once."""
+    (a rule can only conflict with those on its hosts), each conflict of two settings decided once, and a
+    growing rule's expression kept by part, only the parts a joining rule changes written again."""
     merged: list[CompiledRule] = []
     canonical: list[str] = []  # each merged rule's settings, as text
     by_settings: dict[tuple[str, str], list[int]] = {}
     by_host: dict[str, set[int]] = {}
     conflicts: dict[tuple[str, str], bool] = {}
-    parts: dict[tuple[str, tuple[str, ...]], str] = {}
+    parts: list[_Parts] = []
     for rule in rules:
         settings = _canonical(rule.settings)
         last_conflict = -1
@@ -151,15 +187,19 @@ def merge_rules(rules: Sequence[CompiledRule]) -> list[CompiledRule]:
         for i in by_settings.get((rule.action, settings), []):
             if i <= last_conflict:
                 continue
-            group = merged[i]
-            scopes = group.scopes + rule.scopes
-            if len(_expression(scopes, parts)) <= MAX_EXPRESSION_LENGTH:
-                merged[i] = CompiledRule(group.ref, group.names + rule.names, group.action, group.settings, scopes)
+            group, changed = merged[i], parts[i].changes(rule.scopes)
+            if parts[i].length_with(changed) <= MAX_EXPRESSION_LENGTH:
+                parts[i].apply(changed)
+                merged[i] = CompiledRule(
+                    group.ref, group.names + rule.names, group.action, group.settings, group.scopes + rule.scopes
+                )
                 break
         else:
             i = len(merged)
             merged.append(rule)
             canonical.append(settings)
+            parts.append(_Parts())
+            parts[i].apply(parts[i].changes(rule.scopes))
             by_settings.setdefault((rule.action, settings), []).append(i)
         for h in rule.hosts:
             by_host.setdefault(h, set()).add(i)
