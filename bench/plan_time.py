@@ -82,6 +82,7 @@ BUSY_MAX_WAIT_SECONDS = 2 * 60  # then measure anyway, and say so with the figur
 T_ZONE, T_APP_HOSTS, T_S3_MEDIA, T_AZURE_MEDIA, T_SITE_CERTS = (
     f"appcdn:index:{c}" for c in ("Zone", "AppHosts", "S3Media", "AzureMedia", "SiteCertificates")
 )
+T_PURGE_TOKEN, T_API_TOKEN = "appcdn:index:PurgeToken", "cloudflare:index/apiToken:ApiToken"
 T_ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
 T_RULESET = "cloudflare:index/ruleset:Ruleset"
 T_CONNECTOR = "cloudflare:index/cloudConnectorRules:CloudConnectorRules"
@@ -339,7 +340,8 @@ def expected_resources(stage: str, zones: dict[str, dict], sites: list[dict], al
     Zone (owned, existing, Pro or above): the component, its 8 settings, its cache ruleset, a configuration
     ruleset if one of its own sites has image rules, a Cloud Connector list if a site of any stage on it has
     a media domain. A zone owned by another stack declares nothing (its id is in the owner's file).
-    Site: AppHosts (app) with a DNS record per host; S3Media with 6 children, plus versioning and lifecycle
+    Site: AppHosts (app) with a DNS record per host; on live, a PurgeToken with its API token (purge only on
+    the zone; on by default); S3Media with 6 children, plus versioning and lifecycle
     on live, or AzureMedia with a resource group, an account, its blob service and the private and public
     containers; with media, the MediaHeaders dynamic resource (header reconcile on ``up``, on by default);
     a media domain: AppHosts with one DNS record; certificates: a SiteCertificates component
@@ -353,6 +355,8 @@ def expected_resources(stage: str, zones: dict[str, dict], sites: list[dict], al
         want[T_CONNECTOR] += any((s.get("media") or {}).get("domain") for s in all_sites if s["zone"] == zone)
     for s in sites:
         want.update({T_APP_HOSTS: 1, T_DNS: len(s["hosts"])})
+        if stage == "live" and (s.get("app") or {}).get("purge_token", True):
+            want.update([T_PURGE_TOKEN, T_API_TOKEN])
         media = s.get("media") or {}
         if media.get("backend") == "aws":
             want.update([T_S3_MEDIA, *S3_CHILDREN, *(S3_LIVE_CHILDREN if stage == "live" else ())])
