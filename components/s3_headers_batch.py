@@ -157,9 +157,7 @@ class S3HeadersBatch(pulumi.ComponentResource):
             architectures=["arm64"],
             timeout=defaults.BATCH_LAMBDA_TIMEOUT,
             memory_size=defaults.BATCH_LAMBDA_MEMORY,
-            code=pulumi.AssetArchive(
-                {path: pulumi.FileAsset(str(source)) for path, source in batch_lambda.package_files().items()}
-            ),
+            code=pulumi.FileArchive(str(batch_lambda.function_archive())),
             environment={
                 "variables": {
                     batch_lambda.RULES_VARIABLE: json.dumps(list(map(dict, args["rules"]))),

@@ -5,12 +5,14 @@ and its package alone, run in a fresh interpreter that cannot import pydantic, P
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
 import sys
 import urllib.parse
 import uuid
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from appcdn.runtime import batch_lambda
-from appcdn.runtime.batch_lambda import HANDLER, RULES_VARIABLE, classify, handler, package_files
+from appcdn.runtime.batch_lambda import (
+    HANDLER,
+    RULES_VARIABLE,
+    S3_MODEL,
+    classify,
+    function_archive,
+    handler,
+    package_files,
+    require_if_match,
+)
 from tests.emulators import free_port
 from tests.loopback_proxy import Throttle, loopback_proxy
 
@@ -287,14 +298,12 @@ LAMBDA_RUNTIME = {
     "urllib3",
     "dateutil",
     "six",
-    "certifi",
 }
-"""What the function may import beyond the standard library: its package, and the Lambda Python runtime's boto3
-with its dependencies (botocore takes certifi's CA bundle when it is installed, else its own)."""
+"""What the function may import beyond the standard library: its package, which holds boto3 and what it imports."""
 ISOLATED = """
 import json, os, sys
 
-package, site_packages, refused = sys.argv[1], sys.argv[2], tuple(sys.argv[3].split(","))
+package, refused = sys.argv[1], tuple(sys.argv[2].split(","))
 
 
 class Refuse:
@@ -306,31 +315,29 @@ class Refuse:
 
 sys.meta_path.insert(0, Refuse())
 sys.path[:0] = [package]
-sys.path.append(site_packages)
 module_name, function = os.environ["HANDLER"].rsplit(".", 1)
 module = __import__(module_name, fromlist=[function])
 response = getattr(module, function)(json.load(sys.stdin), None)
 top_level = sorted({name.split(".")[0] for name in sys.modules if not name.startswith("__")}
                    - set(sys.stdlib_module_names))
-print(json.dumps({"response": response, "file": module.__file__, "imported": top_level}))
+files = {name: getattr(sys.modules[name], "__file__", None) for name in top_level}
+print(json.dumps({"response": response, "file": module.__file__, "imported": top_level, "files": files}))
 """
 
 
 @pytest.fixture
 def package(tmp_path: Path) -> Path:
-    """The function's zip, unpacked: ``package_files()`` and nothing else."""
-    for name, source in package_files().items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(source.read_bytes())
-    return tmp_path
+    """The function's zip as deployed, unpacked, and nothing else: no site-packages, no runtime boto3."""
+    with zipfile.ZipFile(function_archive(tmp_path)) as archive:
+        archive.extractall(tmp_path / "package")
+    return tmp_path / "package"
 
 
 def isolated(package: Path, script: str, **options: Any) -> subprocess.CompletedProcess[str]:
     """``script`` in a fresh interpreter: -I -S (no PYTHONPATH, no site-packages, none of its .pth files such
-    as the editable install of appcdn); the script itself puts the package and site-packages on sys.path."""
-    site_packages = Path(boto3.__file__).resolve().parent.parent
+    as the editable install of appcdn); the script itself puts the package, and only it, on sys.path."""
     return subprocess.run(
-        [sys.executable, "-I", "-S", "-c", script, str(package), str(site_packages), ",".join(REFUSED)],
+        [sys.executable, "-I", "-S", "-c", script, str(package), ",".join(REFUSED)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -345,10 +352,30 @@ def test_the_isolated_interpreter_refuses_what_the_function_must_not_need(refuse
     assert run.returncode == 1 and f"{refused} is not in the Lambda package" in run.stderr, run.stderr
 
 
+def test_the_zip_holds_the_function_boto3_and_botocore_with_s3_s_model_only(tmp_path: Path) -> None:
+    archive = function_archive(tmp_path)
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+        model = json.loads(gzip.decompress(opened.read(S3_MODEL)))
+    assert names == sorted(package_files())
+    assert {name.split("/")[0].removesuffix(".py") for name in names} == LAMBDA_RUNTIME
+    assert {name.split("/")[2] for name in names if name.startswith("botocore/data/") and name.count("/") > 2} == {"s3"}
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    assert "IfMatch" in model["shapes"]["CompleteMultipartUploadRequest"]["members"]
+    assert function_archive(tmp_path) == archive and archive.stat().st_size < 5 * 1024**2  # built once per content
+
+
+def test_an_sdk_without_if_match_on_completion_is_refused() -> None:
+    shipped = json.loads(gzip.decompress(package_files()[S3_MODEL].read_bytes()))
+    del shipped["shapes"]["CompleteMultipartUploadRequest"]["members"]["IfMatch"]
+    with pytest.raises(RuntimeError, match="no IfMatch on CompleteMultipartUpload"):
+        require_if_match(gzip.compress(json.dumps(shipped).encode()))
+
+
 def test_the_package_alone_runs_without_pydantic_pulumi_azure_or_the_config(
     bucket: str, s3_env: str, package: Path
 ) -> None:
-    assert set(package_files()) == {
+    assert set(batch_lambda.PACKAGE) == {
         "appcdn/__init__.py",
         "appcdn/runtime/__init__.py",
         "appcdn/runtime/header_rules.py",
@@ -357,13 +384,20 @@ def test_the_package_alone_runs_without_pydantic_pulumi_azure_or_the_config(
         "appcdn_django/__init__.py",
         "appcdn_django/globs.py",
     }
-    key = "filer_public_thumbnails/ä b+c.jpg"
+    key, video = "filer_public_thumbnails/ä b+c.jpg", "filer_public/video.mp4"
     direct(s3_env).put_object(Bucket=bucket, Key=key, Body=b"x", ContentType="image/jpeg")
-    run = isolated(package, ISOLATED, input=json.dumps(event(bucket, [key])), env={**os.environ, "HANDLER": HANDLER})
+    direct(s3_env).put_object(Bucket=bucket, Key=video, Body=b"v" * (6 * 1024**2), ContentType="video/mp4")
+    # above the threshold the shipped botocore sends CompleteMultipartUpload with IfMatch (an older one refuses it)
+    env = {**os.environ, "HANDLER": HANDLER, batch_lambda.THRESHOLD_VARIABLE: str(5 * 1024**2)}
+    run = isolated(package, ISOLATED, input=json.dumps(event(bucket, [key, video])), env=env)
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["file"] == str(package / "appcdn/runtime/batch_lambda.py")
     assert set(result["imported"]) <= LAMBDA_RUNTIME, result["imported"]
-    assert outcomes(result["response"]) == [("Succeeded", "changed")]
+    assert all(result["files"][name].startswith(str(package)) for name in ("boto3", "botocore")), result["files"]
+    assert outcomes(result["response"]) == [("Succeeded", "changed"), ("Succeeded", "changed")]
     after = head(s3_env, bucket, key)
     assert (after["CacheControl"], after["ContentType"]) == (ONE_YEAR, "image/jpeg")
+    copied = head(s3_env, bucket, video)
+    assert (copied["CacheControl"], copied["ETag"].endswith('-1"')) == (ONE_HOUR, True)  # one part, completed
+    assert not direct(s3_env).list_multipart_uploads(Bucket=bucket).get("Uploads")

@@ -29,8 +29,12 @@ reconciles each listed object with ``S3Bucket.reconcile``, exactly as ``appcdn m
   completion report lists the failed tasks with their reason, as does the function's log; the job's progress
   summary counts the others.
 
-The function ships as ``package_files()`` alone, on the Python runtime's own boto3: standard library, boto3
-and botocore, no pydantic, Pulumi or Azure SDK. Handler: ``HANDLER``.
+The function ships as ``function_archive()``: its own modules and the SDK it calls, boto3 and botocore with
+their dependencies, taken from the deploying environment (whose versions appcdn's lock pins), botocore's
+models cut to S3's. Not the runtime's bundled boto3: it lags S3's newest parameters, and a botocore without
+``IfMatch`` on ``CompleteMultipartUpload`` (added late 2024, botocore 1.35.69) refuses that call, so every
+object above the multipart threshold would fail; the archive is refused unless its own S3 model has it. No
+pydantic, Pulumi or Azure SDK. Handler: ``HANDLER``.
 
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_LambdaInvokeOperation.html
@@ -39,9 +43,14 @@ https://docs.aws.amazon.com/lambda/latest/dg/services-s3-batch.html
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import importlib.util
 import json
 import logging
 import os
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
@@ -67,8 +76,14 @@ PACKAGE = (
     "appcdn_django/__init__.py",
     "appcdn_django/globs.py",
 )
-"""Every file the function imports beyond the standard library and boto3 (tests/test_media_sync_batch_lambda.py
-runs it from these alone)."""
+"""The function's own modules: every file it imports beyond the standard library and the SDK."""
+SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+"""boto3 and what it imports (botocore takes certifi's CA bundle when installed, else its own cacert.pem)."""
+BOTOCORE_MODELS = ("s3",)
+"""The services whose models ship (``botocore/data/<service>/``); the top-level data files all do."""
+S3_MODEL = "botocore/data/s3/2006-03-01/service-2.json.gz"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+"""Every entry's timestamp: the same files make the same archive, so an unchanged function is no change."""
 
 SUCCEEDED, TEMPORARY, PERMANENT = "Succeeded", "TemporaryFailure", "PermanentFailure"
 BUCKET_FIELD = {"2.0": "s3Bucket", "1.0": "s3BucketArn"}
@@ -96,9 +111,59 @@ logger = logging.getLogger(__name__)
 
 
 def package_files() -> dict[str, Path]:
-    """Archive path → source file: the whole of the function's zip."""
+    """Archive path → source file: the whole of the function's zip (its modules, then the SDK)."""
     roots = {"appcdn": Path(__file__).resolve().parents[2], "appcdn_django": Path(globs.__file__).resolve().parents[1]}
-    return {name: roots[name.split("/")[0]] / name for name in PACKAGE}
+    files = {name: roots[name.split("/")[0]] / name for name in PACKAGE}
+    for module in SDK_MODULES:
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"{module} is not installed: the function ships it (install appcdn's dependencies)")
+        origin = Path(spec.origin)
+        if origin.name != "__init__.py":  # a single-file module (six)
+            files[origin.name] = origin
+            continue
+        for path in sorted(origin.parent.rglob("*")):
+            name = path.relative_to(origin.parent.parent).as_posix()
+            if path.is_file() and "__pycache__" not in path.parts and _shipped(name):
+                files[name] = path
+    return files
+
+
+def _shipped(name: str) -> bool:
+    parts = name.split("/")
+    return parts[:2] != ["botocore", "data"] or len(parts) == 3 or parts[2] in BOTOCORE_MODELS
+
+
+def require_if_match(s3_model: bytes) -> None:
+    """Refuse an SDK whose S3 model (``service-2.json.gz``) lacks ``IfMatch`` on ``CompleteMultipartUpload``."""
+    shapes = json.loads(gzip.decompress(s3_model))["shapes"]
+    if "IfMatch" not in shapes["CompleteMultipartUploadRequest"]["members"]:
+        raise RuntimeError(
+            "the installed botocore has no IfMatch on CompleteMultipartUpload (added in botocore 1.35.69): the "
+            "Batch Operations function would fail on every object above the multipart threshold; upgrade boto3"
+        )
+
+
+def function_archive(directory: Path | None = None) -> Path:
+    """The function's zip, built once per content into ``directory`` (default: the system's temporary folder)
+    and named by its digest; the same files give the same bytes."""
+    files = package_files()
+    require_if_match(files[S3_MODEL].read_bytes())
+    contents = {name: files[name].read_bytes() for name in sorted(files)}
+    digest = hashlib.sha256()
+    for name, data in contents.items():
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    path = (directory or Path(tempfile.gettempdir())) / f"appcdn-batch-lambda-{digest.hexdigest()[:20]}.zip"
+    if not path.exists():
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in contents.items():
+                entry = zipfile.ZipInfo(name, ZIP_TIME)
+                entry.external_attr = 0o644 << 16
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(entry, data)
+        os.replace(partial, path)
+    return path
 
 
 def decode_key(encoded: str) -> str:
