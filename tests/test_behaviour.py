@@ -129,7 +129,7 @@ def test_a_bypass_row_is_qualified_where_a_later_rule_overrides_it():
     assert (rss.outcome.cache, rss.outcome.edge_ttl) == ("cached", "1d")
     preview = row_for(rows, WWW, "/page/", cookies=frozenset(["preview"]))
     assert preview.outcome.cache == "bypassed"
-    assert "cookie preview, not *.xml" in preview.requests
+    assert 'Cookie contains "preview", not *.xml' in preview.requests
 
 
 def test_a_rule_with_prefixes_and_globs_covers_their_intersection():
@@ -274,7 +274,7 @@ def test_the_text_reads_each_row_after_the_ones_above_it():
         for line in lines
         if line.split()[:3] == ["shop", "live", "www.example.com"] and "origin, else bypass" in line
     )
-    assert "not /static/*" in rest and "no cookie sessionid" not in rest  # said by the bypass row above
+    assert "not /static/*" in rest and 'Cookie lacks "sessionid"' not in rest  # said by the bypass row above
     assert list(shown_terms(rows)) != [r.covers for r in rows]
 
 

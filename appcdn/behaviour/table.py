@@ -41,7 +41,7 @@ def literal_text(atom: Atom, value: bool) -> str:
         return "method GET|HEAD" if value else "methods other than GET, HEAD"
     positive = {
         "method": f"method {name}",
-        "cookie": f"cookie {name}",
+        "cookie": f'Cookie contains "{name}"',
         "header": f"header {name}",
         "truncated": "header list truncated",
         "query": f"?{name}",
@@ -49,7 +49,7 @@ def literal_text(atom: Atom, value: bool) -> str:
     }[kind]
     negative = {
         "method": f"method not {name}",
-        "cookie": f"no cookie {name}",
+        "cookie": f'Cookie lacks "{name}"',
         "header": f"no header {name}",
         "truncated": "header list complete",
         "query": f"no ?{name}",
@@ -76,7 +76,7 @@ def term_text(term: Term) -> str:
 
 
 def _alternatives(terms: Sequence[Term]) -> str:
-    """Terms ORed; one-literal terms of one kind as one: ``?edit|?preview``, ``cookie a|b``."""
+    """Terms ORed; one-literal terms of one kind as one: ``?edit|?preview``, ``Cookie contains "a"|"b"``."""
     by_kind: dict[str, list[str]] = {}
     rest: list[str] = []
     for term in terms:
@@ -87,13 +87,19 @@ def _alternatives(terms: Sequence[Term]) -> str:
             rest.append(term_text(term))
     grouped = []
     for kind, texts in sorted(by_kind.items(), key=lambda item: KIND_ORDER[item[0]]):
-        prefix = texts[0].split(" ", 1)[0] + " " if kind in ("method", "cookie", "header", "expr") else ""
+        prefix = (
+            "Cookie contains "
+            if kind == "cookie"
+            else texts[0].split(" ", 1)[0] + " "
+            if kind in ("method", "header", "expr")
+            else ""
+        )
         grouped.append(prefix + "|".join(t.removeprefix(prefix) for t in texts))
     return " or ".join(grouped + rest)
 
 
 def terms_text(terms: Sequence[Term]) -> str:
-    """Terms ORed, the literals all of them share said once: ``(/feed/* or /*/feed/*), no cookie sessionid``."""
+    """Terms ORed, the literals all of them share said once: ``(/feed/* or /*/feed/*), Cookie lacks "sessionid"``."""
     if len(terms) == 1:
         return term_text(terms[0])
     common = set(terms[0]).intersection(*terms[1:])

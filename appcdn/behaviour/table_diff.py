@@ -3,7 +3,7 @@
 For each host a site serves on a stage, the base's and the head's compiled rules are evaluated together
 (``RequestClasses`` with two sides): the classes are the intersections of both sides' classes, and each
 gets a pair of outcomes. Classes whose outcome does not change are left out. So that a change does not
-repeat every safety bypass (``no cookie sessionid, no header authorization, …``), its terms may also cover
+repeat every safety bypass (``Cookie lacks "sessionid", no header authorization, …``), its terms may also cover
 requests that are bypassed before and after: a change reads "these requests, except those bypassed on both
 sides, go from this to that" (``www.example.com /admin/*: now cached!``). Caching a class the base did not
 cache weakens safety and is flagged.

@@ -1,8 +1,8 @@
 """The plan's cache-behaviour table and rule counts, as text.
 
 Rows are exact (``appcdn.behaviour.table``); to keep them short, the text leaves out of each row the
-negation of any literal that alone puts a request to each of its hosts in an earlier row (``no cookie
-sessionid`` under a row ``cookie sessionid: bypassed``), so a row reads: what its words say for its
+negation of any literal that alone puts a request to each of its hosts in an earlier row (``Cookie lacks
+"sessionid"`` under a row ``Cookie contains "sessionid": bypassed``), so a row reads: what its words say for its
 hosts, except the requests of the rows above it. ``--json`` gives every row in full.
 """
 
