@@ -36,7 +36,8 @@ def test_the_understood_part_of_the_language_is_evaluated(expression: str, expec
     [
         "ip.src eq 192.0.2.1",
         'http.request.uri.query contains "v="',
-        'any(http.request.headers.names[*] == "x")',
+        'any(http.request.headers["x"][*] == "y")',
+        'any(url_decode(http.request.uri.args.names[*], "r")[*] eq "edit")',
         'http.request.uri.path matches "^/blog/"',
         'http.host eq "www.example.com" and len(http.cookie) gt 3',
         "not ip.src in {192.0.2.0/24}",
@@ -44,6 +45,43 @@ def test_the_understood_part_of_the_language_is_evaluated(expression: str, expec
 )
 def test_what_is_not_understood_is_unknown_rather_than_guessed(expression: str) -> None:
     assert parse(expression).matches(BLOG) is None
+
+
+EDITOR = Request(
+    host="www.example.com",
+    headers=frozenset({"Authorization"}),
+    query_args=frozenset({"%65dit", "a+b"}),
+    cookies=frozenset({"a=sessionid"}),
+)
+
+
+@pytest.mark.parametrize(
+    "expression,request_,expected",
+    [
+        ('any(url_decode(http.request.uri.args.names[*])[*] in {"edit" "preview"})', EDITOR, True),
+        ('any(url_decode(http.request.uri.args.names[*])[*] eq "a b")', EDITOR, True),  # + is a space
+        ('any(http.request.uri.args.names[*] eq "edit")', EDITOR, False),  # not decoded
+        ('any(lower(http.request.headers.names[*])[*] eq "authorization")', EDITOR, True),
+        ('any(http.request.headers.names[*] eq "authorization")', EDITOR, False),  # names keep their case
+        ('has_key(http.request.headers, "authorization")', EDITOR, True),  # the map's keys are lower case
+        ('has_key(http.request.headers, "authorization")', BLOG, False),
+        ("http.request.headers.truncated", BLOG, False),
+        (
+            'has_key(http.request.headers, "x") or http.request.headers.truncated',
+            Request("a", headers_truncated=True),
+            True,
+        ),
+        ('http.cookie contains "sessionid"', EDITOR, True),  # a value holding the name
+    ],
+)
+def test_what_appcdn_emits_for_headers_query_arguments_and_cookies_is_evaluated(expression, request_, expected):
+    assert parse(expression).matches(request_) is expected
+
+
+def test_a_header_a_truncated_list_may_have_dropped_is_unknown_alone():
+    truncated = Request("a", headers=frozenset({"Authorization"}), headers_truncated=True)
+    assert parse('has_key(http.request.headers, "authorization")').matches(truncated) is None
+    assert parse('any(lower(http.request.headers.names[*])[*] eq "x")').matches(truncated) is None
 
 
 @pytest.mark.parametrize(

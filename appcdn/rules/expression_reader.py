@@ -4,7 +4,10 @@ Only the part of Cloudflare's rules language that a cache rule on a host and a p
 understood: ``http.host``, ``http.request.uri.path`` (and ``.extension``), ``http.request.uri``,
 ``http.request.full_uri``, ``http.request.method`` and ``http.cookie`` compared with ``eq``/``==``,
 ``ne``/``!=``, ``contains``, ``wildcard``, ``strict wildcard``, ``in {…}``, ``starts_with``, ``ends_with``,
-``lower``, joined by ``and``/``or``/``not`` and parentheses. Anything else is *unknown*, and so is a whole
+``lower``; ``any(…)`` over ``http.request.uri.args.names[*]`` or ``http.request.headers.names[*]`` (through
+``lower`` or ``url_decode``, which decodes ``+`` and ``%XX`` once); ``has_key(http.request.headers, "…")``
+(its keys are lower case) and ``http.request.headers.truncated``; joined by ``and``/``or``/``not`` and
+parentheses. That is every expression appcdn emits. Anything else is *unknown*, and so is a whole
 expression that does not parse. Logic is three-valued (Kleene): ``unknown and false`` is false, so a rule
 for another host is still known not to apply. Semantics: https://developers.cloudflare.com/ruleset-engine/rules-language/
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import unquote_plus
 
 from appcdn.rules.expressions import Request
 from appcdn_django.globs import glob_matches
@@ -56,12 +61,23 @@ def _field_value(name: str, request: Request) -> str | None:
     if name == "http.request.method":
         return request.method
     if name == "http.cookie":
-        return "; ".join(f"{c}=x" for c in sorted(request.cookies))
+        return request.cookie_header
+    return None
+
+
+def _array_field(name: str, request: Request) -> tuple[list[str], bool] | None:
+    """An array field's values, and whether Cloudflare has all of them (a truncated header list may not)."""
+    if name == "http.request.uri.args.names":
+        return sorted(request.query_args), True
+    if name == "http.request.headers.names":
+        return sorted(request.headers), not request.headers_truncated
     return None
 
 
 Value = Callable[[Request], str | None]
+Values = Callable[[Request], tuple[list[str], bool] | None]
 Predicate = Callable[[Request], Truth]
+_ARRAY_FUNCTIONS: dict[str, Callable[[str], str]] = {"lower": str.lower, "url_decode": unquote_plus}
 
 
 @dataclass
@@ -114,9 +130,88 @@ class _Parser:
             return lambda r: constant
         if token in ("starts_with", "ends_with"):
             return self.string_function(self.take())
+        if token in ("any", "has_key"):
+            start = self.pos
+            try:
+                return self.any_of_array() if token == "any" else self.has_key()
+            except ValueError:
+                self.pos = start
+                return self.unknown_function()
+        if token == "http.request.headers.truncated" and self.tokens[self.pos + 1 : self.pos + 2] != ["eq"]:
+            self.take()
+            return lambda r: r.headers_truncated
         if token not in ("lower", None) and self.tokens[self.pos + 1 : self.pos + 2] == ["("]:
             return self.unknown_function()
         return self.comparison()
+
+    def has_key(self) -> Predicate:
+        """``has_key(http.request.headers, "name")``: the header map's keys are the names in lower case."""
+        self.take("has_key")
+        self.take("(")
+        self.take("http.request.headers")
+        self.take(",")
+        name = self.literal()
+        self.take(")")
+
+        def holds(r: Request) -> Truth:
+            if name in {h.lower() for h in r.headers}:
+                return None if r.headers_truncated else True  # may be among the headers Cloudflare dropped
+            return None if r.headers_truncated else False
+
+        return holds
+
+    def any_of_array(self) -> Predicate:
+        """``any(<array>[*] <operator> <value>)``: true when some element compares true."""
+        self.take("any")
+        self.take("(")
+        values = self.array_value()
+        compare = self.element_comparison()
+        self.take(")")
+
+        def holds(r: Request) -> Truth:
+            got = values(r)
+            if got is None:
+                return None
+            elements, complete = got
+            if any(compare(e) for e in elements):
+                return True
+            return False if complete else None
+
+        return holds
+
+    def array_value(self) -> Values:
+        """``field[*]``, or ``lower(…)[*]`` / ``url_decode(…)[*]`` of one."""
+        token = self.take()
+        if token in _ARRAY_FUNCTIONS:
+            function = _ARRAY_FUNCTIONS[token]
+            self.take("(")
+            inner = self.array_value()
+            self.take(")")
+            self.take("[*]")
+
+            def mapped(r: Request) -> tuple[list[str], bool] | None:
+                got = inner(r)
+                return None if got is None else ([function(v) for v in got[0]], got[1])
+
+            return mapped
+        if not token.endswith("[*]") or _array_field(token[:-3], Request(host="")) is None:
+            raise ValueError(f"unsupported array {token!r}")
+        return lambda r: _array_field(token[:-3], r)
+
+    def element_comparison(self) -> Callable[[str], bool]:
+        operator = self.take()
+        if operator == "in":
+            self.take("{")
+            options = []
+            while self.peek() != "}":
+                options.append(self.literal())
+            self.take("}")
+            return lambda v: v in options
+        compare = _COMPARISONS.get(operator)
+        if compare is None:
+            raise ValueError(f"unsupported operator {operator!r}")
+        literal = self.literal()
+        return lambda v: compare(v, literal)
 
     def unknown_function(self) -> Predicate:
         """A function this module does not evaluate (``any(…)``, ``len(…) gt 0``): skipped, unknown."""
@@ -254,6 +349,7 @@ class ParsedExpression:
         return list(dict.fromkeys(globs))
 
 
+@lru_cache(maxsize=4096)
 def parse(text: str) -> ParsedExpression:
     """``text`` parsed; an expression that cannot be read is kept, with no predicate."""
     parser = _Parser(_tokens_or_none(text))

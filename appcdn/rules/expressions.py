@@ -80,9 +80,10 @@ def any_expression(expressions: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Request:
-    """What a rule can see of a request. Host, header, cookie and query argument names as sent (``"sessionid "``
-    is a cookie sent as ``sessionid =…``, ``"%65dit"`` an argument sent as ``?%65dit``); ``true_expressions``
-    lists the raw expressions this request satisfies."""
+    """What a rule can see of a request. Host, header and query argument names as sent (``"%65dit"`` is an
+    argument sent as ``?%65dit``); each cookie as its name (sent as ``name=1``; ``"sessionid "`` is sent as
+    ``sessionid =1``) or as the whole pair it is sent as (``"a=sessionid"``); ``true_expressions`` lists the
+    raw expressions this request satisfies."""
 
     host: str
     path: str = "/"
@@ -106,7 +107,8 @@ class Request:
 
     @property
     def cookie_header(self) -> str:
-        return "; ".join(f"{name}=1" for name in sorted(self.cookies))
+        """The ``Cookie`` header sent."""
+        return "; ".join(pair if "=" in pair else f"{pair}=1" for pair in sorted(self.cookies))
 
 
 def request_matches(request: Request, hosts: Sequence[str], match: Match) -> bool:
