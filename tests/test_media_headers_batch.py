@@ -113,6 +113,13 @@ def test_the_function_package_is_the_set_the_handler_needs() -> None:
     assert archive["path"] == str(batch_lambda.function_archive())
 
 
+def test_a_lower_multipart_threshold_reaches_the_function_s_environment() -> None:
+    variables = planned(multipart_threshold_mib=64)["shop-live-media-headers-function"].inputs["environment"]
+    assert variables["variables"][batch_lambda.THRESHOLD_VARIABLE] == str(64 * 1024**2)
+    default = planned()["shop-live-media-headers-function"].inputs["environment"]["variables"]
+    assert set(default) == {batch_lambda.RULES_VARIABLE}
+
+
 def test_batch_operations_without_the_deploy_run_is_refused_with_the_key_path() -> None:
     problems = problems_of(
         raw_config(media={"backend": "aws", "sync_headers_on_deploy": False, "aws": {"batch_operations": {}}})

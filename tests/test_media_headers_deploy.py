@@ -11,7 +11,7 @@ import boto3
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from appcdn.media_sync.deploy import MediaHeadersProvider
+from appcdn.media_sync.deploy import MediaHeadersProvider, target_of
 from appcdn.program.stack_program import declare as declare_program
 from appcdn.program.stack_program import export
 from appcdn.rules.rulesets import compile_zones
@@ -45,6 +45,14 @@ def test_each_site_s_media_gets_a_header_resource_whose_inputs_are_its_rules_and
         "zone_plan": "pro",
     }
     assert sync.inputs["cloudflare_api_token"] == "[secret]"
+
+
+def test_a_lower_multipart_threshold_reaches_the_deploy_run_and_the_default_adds_no_input() -> None:
+    sync = planned(aws={"bucket_name": "shop-media", "multipart_threshold_mib": 64})["shop-live-media-headers"]
+    assert sync.inputs["multipart_threshold"] == 64 * 1024**2
+    props = {k: v for k, v in sync.inputs.items() if k != "__provider"}
+    assert target_of(props).multipart_threshold == 64 * 1024**2  # type: ignore[union-attr]
+    assert "multipart_threshold" not in planned(aws={"bucket_name": "shop-media"})["shop-live-media-headers"].inputs
 
 
 def test_a_change_of_rules_is_a_change_of_inputs_so_preview_shows_it() -> None:
@@ -243,3 +251,38 @@ def test_the_provider_is_serialized_by_reference_and_loads_in_a_fresh_process() 
         timeout=60,
     )
     assert loaded.stdout.split() == ["appcdn.media_sync.deploy", "True"], loaded.stderr
+
+
+def test_a_listing_that_fails_fails_the_update_and_what_changed_before_is_still_purged(
+    azurite_blob: str, monkeypatch: pytest.MonkeyPatch, cloudflare_api: FakeCloudflare
+) -> None:
+    from appcdn.media_sync import clients
+    from tests.loopback_proxy import Throttle, loopback_proxy
+
+    monkeypatch.setattr(clients, "MAX_BACKOFF_SECONDS", 0.05)
+    service = BlobServiceClient.from_connection_string(azurite_blob)
+    names = [f"p{uuid.uuid4().hex[:10]}", f"q{uuid.uuid4().hex[:10]}"]
+    for name in names:
+        service.create_container(name).upload_blob("filer_public_thumbnails/t.jpg", b"x")
+    cloudflare_api.zones[ZONE_ID] = {"name": "example.com"}
+    origin = azurite_blob.split("BlobEndpoint=")[1].rstrip(";").rsplit("/", 1)[0]
+    never = Throttle(count=100, status=503, methods=("GET",), path_contains=f"{names[1]}?restype=container&comp=list")
+    with loopback_proxy(origin, throttle=never) as (url, _):
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_blob.replace(origin, url))
+        with pytest.raises(RuntimeError, match=rf"changed 1, .*listing devstoreaccount1/{names[1]} failed.*purged on"):
+            MediaHeadersProvider().create(
+                {
+                    "backend": "azure",
+                    "account": "devstoreaccount1",
+                    "rules": RULES,
+                    "containers": [[names[0], True], [names[1], True]],
+                    "media_host": "media.example.com",
+                    "zone": "example.com",
+                    "zone_id": ZONE_ID,
+                    "zone_plan": "pro",
+                    "cloudflare_api_token": "t",
+                }
+            )
+    assert never.answered == 10
+    [(zone, purged)] = cloudflare_api.purges  # the blob written before the listing failed is covered
+    assert zone == ZONE_ID and f"media.example.com/{names[0]}/filer_public_thumbnails/" in purged["prefixes"]
