@@ -243,6 +243,20 @@ def test_listing_and_writes_get_the_ten_attempts_the_docs_state(
     assert ten.answered == ATTEMPTS
 
 
+@pytest.mark.parametrize("kind", ["reset-before", "reset-after"])
+def test_a_listing_whose_connections_are_reset_gets_ten_attempts_too(
+    container: ContainerClient, through_proxy: Any, kind: str
+) -> None:
+    upload(container, "filer_public/a.jpg")
+    nine = Faults(rate=1.0, statuses={}, kinds=(kind,), methods=("GET",), path_contains="comp=list", limit=9)
+    with through_proxy(faults=nine):
+        assert sync(container).changed == 1
+    ten = Faults(rate=1.0, statuses={}, kinds=(kind,), methods=("GET",), path_contains="comp=list", limit=10)
+    with through_proxy(faults=ten), pytest.raises(ListingError):
+        sync(container)
+    assert (nine.injected, ten.injected) == ({kind: 9}, {kind: 10})
+
+
 def test_a_listing_that_never_succeeds_says_what_failed_and_what_to_do(
     container: ContainerClient, through_proxy: Any
 ) -> None:
