@@ -20,7 +20,7 @@ from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, StackSource, load_project
 from appcdn.rules.rulesets import ZoneRules, compile_zones
 
-pytest_plugins = ["tests.emulators", "tests.cloudflare_fake", "tests.app_venv"]
+pytest_plugins = ["tests.emulators", "tests.cloudflare_fake", "tests.app_venv", "tests.aws_calls"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE_ID = "023e105f4ecef8ad9ca31a8372d0c353"

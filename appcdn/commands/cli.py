@@ -5,6 +5,9 @@ the program (``appcdn.program.stack_program.declare``) under Pulumi's mock engin
 declares and the effective cache behaviour. Exit 0 on success, 2 on invalid config or an unknown stack.
 Every command exits 70 on an internal error (a bug): one line, never a traceback, never an outcome's code.
 
+``appcdn permissions --stack NAME [--json]``: what the stack's deployer needs: the Cloudflare token's permission
+groups, an AWS IAM policy, the Azure roles (``appcdn.commands.permissions``). Exit 0, or 2 on invalid config.
+
 ``appcdn diff --stack NAME [--stack NAME …] --base REF [--format text|markdown] [--json]``: plan each stack at the
 git ref and in the working tree, offline, and print what changes: resources and cache behaviour in words, the
 changes that weaken safety first (``appcdn.commands.diff.compare``). Exit 0 when nothing changes, 1 when something
@@ -279,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--max-requests", type=_positive, default=300, help="at most this many requests (default 300)")
     v.add_argument("--rate", type=_rate, default=10, help="requests per second, 1 to 50 (default 10)")
     v.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    pp = sub.add_parser(
+        "permissions", help="what deploying a stack needs: Cloudflare token, AWS IAM policy, Azure roles"
+    )
+    pp.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
+    pp.add_argument("--json", action="store_true", help="print one JSON object")
+    pp.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
     sub.add_parser("schema", help="the Pulumi package schema of the components (PulumiPlugin.yaml in provider/)")
     sub.add_parser("config-schema", help="a JSON Schema of a stack file, for editors (stacks/appcdn-stack.schema.json)")
     args = parser.parse_args(argv)
@@ -300,6 +309,10 @@ def run(args: argparse.Namespace) -> int:
 
         print_schema()
         return 0
+    if args.command == "permissions":
+        from appcdn.commands.permissions import permissions
+
+        return permissions(args.cwd.resolve(), args.stack, args.json)
     if args.command == "diff":
         return diff(args.cwd.resolve(), args.stack, args.base, "json" if args.json else args.format)
     if args.command == "verify":
