@@ -26,6 +26,7 @@ from appcdn.config.fields import (
     Strict,
     in_zone,
 )
+from appcdn.config.headers import CacheControl, ContentDisposition, ContentLanguage
 from appcdn.config.plans import MAX_TTL, MIN_EDGE_TTL, PlanTier
 from appcdn.config.problems import Problem
 from appcdn_django.globs import covers
@@ -38,9 +39,9 @@ class HeaderRule(Strict):
     """Headers for the objects whose key matches ``match``. In a list, the first match wins."""
 
     match: ObjectGlob = Field(description="object-key glob; '*' matches any characters")
-    cache_control: str = Field(description="the Cache-Control header objects carry")
-    content_disposition: str | None = Field(default=None, description="e.g. attachment")
-    content_language: str | None = Field(default=None, description="e.g. de")
+    cache_control: CacheControl = Field(description="the Cache-Control header objects carry")
+    content_disposition: ContentDisposition | None = Field(default=None, description="e.g. attachment")
+    content_language: ContentLanguage | None = Field(default=None, description="e.g. de")
     edge_ttl: Literal["auto", "override", "respect_origin"] = Field(
         default="auto",
         description="override: the edge uses max-age even for objects stored without the "
