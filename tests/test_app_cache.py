@@ -82,6 +82,25 @@ def test_placement_is_refused_where_it_means_nothing():
     ]
 
 
+def test_settings_of_the_other_cloud_are_refused_as_media_refuses_them():
+    """They were once ignored silently (``{managed: aws, resource_group: rg}``)."""
+    other = (
+        "is a setting of a managed {cloud} cache, but this one is {where}: it would be ignored; remove it, or "
+        "change managed"
+    )
+    assert problems_of(redis(managed="aws", resource_group="rg", location="westeurope", **PLACED)) == [
+        "sites[0].app.cache.redis.location: " + other.format(cloud="azure", where="managed: aws"),
+        "sites[0].app.cache.redis.resource_group: " + other.format(cloud="azure", where="managed: aws"),
+    ]
+    assert problems_of(redis(managed="azure", region="eu-west-1")) == [
+        "sites[0].app.cache.redis.region: " + other.format(cloud="aws", where="managed: azure"),
+    ]
+    assert problems_of(
+        redis(url="rediss://:pw@cache.example.com:6380/0", region="eu-west-1"),
+        secret_keys=("appcdn:sites",),
+    ) == ["sites[0].app.cache.redis.region: " + other.format(cloud="aws", where="an external cache (url)")]
+
+
 def test_a_misplaced_cache_stops_the_plan_with_exit_2_and_where_in_the_file(tmp_path, capsys):
     live = (
         "config:\n"

@@ -108,9 +108,27 @@ def app_problems(path: str, app: AppConfig, secret: SecretTest) -> Iterable[Prob
                 f"--path 'appcdn:{sp}.redis.url' rediss://…",
             )
         if redis is not None:
+            yield from _other_cloud_problems(f"{sp}.redis", redis)
             yield from _placement_problems(f"{sp}.redis", redis)
     elif store.redis is not None:
         yield Problem(f"{sp}.redis", "only with backend redis")
+
+
+_CLOUD_SETTINGS = {"aws": ("region",), "azure": ("location", "resource_group")}
+"""The settings of each cloud's managed cache (the placement's own checks are below)."""
+
+
+def _other_cloud_problems(path: str, redis: RedisStore) -> Iterable[Problem]:
+    """Settings of a cloud the cache is not on would be ignored: refused, as media refuses the other backend's."""
+    where = f"managed: {redis.managed}" if redis.managed else "an external cache (url)"
+    for cloud, keys in _CLOUD_SETTINGS.items():
+        for key in keys:
+            if cloud != redis.managed and key in redis.model_fields_set:
+                yield Problem(
+                    f"{path}.{key}",
+                    f"is a setting of a managed {cloud} cache, but this one is {where}: it would be ignored; "
+                    f"remove it, or change managed",
+                )
 
 
 MIN_SUBNETS = 2
