@@ -94,9 +94,29 @@ def test_structure_errors_name_the_allowed_values():
 
 def test_existing_zone_and_new_zone_together_is_an_error():
     raw = raw_config()
-    raw["zones"]["example.com"]["account_id"] = "acc"
+    raw["zones"]["example.com"]["account_id"] = "f037e56e89293a057740de681ac9abbe"
     assert problems_of(raw) == [
         "zones.example.com: give id to use an existing zone or account_id to create one, not both"
+    ]
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("id", "023E105F4ECEF8AD9CA31A8372D0C353"),
+        ("id", "023e105f4ecef8ad9ca31a8372d0c35"),
+        ("id", "example.com"),
+        ("account_id", "f037e56e89293a057740de681ac9abbe0"),
+    ],
+)
+def test_zone_and_account_ids_are_32_lower_case_hexadecimal_characters(key, value):
+    """Any text was once accepted, and printed by the plan (a token pasted as the id included)."""
+    raw = raw_config()
+    raw["zones"]["example.com"] = {key: value}
+    words = key.replace("_", " ")
+    assert problems_of(raw) == [
+        f"zones.example.com.{key}: {value!r} is not a Cloudflare {words} (32 lower-case hexadecimal characters, as "
+        "the dashboard's Overview page shows it)"
     ]
 
 
@@ -118,7 +138,7 @@ def test_a_stage_without_zones_serves_sites_on_the_zone_another_stack_file_decla
 
 def test_a_zone_declared_in_two_stack_files_is_an_error_naming_both():
     test = test_stage()
-    test["zones"] = {"example.com": {"id": "other", "plan": "free"}}
+    test["zones"] = {"example.com": {"id": "0c1e2f3a4b5c6d7e8f901a2b3c4d5e6f", "plan": "free"}}
     assert problems_of(raw_config(), test) == [
         "Pulumi.test.yaml: zones.example.com: also declared in Pulumi.own.yaml; a zone is declared in exactly one "
         "stack file, its owner's"

@@ -205,7 +205,8 @@ def test_config_errors_exit_2_with_the_reason(
     "text,located",
     [
         (
-            "config:\n  appcdn:zones:\n    example.com: {id: z, plan: pro}\n  appcdn:sites:\n"
+            "config:\n  appcdn:zones:\n    example.com: {id: 023e105f4ecef8ad9ca31a8372d0c353, plan: pro}\n"
+            "  appcdn:sites:\n"
             "    - {name: shop, zone: example.com, hosts: [www.example.com],\n"
             "       media: {backend: aws, aws: {region: eu-centrl-1}}}\n",
             "stacks/Pulumi.live.yaml:6:36: sites[0].media.aws.region: 'eu-centrl-1' is not an AWS region",

@@ -10,7 +10,7 @@ from appcdn.config.pulumi_yaml.stack_files import parse_stack_file
 PEM = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n"
 
 
-def live(sites: str, zone: str = "{id: z, plan: business}") -> str:
+def live(sites: str, zone: str = "{id: 023e105f4ecef8ad9ca31a8372d0c353, plan: business}") -> str:
     return f"config:\n  appcdn:zones:\n    example.com: {zone}\n  appcdn:sites:\n{sites}"
 
 
@@ -26,28 +26,30 @@ def problems_in(text: str) -> list[str]:
 
 
 def test_a_boolean_where_a_word_is_expected_says_what_the_file_said_and_how_to_quote_it():
-    assert problems_in(live(SHOP, "{id: z, settings: {tls_1_3: true}}")) == [
-        "3:37: zones.example.com.settings.tls_1_3: true is not allowed; 'on', 'off' or 'zrt' (the file says true, "
+    assert problems_in(live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, settings: {tls_1_3: true}}")) == [
+        "3:68: zones.example.com.settings.tls_1_3: true is not allowed; 'on', 'off' or 'zrt' (the file says true, "
         "which YAML reads as a boolean, not text; write one of 'on', 'off', 'zrt' in quotes, e.g. tls_1_3: \"on\")"
     ]
 
 
 def test_on_is_text_for_pulumi_so_it_is_accepted():
     """go-yaml v3 resolve.go:52-53: only true/false are booleans; PyYAML made ``on`` True."""
-    source = parse_stack_file(live(SHOP, "{id: z, settings: {tls_1_3: on}}"), "appcdn", "live", "f.yaml").source()
+    source = parse_stack_file(
+        live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, settings: {tls_1_3: on}}"), "appcdn", "live", "f.yaml"
+    ).source()
     assert load_project(source).config.zones["example.com"].settings.tls_1_3 == "on"
 
 
 def test_a_number_where_text_is_expected_says_how_to_quote_it():
-    assert problems_in(live(SHOP, "{id: z, settings: {min_tls_version: 1.2}}")) == [
-        "3:37: zones.example.com.settings.min_tls_version: 1.2 is not allowed; '1.2' or '1.3' (the file says 1.2, "
+    assert problems_in(live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, settings: {min_tls_version: 1.2}}")) == [
+        "3:68: zones.example.com.settings.min_tls_version: 1.2 is not allowed; '1.2' or '1.3' (the file says 1.2, "
         'which YAML reads as a number, not text; quote it: min_tls_version: "1.2")'
     ]
 
 
 def test_on_where_a_boolean_is_expected_says_to_write_true_or_false():
-    assert problems_in(live(SHOP, "{id: z, settings: {http3: on}}")) == [
-        "3:37: zones.example.com.settings.http3: 'on' is text; should be true or false (Pulumi reads yes/no/on/off "
+    assert problems_in(live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, settings: {http3: on}}")) == [
+        "3:68: zones.example.com.settings.http3: 'on' is text; should be true or false (Pulumi reads yes/no/on/off "
         "as text, as YAML 1.2 does: write true or false)"
     ]
 
@@ -107,8 +109,8 @@ def test_a_broken_part_of_a_site_does_not_hide_the_sites_other_problems():
 
 
 def test_a_broken_zone_does_not_make_its_sites_undeclared():
-    assert problems_in(live(SHOP, "{id: z, plan: gold}")) == [
-        "3:26: zones.example.com.plan: 'gold' is not allowed; 'free', 'pro', 'business' or 'enterprise'"
+    assert problems_in(live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, plan: gold}")) == [
+        "3:57: zones.example.com.plan: 'gold' is not allowed; 'free', 'pro', 'business' or 'enterprise'"
     ]
 
 

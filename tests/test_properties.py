@@ -207,7 +207,7 @@ def projects(draw, plans=tuple(RULES_PER_PHASE)) -> Project:
     stacks = {
         "live": {
             "stage": "live",
-            "zones": {"example.com": {"id": "z", "plan": plan}},
+            "zones": {"example.com": {"id": "023e105f4ecef8ad9ca31a8372d0c353", "plan": plan}},
             "sites": [draw(sites(i, "")) for i in range(n_sites)],
         }
     }

@@ -290,7 +290,10 @@ def test_duplicate_certificate_hosts():
 
 def test_zones_whose_resource_names_collide():
     raw = raw_config()
-    raw["zones"] = {"foo-bar.co.uk": {"id": "a"}, "foo.bar-co.uk": {"id": "b"}}
+    raw["zones"] = {
+        "foo-bar.co.uk": {"id": "023e105f4ecef8ad9ca31a8372d0c353"},
+        "foo.bar-co.uk": {"id": "0c1e2f3a4b5c6d7e8f901a2b3c4d5e6f"},
+    }
     raw["sites"][0].update(zone="foo-bar.co.uk", hosts=["www.foo-bar.co.uk"])
     assert problems_of(raw) == [
         "zones.foo.bar-co.uk: zone foo.bar-co.uk would get the resource name 'foo-bar-co-uk', which zone "

@@ -81,7 +81,7 @@ def test_test_stack_only_adds_its_host_names_and_its_own_media(test_stack):
 def test_a_zone_its_owner_creates_is_looked_up_by_name_from_the_other_stages():
     """The owner's file gives no id for a zone it creates (account_id): Test finds the zone by its name."""
     live = raw_config()
-    live["zones"]["example.com"] = {"account_id": "acc", "plan": "pro"}
+    live["zones"]["example.com"] = {"account_id": "f037e56e89293a057740de681ac9abbe", "plan": "pro"}
     project = project_of(test_stage(origin="shop-test.eu.aldryn.io"), live)
     resources = run_under_mocks(lambda: export(declare(project, compile_zones(project))), "appcdn", "test", {}, [])
     [record] = [r for r in resources if r.type == "cloudflare:index/dnsRecord:DnsRecord"]
@@ -204,7 +204,7 @@ def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path, cap
     live = (
         "config:\n"
         "  appcdn:zones:\n"
-        "    example.com: {id: z, plan: free, images: {polish: lossy, mirage: true}}\n"
+        "    example.com: {id: 023e105f4ecef8ad9ca31a8372d0c353, plan: free, images: {polish: lossy, mirage: true}}\n"
         "  appcdn:sites:\n"
         "    - {name: shop, zone: example.com, hosts: [www.example.org], colour: blue}\n"
     )
@@ -218,10 +218,10 @@ def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path, cap
     assert code == 2
     assert err.splitlines()[1:] == [
         "  stacks/Pulumi.live.yaml:5:39: sites[0].hosts: 'www.example.org' is outside the site's zone example.com",
-        "  stacks/Pulumi.live.yaml:3:62: zones.example.com.images.mirage: Mirage was retired by Cloudflare (deprecated "
+        "  stacks/Pulumi.live.yaml:3:93: zones.example.com.images.mirage: Mirage was retired by Cloudflare (deprecated "
         "November 2025, API end of life January 2026); use polish, or image transformations with "
         'loading="lazy" and srcset',
-        "  stacks/Pulumi.live.yaml:3:47: zones.example.com.images.polish: Polish needs the pro plan or above; the zone "
+        "  stacks/Pulumi.live.yaml:3:78: zones.example.com.images.polish: Polish needs the pro plan or above; the zone "
         "is on free",
     ]
 
@@ -392,7 +392,7 @@ def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path, capsys)
         tmp_path,
         live="config:\n"
         "  appcdn:zones:\n"
-        "    example.com: {id: z, plan: business}\n"
+        "    example.com: {id: 023e105f4ecef8ad9ca31a8372d0c353, plan: business}\n"
         "  appcdn:sites:\n"
         "    - name: shop\n"
         "      zone: example.com\n"

@@ -44,7 +44,7 @@ from appcdn.commands.plan.any_program import is_appcdn_project, plan_program
 from appcdn.commands.plan.mock_engine import run_program
 from appcdn.commands.plan.resource_text import output_lines, resource_tree
 from appcdn.commands.plan.table_text import rule_count_lines, table
-from appcdn.config.messages import redacted
+from appcdn.config.key_material import redacted
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import Project, load_project, locate
 from appcdn.config.pulumi_yaml.stack_files import StackFile, read_project

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 import octorules_wirefilter
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
+from appcdn.config.key_material import looks_like_key_material
 from appcdn.config.regions import AWS_REGIONS, AZURE_LOCATIONS
 
 MAX_EXPRESSION_LENGTH = 4096
@@ -52,6 +53,7 @@ RESOURCE_GROUP_RE = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
 SUBNET_ID_RE = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
 SECURITY_GROUP_ID_RE = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 # https://learn.microsoft.com/azure/storage/common/storage-account-overview#storage-account-name
+CLOUDFLARE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
 
 
@@ -60,6 +62,21 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     """Strict: no quiet conversions (``true`` is no number, ``'on'`` no boolean), as the stack file says it."""
+
+    @field_validator("*", mode="after", check_fields=False)
+    @classmethod
+    def _no_key_material(cls, value: object) -> object:
+        """No text of a field that is not secret holds key material: the plan, its JSON and the diff print those
+        fields, and the providers get them in plain text (secrets are ``SecretStr`` fields, not text)."""
+        texts = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
+        if isinstance(value, dict):
+            texts = [*value, *value.values()]
+        if any(isinstance(text, str) and looks_like_key_material(text) for text in texts):
+            raise ValueError(
+                "looks like key material (a PEM block, a token or a URL with credentials); secrets go only in "
+                "certificate, private_key and redis url, set with pulumi config set --secret"
+            )
+        return value
 
 
 def _checked(pattern: re.Pattern[str], what: str, normalise: Callable[[str], str] = lambda v: v) -> AfterValidator:

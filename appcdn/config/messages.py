@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from appcdn.config.key_material import looks_like_key_material, redacted
 from appcdn.config.problems import Problem
 from appcdn.config.pulumi_yaml.stack_yaml import Span
 
@@ -22,16 +23,7 @@ SecretTest = Callable[[str], bool]
 """Whether a path (``sites[0].certificates[0].private_key``) holds a value given as a secret."""
 SECRET_FIELD_NAMES = ("certificate", "private_key", "url")
 """Fields that hold secrets wherever they appear (a Redis URL carries a password); their values are never shown."""
-_CREDENTIALS = re.compile(r"://[^/?#@\s]*@")
-"""A URL with user information (``rediss://:password@host``)."""
 M = TypeVar("M", bound=BaseModel)
-_KEY_MATERIAL = re.compile(
-    r"-----BEGIN[^\n]*?-----.*?(?:-----END[^\n]*?-----|\Z)"  # a PEM block, or what is left of one
-    r"|(?<=://)[^/?#@\s]*(?=@)"  # the user information of a URL
-    r"|[A-Za-z0-9+/=_-]{40,}",  # a run as long as a token or a key's base64 (a Cloudflare token has 40)
-    re.DOTALL,
-)
-
 REMOVED_KEYS = {
     "owner": "unknown key: a zone is owned by the one stack file that declares it under zones; declare it there "
     "only, and refer to it by name (sites[].zone) from the other stages' files",
@@ -85,16 +77,8 @@ def may_be_secret(path: str, value: object, secret: SecretTest) -> bool:
     """Given as a secret, in a secret field, or text that looks like key material or a URL with credentials: never
     echoed."""
     field = re.sub(r"(\[\d+\])+$", "", path).rsplit(".", 1)[-1]
-    looks_secret = isinstance(value, str) and (
-        "-----BEGIN" in value or "\n" in value or len(value) > 200 or _CREDENTIALS.search(value) is not None
-    )
+    looks_secret = isinstance(value, str) and ("\n" in value or len(value) > 200 or looks_like_key_material(value))
     return secret(path) or field in SECRET_FIELD_NAMES or looks_secret
-
-
-def redacted(text: str) -> str:
-    """Text with whatever looks like key material (a PEM block, a URL's credentials, a token-like run) replaced
-    by ``[not shown]``."""
-    return _KEY_MATERIAL.sub("[not shown]", text)
 
 
 def loc_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
@@ -161,7 +145,7 @@ def problem_of(error: ErrorDetails, prefix: str, spans: Mapping[str, Span], secr
     if message.startswith("Value error, "):
         detail = message.removeprefix("Value error, ")
         if what.startswith("the value"):
-            detail = detail.split(":")[0]
+            detail = redacted(detail.split(":")[0])
         return Problem(path, f"{what} {detail}{_as_written(path, value, spans.get(path), [])}")
     return Problem(path, message)
 

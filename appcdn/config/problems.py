@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from appcdn.config.key_material import redacted
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -20,7 +22,10 @@ class Problem:
     """Where in the file (1-based), when the file was read from disk."""
 
     def __str__(self) -> str:
-        located = f"{self.path}: {self.message}" if self.path else self.message
+        """``file:line:col: path: message``; key material written as a key (a PEM as a zone name) is hidden in the
+        path, and anything that looks like key material in the message (a key quoted by another check)."""
+        path, message = redacted(self.path), redacted(self.message)
+        located = f"{path}: {message}" if path else message
         where = self.file or ""
         if where and self.line is not None:
             where += f":{self.line}:{self.column}"

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from appcdn import defaults
 from appcdn.config.cache import PolishMode
-from appcdn.config.fields import HOST_RE, Strict
+from appcdn.config.fields import CLOUDFLARE_ID_RE, HOST_RE, Strict
 from appcdn.config.plans import PlanTier, needs
 from appcdn.config.problems import Problem
 
@@ -46,8 +46,10 @@ class ZoneImages(Strict):
 class ZoneConfig(Strict):
     """A Cloudflare zone. Use an existing one (``id``) or create one (``account_id``), not both."""
 
-    id: str | None = Field(default=None, description="existing zone's id")
-    account_id: str | None = Field(default=None, description="create the zone in this account; retained on destroy")
+    id: str | None = Field(default=None, description="existing zone's id (32 lower-case hexadecimal characters)")
+    account_id: str | None = Field(
+        default=None, description="create the zone in this account (its 32-character id); retained on destroy"
+    )
     plan: PlanTier = Field(
         default=defaults.ZONE_PLAN, description="the zone's Cloudflare plan; limits are checked against it"
     )
@@ -58,6 +60,15 @@ class ZoneConfig(Strict):
 def zone_problems(path: str, name: str, zone: ZoneConfig) -> Iterable[Problem]:
     if not HOST_RE.match(name):
         yield Problem(path, "zone names are apex domains such as example.com")
+    for key in ("id", "account_id"):
+        value = getattr(zone, key)
+        if value is not None and not CLOUDFLARE_ID_RE.match(value):
+            # the API's identifiers: https://developers.cloudflare.com/fundamentals/account/find-account-and-zone-ids/
+            yield Problem(
+                f"{path}.{key}",
+                f"{value!r} is not a Cloudflare {key.replace('_', ' ')} (32 lower-case hexadecimal characters, as the "
+                "dashboard's Overview page shows it)",
+            )
     if zone.id and zone.account_id:
         yield Problem(path, "give id to use an existing zone or account_id to create one, not both")
     if not zone.id and not zone.account_id:

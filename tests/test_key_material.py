@@ -1,0 +1,66 @@
+"""Key material (a PEM block, a token, a URL's credentials) is never printed: not as a value, not as a key written
+in its place (a PEM as a zone name), not quoted by another check; and a field that is not secret refuses it,
+since the plan, its JSON and the diff print those fields and the providers get them in plain text."""
+
+import pytest
+
+from appcdn.config.key_material import looks_like_key_material, redacted
+from tests.conftest import ZONE_ID, appcdn, problems_of, project_dir, raw_config
+
+PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n"
+TOKEN = "Yq8x3T0kLm4Np7Rs2Vw5Zb9Cd1Fg6Hj0Kl2Mn4Pq"  # a Cloudflare API token's shape: 40 of [A-Za-z0-9_-]
+HIDDEN = "the value (not shown: it may be secret)"
+
+
+@pytest.mark.parametrize("text", [PEM, PEM.splitlines()[0], TOKEN, f"x {TOKEN} y", "rediss://:pw@cache:6380/0"])
+def test_key_material_is_recognised(text):
+    assert looks_like_key_material(text)
+    assert "MIIE" not in redacted(text) and TOKEN not in redacted(text) and ":pw@" not in redacted(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ZONE_ID,
+        "shop-live-media-with-a-rather-long-bucket-name",
+        "/filer_public_thumbnails/2024/very-long-folder-name/*",
+        "public, max-age=31536000",
+        "sites[0].media.headers[12].cache_control",
+        "023E105F4ECEF8AD9CA31A8372D0C353",
+    ],
+)
+def test_names_hex_ids_and_paths_are_not_key_material(text):
+    assert not looks_like_key_material(text) and redacted(text) == text
+
+
+def test_a_pem_as_a_zone_name_is_hidden_in_the_key_path_and_wherever_it_is_quoted(tmp_path, capsys):
+    """It was once echoed over four lines in the key path of the error."""
+    raw = raw_config()
+    raw["zones"] = {PEM: {"id": ZONE_ID}}
+    code, out, err = appcdn(capsys, "plan", "--stack", "live", cwd=project_dir(tmp_path, live=raw))
+    assert code == 2 and "MIIE" not in out + err and "BEGIN" not in out + err
+    assert [line.strip() for line in err.splitlines()[1:]] == [
+        "stacks/Pulumi.live.yaml:14:5: sites[0].zone: 'example.com' is not declared under zones in any stack file "
+        "of the project (declared: [not shown])",
+        "stacks/Pulumi.live.yaml:4:7: zones.[not shown]: zone names are apex domains such as example.com",
+    ]
+
+
+def key_material_in(**site):
+    return problems_of(raw_config(**site))
+
+
+@pytest.mark.parametrize("material", [PEM, TOKEN], ids=["PEM", "token"])
+def test_key_material_in_a_field_that_is_not_secret_is_refused_unseen(material):
+    raw = raw_config()
+    raw["zones"]["example.com"]["account_id"] = material
+    del raw["zones"]["example.com"]["id"]
+    refused = (
+        "looks like key material (a PEM block, a token or a URL with credentials); secrets go only in "
+        "certificate, private_key and redis url, set with pulumi config set --secret"
+    )
+    assert f"zones.example.com.account_id: {HIDDEN} {refused}" in problems_of(raw)
+    rule = {"name": "api", "match": {"expression": f'http.request.uri.path eq "/{material.strip()}"'}}
+    assert f"sites[0].cache.rules[0].match.expression: {HIDDEN} {refused}" in key_material_in(
+        cache={"rules": [{**rule, "action": "bypass"}]}
+    )
