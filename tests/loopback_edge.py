@@ -50,6 +50,14 @@ class EdgeVariant:
     key_ignores_query: bool = False
     origin_sets_cookie: bool = False
     zone_polish: str | None = None
+    age_offset: int = 0
+    """Seconds added to every cached answer's age: objects kept far longer than the planned edge TTL."""
+    keeps_set_cookie: bool = False
+    """Stored answers keep the origin's Set-Cookie."""
+    unproxied: bool = False
+    """No cf-cache-status: the host's DNS record is not proxied, the answers come straight from the origin."""
+    stale_objects: bool = False
+    """The stored media objects carry ``public, max-age=86400`` and nothing else, whatever their header rule."""
 
 
 @dataclass
@@ -86,7 +94,8 @@ class EdgeState:
             rule = first_match(rules, key) if key else None
             if rule is None:
                 return 404, {"content-type": "application/xml"}, b"<Error><Code>NoSuchKey</Code></Error>"
-            headers.update({k.lower(): v for k, v in object_headers(rule).items()})
+            stored = {"Cache-Control": "public, max-age=86400"} if self.variant.stale_objects else object_headers(rule)
+            headers.update({k.lower(): v for k, v in stored.items()})
         else:
             headers["cache-control"] = ORIGIN_CACHE_CONTROL
         if self.variant.origin_sets_cookie:
@@ -119,6 +128,8 @@ class EdgeState:
         if zone is None:
             return 404, {"content-type": "text/plain"}, b"no zone for this host"
         status, origin_headers, body = self.origin(host, path)
+        if self.variant.unproxied:
+            return status, origin_headers, body
         if self.variant.everything:
             return status, {**origin_headers, "cf-cache-status": "HIT", "age": "120"}, body
         if self.variant.nothing:
@@ -148,11 +159,11 @@ class EdgeState:
             cache_status, age = "HIT", int(now - stored.at)
         else:
             cache_status, age = ("EXPIRED" if stored else "MISS"), 0
-            served = {k: v for k, v in origin_headers.items() if k != "set-cookie"}
+            served = {k: v for k, v in origin_headers.items() if k != "set-cookie" or self.variant.keeps_set_cookie}
             stored = self.cache[key] = Stored(now, ttl, status, served, body)
         out = {**stored.headers, "cf-cache-status": cache_status}
         if cache_status == "HIT":
-            out["age"] = str(age)
+            out["age"] = str(age + self.variant.age_offset)
         out["cache-control"] = self.browser(settings, out.get("cache-control", ""))
         if polish != "off" and out.get("content-type", "").startswith("image/") and cache_status == "HIT":
             out["cf-polished"] = f"origSize={len(stored.body)}"

@@ -282,3 +282,52 @@ def test_the_sample_report_in_the_docs_is_what_verify_prints(capsys, live):
         heading.replace("each row's host over HTTPS", printed[0].split("requests to ")[1].split(" (")[0]) == printed[0]
     )
     assert [line for line in lines if line not in printed] == []
+
+
+def test_objects_kept_beyond_the_planned_edge_ttl_are_named_by_their_age(capsys, live):
+    code, rows = rows_json(capsys, live, EdgeVariant(age_offset=2 * 86400))  # e.g. a page rule's Edge Cache TTL
+    assert code == 1
+    failed = [(r["hosts"][0], r["requests"].split(",")[0], r["outcome"]["edge_ttl"]) for r in disagreeing(rows)]
+    assert failed == [  # the rows whose edge TTL is shorter than two days
+        ("media-test.example.com", "method GET|HEAD", "1h"),
+        ("www.example.com", "/sitemap*.xml", "1h"),
+        ("media.example.com", "method GET|HEAD", "1h"),
+        ("blog.example.com", "(/*/feed/*|/feed/*)", "1h"),
+    ]
+    sitemap = next(r for r in rows if r["requests"].startswith("/sitemap*.xml"))
+    assert "age 172800s is beyond the edge TTL 1h (cf-cache-status HIT" in whys(sitemap)
+
+
+def test_a_cached_answer_that_carries_set_cookie_is_a_safety_failure(capsys, live):
+    code, rows = rows_json(capsys, live, EdgeVariant(origin_sets_cookie=True, keeps_set_cookie=True))
+    assert code == 1
+    static = next(r for r in rows if r["site"] == "shop" and r["requests"].startswith("/static/*"))
+    assert static["safety_failure"]
+    assert [r["safety_failure"] for r in rows] == sorted((r["safety_failure"] for r in rows), reverse=True)
+    assert "an answer from the cache carries Set-Cookie (cf-cache-status HIT" in whys(static)
+
+
+def test_answers_that_did_not_pass_the_cache_cannot_tell(capsys, live):
+    code, rows = rows_json(capsys, live, EdgeVariant(unproxied=True))  # a DNS record not proxied
+    assert code == 0
+    app = [r for r in rows if not r["hosts"][0].startswith(("media", "files"))]
+    assert {r["verdict"] for r in app} == {"cannot tell"}
+    assert all(
+        c["why"].startswith("no cf-cache-status (")
+        and c["why"].endswith("): the answer did not pass Cloudflare's cache")
+        for r in app
+        for c in r["checks"]
+    )
+
+
+def test_stored_media_objects_are_checked_against_their_header_rule(capsys, live):
+    code, rows = rows_json(capsys, live, EdgeVariant(stale_objects=True))  # e.g. sync-headers never ran
+    assert code == 1
+    [files] = disagreeing(rows)
+    assert files["hosts"] == ["files.example.com"] and files["outcome"]["cache"] == "bypassed"
+    assert (
+        "GET files.example.com/public/downloads/appcdn-verify?appcdn-verify=" in whys(files)
+        and "the stored object's headers differ from its rule: Cache-Control public, max-age=86400 (its header rule "
+        "'downloads/*': private, no-store); Content-Disposition absent (its header rule 'downloads/*': attachment)"
+        in whys(files)
+    )

@@ -1,11 +1,12 @@
 """Which requests stand for a row of the behaviour table, as verify sends them.
 
 Per row: its example request (the plan's), then one request per further term of the row (the cookie, header,
-argument or path that defines it), a second path in the class, HEAD where the row covers it, and an image
-where the row sets Polish; every request is checked against the row itself (``BehaviourRow.matches``), so
-none stands for another row. Where the row claims caching a request is sent twice (the second answer
-should come from the cache) and then once more differing only in a query argument, which the row's cache
-key either keeps (a new object) or ignores (the same object).
+argument or path that defines it), a second path in the class, HEAD where the row covers it, an image where
+the row sets Polish, and on a media host a key under each header rule (its stored headers are checked);
+every request is checked against the row itself (``BehaviourRow.matches``), so none stands for another row.
+Where the row claims caching a request is sent twice (the second answer should come from the cache) and then
+once more differing only in a query argument, which the row's cache key either keeps (a new object) or
+ignores (the same object).
 
 Harmless by construction: GET and HEAD only, OPTIONS (never with a body) for a row of methods other than
 GET and HEAD, a session cookie whose value cannot be a session, an ``Authorization`` in a scheme no app
@@ -25,6 +26,7 @@ from typing import Any
 from appcdn import defaults
 from appcdn.behaviour.request_atoms import TRUNCATED, Space, example_request
 from appcdn.behaviour.table import BehaviourRow, term_text
+from appcdn.config.media import HeaderRule
 from appcdn.rules.expressions import Request
 from appcdn.rules.rulesets import CompiledRule, apply_rules
 
@@ -120,9 +122,17 @@ def _image_paths(path: str) -> list[str]:
 class CaseBuilder:
     """The cases of the rows of one stack."""
 
-    def __init__(self, cache_rules: Mapping[str, Sequence[CompiledRule]], session_cookies: Iterable[str], run: str):
+    def __init__(
+        self,
+        cache_rules: Mapping[str, Sequence[CompiledRule]],
+        media: Mapping[str, tuple[Sequence[HeaderRule], str | None]],
+        session_cookies: Iterable[str],
+        run: str,
+    ):
         self.cache_rules = cache_rules
         """host → the cache rules of its zone, in order."""
+        self.media = media
+        """media host → its header rules, and the container its paths start with (Azure)."""
         self.session_cookies = frozenset(session_cookies)
         self.run = run
         self.count = 0
@@ -184,6 +194,12 @@ class CaseBuilder:
                     if image is not None:
                         found.append(image)
                         break
+        if example.method in CACHEABLE_METHODS and example.host in self.media:
+            rules, container = self.media[example.host]
+            for rule in rules:
+                path = f"/{container}/" if container else "/"
+                path += rule.match.replace("*", "appcdn-verify")
+                found.append(self._case(index, row, f"header rule {rule.match!r}", replace(example, path=path)))
         unique: dict[Request, Case] = {}
         for case in found:
             if case is not None:

@@ -64,8 +64,8 @@ class Verifier:
     def __init__(self, project: Project, compiled: Mapping[str, ZoneRules], options: Options):
         self.options = options
         self.run = secrets.token_hex(4)
-        self.builder = CaseBuilder(_cache_rules(compiled), _session_cookies(project), self.run)
         self.media = _media(project, compiled)
+        self.builder = CaseBuilder(_cache_rules(compiled), self.media, _session_cookies(project), self.run)
         self.client = Client(options.edge, options.rate)
         self.errors = 0
         self.answered = 0
