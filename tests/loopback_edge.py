@@ -135,12 +135,12 @@ class EdgeState:
         if self.variant.nothing:
             return status, {**origin_headers, "cf-cache-status": "DYNAMIC"}, body
         cache_rules, config_rules, zone_polish = zone
-        cookie_names = {c.split("=")[0].strip() for c in headers.get("cookie", "").split(";") if c.strip()}
+        cookie_pairs = {c.strip() for c in headers.get("cookie", "").split(";") if c.strip()}  # as sent
         request = Request(
             host,
             path,
             method,
-            frozenset(cookie_names),
+            frozenset(cookie_pairs),
             frozenset(headers),
             False,
             frozenset(a.split("=")[0] for a in query.split("&") if a),

@@ -88,7 +88,7 @@ def test_an_edge_that_caches_everything_fails_with_the_safety_rows_first(capsys,
     headings = [line for line in out.splitlines() if line and not line.startswith(" ")][1:-1]
     assert headings[0].startswith("DISAGREES (safety): shop/live www.example.com, example.com /api/* or */admin")
     assert headings[1].startswith("DISAGREES (safety): blog/live blog.example.com */admin[/*] (any case)")
-    assert "    cookie sessionid: GET www.example.com/?appcdn-verify=" in out
+    assert '    Cookie contains "sessionid": GET www.example.com/?appcdn-verify=' in out
     assert "cookie sessionid: answered from the cache (cf-cache-status HIT, HTTP 200, age 120" in out
     code, rows = rows_json(capsys, live, EdgeVariant(everything=True))
     assert [key(r) for r in rows if r["safety_failure"]] == [("shop", "live", "bypassed"), ("blog", "live", "bypassed")]
@@ -127,7 +127,13 @@ def test_the_admin_bypass_moved_before_a_user_rule_is_a_safety_failure(capsys, l
     [row] = disagreeing(rows)
     assert key(row) == ("shop", "live", "bypassed") and row["safety_failure"] and rows[0] == row
     failed = {c["stands_for"] for c in row["checks"] if c["verdict"] == "disagrees"}
-    assert {"example", "cookie sessionid", "header authorization", "?edit", "*/cms_wizard[/*] (any case)"} <= failed
+    assert {
+        "example",
+        'Cookie contains "sessionid"',
+        "header authorization",
+        "?edit",
+        "*/cms_wizard[/*] (any case)",
+    } <= failed
 
 
 def test_a_cache_key_that_ignores_the_query_is_named(capsys, live):

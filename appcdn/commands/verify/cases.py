@@ -149,9 +149,8 @@ class CaseBuilder:
         self.count += 1
         marked = not ignores(settings, MARKER)
         query = sorted(request.query_args) + ([f"{MARKER}={self.run}.{self.count}"] if marked else [])
-        headers = [("Cookie", "; ".join(f"{c}={NOT_A_SESSION}" for c in sorted(request.cookies)))] * bool(
-            request.cookies
-        )
+        cookies = (c if "=" in c else f"{c}={NOT_A_SESSION}" for c in sorted(request.cookies))  # a pair as it is
+        headers = [("Cookie", "; ".join(cookies))] * bool(request.cookies)
         headers += [
             (h, NOT_A_CREDENTIAL if h.lower() == "authorization" else "appcdn-verify") for h in sorted(request.headers)
         ]
