@@ -21,8 +21,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PACKAGE = ROOT / "django-appcdn"
-ALONGSIDE = ("redis", "psycopg[binary]")
-"""What the test apps use beyond django-appcdn and its extras: their cache and database clients."""
+ALONGSIDE = ("redis", "psycopg[binary]", "django-cms", "djangocms-versioning", "django-filer", "easy-thumbnails")
+"""What the test apps use beyond django-appcdn and its extras: their cache and database clients, django CMS with
+its publishing path, django-filer and its thumbnails."""
 
 
 def uv() -> str:

@@ -66,10 +66,12 @@ def test_the_pace_is_the_plans_rate_and_a_retry_after_pushes_it_back() -> None:
     assert pace.wait_needed() == 30
 
 
-@pytest.fixture
-def app(app_python: Path, postgres_server: dict[str, str], s3_endpoint: str, cloudflare_api: FakeCloudflare) -> Any:
-    """``tests/django_purge/run.py`` in a Django process of the app's virtualenv, media in a fresh bucket,
-    purge on (Enterprise pace, so the test does not wait), the SDK pointed at the loopback API."""
+def purging_app_env(
+    s3_endpoint: str, postgres_server: dict[str, str], cloudflare_api: FakeCloudflare
+) -> dict[str, str]:
+    """The environment of an app on PostgreSQL whose media go to a fresh bucket on moto, exported by the program
+    for the domain media.example.com, with purge on (Enterprise pace, so the tests do not wait) through the
+    loopback API."""
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     boto3.client(
         "s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
@@ -82,7 +84,7 @@ def app(app_python: Path, postgres_server: dict[str, str], s3_endpoint: str, clo
         }
     )
     cloudflare_api.zones[ZONE_ID] = {"name": "example.com"}
-    env = {
+    return {
         "APPCDN_MEDIA_SETTINGS": json.dumps(export),
         "AWS_ENDPOINT_URL_S3": s3_endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -95,10 +97,15 @@ def app(app_python: Path, postgres_server: dict[str, str], s3_endpoint: str, clo
         "CLOUDFLARE_API_TOKEN": DUMMY_TOKEN,
     }
 
-    def run(command: str, *names: str, **more: str) -> subprocess.CompletedProcess[str]:
+
+def app_runner(python: Path, project: str, env: dict[str, str]) -> Any:
+    """``tests/<project>/run.py COMMAND ARGS...`` in a Django process of the app's virtualenv (django-appcdn from
+    its wheel), settings ``tests.<project>.settings``; the finished process."""
+
+    def run(command: str, *args: str, **more: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [str(app_python), str(ROOT / "tests" / "django_purge" / "run.py"), command, *names],
-            env=app_process_env(app_python, "tests.django_purge.settings", {**env, **more}),
+            [str(python), str(ROOT / "tests" / project / "run.py"), command, *args],
+            env=app_process_env(python, f"tests.{project}.settings", {**env, **more}),
             capture_output=True,
             text=True,
             timeout=300,
@@ -106,6 +113,13 @@ def app(app_python: Path, postgres_server: dict[str, str], s3_endpoint: str, clo
         assert done.returncode == 0, done.stderr
         return done
 
+    return run
+
+
+@pytest.fixture
+def app(app_python: Path, postgres_server: dict[str, str], s3_endpoint: str, cloudflare_api: FakeCloudflare) -> Any:
+    """``tests/django_purge/run.py`` in the app's virtualenv, migrated."""
+    run = app_runner(app_python, "django_purge", purging_app_env(s3_endpoint, postgres_server, cloudflare_api))
     run("migrate")
     return run
 

@@ -96,7 +96,8 @@ def stored_file_changed(url: str, name: str) -> None:
     path = filepath_to_uri(name)
     base = url[: -len(path)] if url.endswith(path) else url.rsplit("/", 1)[0] + "/"
     thumbnails = getattr(settings, "APPCDN_PURGE_THUMBNAILS", "filer_public_thumbnails/")
-    later(files=[url], prefixes=[f"{base}{thumbnails}{path}__".split("://", 1)[-1]] if thumbnails else [])
+    derived = thumbnails and not path.startswith(thumbnails)  # a thumbnail has no thumbnails of its own
+    later(files=[url], prefixes=[f"{base}{thumbnails}{path}__".split("://", 1)[-1]] if derived else [])
 
 
 class Pace:
