@@ -388,3 +388,18 @@ def test_directories_empty_and_unreadable_files_keep_their_messages(tmp_path, ca
             locked, capsys, "locked", lambda path: (path.write_text("config: {}\n"), path.chmod(0))
         )
         assert (code, lines) == (2, ["stacks/Pulumi.locked.yaml: cannot be read: Permission denied"])
+
+
+def test_the_project_file_is_read_the_same_way(tmp_path, capsys):
+    """Pulumi.yaml as a FIFO would have blocked every command that reads the project."""
+    import shutil
+
+    from tests.conftest import ROOT, appcdn
+
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    os.mkfifo(tmp_path / "Pulumi.yaml")
+    code, _, err = appcdn(capsys, "plan", "--stack", "live", cwd=tmp_path)
+    assert (code, err.splitlines()[1:]) == (
+        2,
+        ["  Pulumi.yaml: cannot be read: it is a FIFO (named pipe), not a plain file"],
+    )
