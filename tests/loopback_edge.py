@@ -13,6 +13,7 @@ answer a HIT with an age) or nothing (DYNAMIC everywhere).
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -257,13 +258,15 @@ def _handler(state: EdgeState) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def loopback_edge(state: EdgeState) -> Iterator[str]:
-    """The edge serving on 127.0.0.1; yields its address (``http://127.0.0.1:PORT``)."""
+def loopback_edge(state: EdgeState, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """The edge serving on 127.0.0.1, over TLS with ``tls``; yields its address (``http://127.0.0.1:PORT``)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -9,14 +9,20 @@ pages where Django decides), the media hosts' rows.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
+import ssl
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from appcdn.behaviour.table import behaviour_rows
 from appcdn.commands.cli import load_stack
@@ -337,3 +343,50 @@ def test_stored_media_objects_are_checked_against_their_header_rule(capsys, live
         "'downloads/*': private, no-store); Content-Disposition absent (its header rule 'downloads/*': attachment)"
         in whys(files)
     )
+
+
+def certificate(directory: Path) -> Path:
+    """A self-signed certificate (and its key) for example.com and its subdomains, as one PEM file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("example.com"), x509.DNSName("*.example.com")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = directory / "edge.pem"
+    pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return pem
+
+
+def tls_edge(pem: Path, names: list[str]) -> ssl.SSLContext:
+    """The edge's side of TLS: this certificate, TLS 1.2 or later; records the server name each client asks for."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem)
+    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment]
+    return context
+
+
+def test_over_https_the_certificate_is_verified_for_the_rows_host(capsys, live, tmp_path, monkeypatch):
+    pem, names = certificate(tmp_path), []
+    with loopback_edge(edge_state(*live), tls_edge(pem, names)) as url:
+        code, out, err = appcdn(capsys, "verify", "--stack", "live", "--edge", url, "--rate", "50", "--safety-only")
+    assert code == 3 and err == f"appcdn verify: nothing reachable at {url} with each row's Host\n"
+    assert "CERTIFICATE_VERIFY_FAILED" in out  # not trusted: nothing is sent
+    monkeypatch.setenv("SSL_CERT_FILE", str(pem))  # now trusted, as a real edge's certificate is
+    names.clear()
+    with loopback_edge(edge_state(*live), tls_edge(pem, names)) as url:
+        code, out, err = appcdn(capsys, "verify", "--stack", "live", "--edge", url, "--rate", "50", "--safety-only")
+    assert (code, err) == (0, "")
+    assert set(names) == {"www.example.com", "example.com", "blog.example.com"}  # TLS for each row's host
