@@ -26,6 +26,12 @@ FROM_CACHE = ("HIT", "STALE", "UPDATING", "REVALIDATED")
 STORED = ("MISS", "EXPIRED")
 NOT_STORED = ("BYPASS", "DYNAMIC")
 AGREES, DISAGREES, CANNOT_TELL = "agrees", "disagrees", "cannot tell"
+OBSERVABLE = (200, 203, 206)
+"""Answers whose caching shows the row's settings; any other status is cached by its own TTL (Cloudflare's
+defaults by status, the row's status TTLs), e.g. a probe path the origin does not know (404)."""
+BY_STATUS = (
+    "the edge caches this status by its own TTL (a path the origin does not know?), so the row cannot be observed here"
+)
 AGE_SLACK = 60
 """Seconds an ``age`` may exceed the edge TTL (clocks, revalidation in flight)."""
 UNITS = {"d": 86400, "h": 3600, "min": 60, "s": 1}
@@ -146,6 +152,8 @@ def _cached(case: Case, row: BehaviourRow, exchanges: Sequence[Exchange]) -> lis
                     f'the origin sent {reason} ({first.status}), so "cached, origin decides" cannot be observed',
                 )
             ]
+        if first.answer is not None and first.answer.status not in OBSERVABLE:
+            return [Finding(CANNOT_TELL, case, f"HTTP {first.answer.status} ({first.status}): {BY_STATUS}")]
         why = f"the row caches it (edge TTL {row.outcome.edge_ttl}); the edge did not store it ({first.said()})"
         return [Finding(DISAGREES, case, why + (f"; the origin sent {reason}" if reason else ""))]
     problems: list[str] = []
@@ -156,6 +164,8 @@ def _cached(case: Case, row: BehaviourRow, exchanges: Sequence[Exchange]) -> lis
         )
     repeat = next((e for e in exchanges if e.step == "repeat"), None)
     if repeat is not None and repeat.answer is not None and repeat.status not in FROM_CACHE:
+        if repeat.answer.status not in OBSERVABLE:
+            return [Finding(CANNOT_TELL, case, f"HTTP {repeat.answer.status} ({repeat.status} again): {BY_STATUS}")]
         problems.append(f"sent again, not answered from the cache ({repeat.said()})")
     edge_ttl = seconds(row.outcome.edge_ttl)
     for exchange in exchanges:
