@@ -10,9 +10,10 @@ Each criterion is a small deterministic automaton over one character per class o
 apart. A question (these criteria hold, those do not) is a search for a path over the product of only the
 automata it names: best first (A*), each automaton's own distance to the wanted answer bounding the
 characters still needed, so the first path found is a shortest one; a combination from which one automaton
-can no longer give its answer is cut. A question no path answers is answered "no" only once every reachable
+can no longer give its answer is cut. The criteria that must not hold join the search only once a path
+found without them breaks them (most never do). A question no path answers is answered "no" only once every reachable
 combination of its automata was seen: nothing is sampled and nothing given up, whatever the globs overlap.
-Paths found are kept, and a later question that one of them answers needs no search.
+Every search's answer is kept: questions that differ only in criteria that must not hold mostly share one.
 """
 
 from __future__ import annotations
@@ -186,39 +187,64 @@ class PathSpace:
         self.alphabet = _alphabet(predicates)
         self._index = {c: i for i, c in enumerate(self.alphabet)}
         self.automata = [automaton(p, self.alphabet) for p in predicates]
-        self._found: dict[int, str] = {}
-        """Truth vector of every predicate → a path that gives it, for the paths the searches found."""
-        self._answers: dict[tuple[int, int], bool] = {}
         self._shortest: dict[tuple[int, int], str | None] = {}
-        self._keep("/")
+        """(mask, value) → the question's answer, and the answer of each search over some of its predicates."""
+        self._vectors: dict[str, int] = {}
 
-    def _keep(self, path: str) -> None:
-        vector = 0
-        for i, a in enumerate(self.automata):
-            if a.run(path, self._index):
-                vector |= 1 << i
-        self._found.setdefault(vector, path)
+    def _vector(self, path: str) -> int:
+        """Which predicates ``path`` satisfies."""
+        vector = self._vectors.get(path)
+        if vector is None:
+            vector = 0
+            for i, a in enumerate(self.automata):
+                if a.run(path, self._index):
+                    vector |= 1 << i
+            self._vectors[path] = vector
+        return vector
 
     def satisfiable(self, mask: int, value: int) -> bool:
         """Whether some path gives the predicates under ``mask`` the truth values in ``value``."""
-        found = self._answers.get((mask, value))
-        if found is None:
-            found = any(vector & mask == value for vector in self._found) or self.example(mask, value) is not None
-            self._answers[(mask, value)] = found
-        return found
+        return self.example(mask, value) is not None
 
     def example(self, mask: int, value: int) -> str | None:
         """A shortest path (the first in character order among them) that gives the predicates under ``mask``
         the truth values in ``value``; None if no path does."""
         if (mask, value) not in self._shortest:
-            path = self._shortest[(mask, value)] = self._search(mask, value)
-            if path is not None:
-                self._keep(path)
+            self._shortest[(mask, value)] = self._search(mask, value)
         return self._shortest[(mask, value)]
 
     def _search(self, mask: int, value: int) -> str | None:
+        """The question's predicates taken in as they are needed: first only those that must hold; then, while
+        the shortest path found gives some other predicate of the question the wrong value, those too. A path
+        for some of the predicates is at most as long as one for all, so a path that turns out right for all is
+        a shortest (and the first in order) for the question; no path for some of them is no path at all."""
+        active = mask & value
+        while True:
+            if not self._pairs_possible(active, value):
+                return None
+            if (active, value & active) not in self._shortest:
+                self._shortest[(active, value & active)] = self._shortest_over(active, value & active)
+            path = self._shortest[(active, value & active)]
+            if path is None:
+                return None
+            wrong = (self._vector(path) ^ value) & mask
+            if not wrong:
+                return path
+            active |= wrong
+
+    def _pairs_possible(self, mask: int, value: int) -> bool:
+        """Whether every two of the predicates under ``mask`` can have their values at once. If two cannot (a glob
+        ending in ``/feed`` and an extension, two extensions), no path gives them all: two small automata say so
+        at once, where the search over all of them would see every combination first."""
+        picked = [1 << i for i in range(len(self.automata)) if mask >> i & 1]
+        if len(picked) <= 2:
+            return True
+        return all(self.satisfiable(a | b, value & (a | b)) for n, a in enumerate(picked) for b in picked[n + 1 :])
+
+    def _shortest_over(self, mask: int, value: int) -> str | None:
         """A* over the product of the automata under ``mask``; the heuristic (the largest of their own distances
-        to the wanted value) is consistent, so the first goal taken off the heap is a shortest path."""
+        to the wanted value) is consistent, so the first goal taken off the heap is a shortest path, and ties
+        are taken in character order."""
         picked = [i for i in range(len(self.automata)) if mask >> i & 1]
         tables = [self.automata[i].table for i in picked]
         distances = [self.automata[i].distance[value >> i & 1] for i in picked]
