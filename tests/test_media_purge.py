@@ -126,7 +126,7 @@ def test_a_zone_created_by_the_stack_is_found_by_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], bucket: tuple[Any, str], api: FakeCloudflare
 ) -> None:
     api.zones = {"zone-by-name": {"name": "example.com"}}
-    code, _, err = run(tmp_path, capsys, bucket[1], account_id="acc")
+    code, _, err = run(tmp_path, capsys, bucket[1], account_id="0123456789abcdef0123456789abcdef")
     assert code == 0, err
     assert {zone for zone, _ in api.purges} == {"zone-by-name"}
 
