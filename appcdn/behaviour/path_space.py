@@ -166,6 +166,9 @@ class Automaton:
     first: int
     distance: tuple[list[float], list[float]]
     """``distance[want][state]``: the fewest characters after which the predicate's value is ``want``."""
+    columns: list[int]
+    """Per character, which of the automaton's distinct columns it follows: characters with one column are
+    alike to it."""
 
     def run(self, path: str, index: dict[str, int]) -> bool:
         state = self.first
@@ -176,7 +179,10 @@ class Automaton:
 
 def automaton(predicate: PathPredicate, alphabet: Sequence[str]) -> Automaton:
     table, accepts, first = dfa(predicate, alphabet)
-    return Automaton(table, accepts, first, (_distances(table, [not a for a in accepts]), _distances(table, accepts)))
+    ids: dict[tuple[int, ...], int] = {}
+    columns = [ids.setdefault(tuple(row[c] for row in table), len(ids)) for c in range(len(alphabet))]
+    distance = (_distances(table, [not a for a in accepts]), _distances(table, accepts))
+    return Automaton(table, accepts, first, distance, columns)
 
 
 class PathSpace:
@@ -244,10 +250,14 @@ class PathSpace:
     def _shortest_over(self, mask: int, value: int) -> str | None:
         """A* over the product of the automata under ``mask``; the heuristic (the largest of their own distances
         to the wanted value) is consistent, so the first goal taken off the heap is a shortest path, and ties
-        are taken in character order."""
+        are taken in character order. Of characters that all these automata treat alike, only the first is tried."""
         picked = [i for i in range(len(self.automata)) if mask >> i & 1]
         tables = [self.automata[i].table for i in picked]
         distances = [self.automata[i].distance[value >> i & 1] for i in picked]
+        alike: dict[tuple[int, ...], list[int]] = {}  # characters that every picked automaton treats alike
+        for c in range(len(self.alphabet)):
+            alike.setdefault(tuple(self.automata[i].columns[c] for i in picked), []).append(c)
+        steps = sorted(min((self.alphabet[c], c) for c in chars) for chars in alike.values())
 
         def estimate(state: tuple[int, ...]) -> float:
             return max((d[s] for d, s in zip(distances, state)), default=0.0)
@@ -263,7 +273,7 @@ class PathSpace:
                 continue  # reached since by a shorter path, or one of the same length earlier in order
             if estimate(state) == 0:
                 return path
-            for c, char in enumerate(self.alphabet):
+            for char, c in steps:
                 nxt = tuple(table[s][c] for table, s in zip(tables, state))
                 ahead = estimate(nxt)
                 if ahead == math.inf:
