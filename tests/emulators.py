@@ -8,10 +8,15 @@
 Each server runs on a free port of 127.0.0.1, with its log in a temporary folder (shown if it fails to start),
 and is stopped when the session ends. Azurite runs with telemetry off, so the tests send nothing off this machine.
 ``tests/conftest.py`` registers this module as a plugin, so tests ask for these fixtures by name.
+
+Buckets and containers are set up as the components declare them: ``declared_media`` runs S3Media or
+AzureMedia under the mock engine for a stack's media, ``create_declared_bucket`` and
+``create_declared_containers`` apply the declared ownership, public access, CORS and container access.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -21,11 +26,19 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from azure.storage.blob import BlobServiceClient, CorsRule
+
+from appcdn.commands.plan.mock_engine import DeclaredResource, run_under_mocks
+from appcdn.components.azure_media import AzureMedia
+from appcdn.components.s3_media import S3Media
+from appcdn.config.project import parse_stack_config
+from appcdn.program.component_args import azure_media_args, s3_media_args
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 AZURITE_BLOB = PROJECT_ROOT / "node_modules" / ".bin" / "azurite-blob"
@@ -45,7 +58,8 @@ _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopba
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _answers(url: str) -> bool:
@@ -63,7 +77,7 @@ def _log_tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -85,7 +99,7 @@ def _listens(port: int) -> bool:
 @contextmanager
 def _serve(
     name: str, command: list[str], probe_url: str, log: Path, env: dict[str, str] | None = None, user: str | None = None
-) -> Iterator[subprocess.Popen]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``command`` (as ``user``, if given), wait until ``probe_url`` answers (``tcp://127.0.0.1:PORT``:
     accepts connections), yield the process, stop it on leaving."""
     with log.open("wb") as out:
@@ -98,7 +112,7 @@ def _serve(
             env={**os.environ, **(env or {})},
             user=user,
         )
-    probe = (
+    probe: Callable[[], bool] = (
         (lambda: _listens(int(probe_url.rsplit(":", 1)[1])))
         if probe_url.startswith("tcp://")
         else (lambda: _answers(probe_url))
@@ -259,3 +273,98 @@ def _postgres(data: Path, user: str | None) -> Iterator[dict[str, str]]:
             "HOST": "127.0.0.1",
             "PORT": str(port),
         }
+
+
+# --- storage as the components declare it ---------------------------------------------------------------------
+# The real-server tests set up buckets and containers from what S3Media and AzureMedia declare for a stack's media
+# (the component run under the mock engine), so a change in a component reaches them.
+
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+S3_PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+S3_CORS = "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"
+S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+AZURE_CONTAINER = "azure-native:storage:BlobContainer"
+AZURE_BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
+
+
+def declared_media(media: dict[str, Any], hosts: Sequence[str] = ("www.example.com",)) -> list[DeclaredResource]:
+    """What the program declares for a Live site's ``media`` (the stack config → the component's args → S3Media
+    or AzureMedia under the mock engine)."""
+    config = parse_stack_config(
+        {
+            "stage": "live",
+            "zones": {"example.com": {"id": "023e105f4ecef8ad9ca31a8372d0c353", "plan": "pro"}},
+            "sites": [{"name": "shop", "zone": "example.com", "hosts": list(hosts), "media": media}],
+        },
+        "live",
+    )
+    site = config.sites[0]
+    assert site.media is not None
+
+    def program() -> None:
+        if site.media is not None and site.media.backend == "aws":
+            S3Media("shop-media", s3_media_args(site, site.media, "live"))
+        elif site.media is not None:
+            AzureMedia("shop-media", azure_media_args(site, site.media, "live"))
+
+    return run_under_mocks(program, "appcdn", "live", {}, [])
+
+
+def boto_shape(value: Any) -> Any:
+    """Pulumi's wire form of an AWS input (camelCase keys, numbers as floats) in boto3's (PascalCase, ints)."""
+    if isinstance(value, dict):
+        return {key[0].upper() + key[1:]: boto_shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [boto_shape(item) for item in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def one(declared: Sequence[DeclaredResource], type_: str) -> dict[str, Any]:
+    """The inputs of the one resource of ``type_``."""
+    [found] = [r.inputs for r in declared if r.type == type_]
+    return found
+
+
+def create_declared_bucket(s3: Any, declared: Sequence[DeclaredResource]) -> str:
+    """The declared bucket on moto, with its declared ownership controls, public access block and CORS rules
+    (the bucket policy is the caller's: it may refuse the uploads that follow); its name."""
+    bucket: str = one(declared, S3_BUCKET)["bucket"]
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [boto_shape(one(declared, S3_OWNERSHIP)["rule"])]}
+    )
+    block = {k: v for k, v in one(declared, S3_PUBLIC_ACCESS).items() if k not in ("bucket", "region")}
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=boto_shape(block))
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": boto_shape(one(declared, S3_CORS)["corsRules"])})
+    return bucket
+
+
+def declared_policy(declared: Sequence[DeclaredResource]) -> dict[str, Any]:
+    """The declared bucket policy, as a document."""
+    policy: dict[str, Any] = json.loads(one(declared, S3_POLICY)["policy"])
+    return policy
+
+
+def create_declared_containers(service: BlobServiceClient, declared: Sequence[DeclaredResource]) -> dict[str, str]:
+    """The declared containers on Azurite with their declared public access, and the declared CORS rules on the
+    blob service; each container's public access by name."""
+    access = {}
+    for inputs in (r.inputs for r in declared if r.type == AZURE_CONTAINER):
+        name, level = inputs["containerName"], inputs["publicAccess"]
+        access[name] = level
+        if not service.get_container_client(name).exists():
+            service.create_container(name, public_access=None if level == "None" else level.lower())
+    service.set_service_properties(
+        cors=[
+            CorsRule(
+                rule["allowedOrigins"],
+                rule["allowedMethods"],
+                allowed_headers=rule["allowedHeaders"],
+                exposed_headers=rule["exposedHeaders"],
+                max_age_in_seconds=int(rule["maxAgeInSeconds"]),
+            )
+            for rule in one(declared, AZURE_BLOB_SERVICE)["cors"]["corsRules"]
+        ]
+    )
+    return access

@@ -1,11 +1,13 @@
 """A reverse proxy on loopback in front of a storage emulator: it counts the requests that pass (method and
 path), can answer the first N requests itself with a throttling error, can inject faults at random into a
 share of requests (an error status, a connection reset before or after the request reaches the store, a
-delay), and can slow every request down. Real HTTP both ways; the SDKs under test see nothing but a server
-at another port."""
+delay), can slow every request down, and can hold S3 copies to their ``x-amz-copy-source-if-match``
+condition, which moto 5.2 does not evaluate (moto/s3/responses.py checks only the ``-if-none-match`` one). Real
+HTTP both ways; the SDKs under test see nothing but a server at another port."""
 
 from __future__ import annotations
 
+import functools
 import http.client
 import random
 import socket
@@ -17,8 +19,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from xml.sax.saxutils import escape
 
+import boto3
+from botocore.exceptions import ClientError
+
+XML = "application/xml"
+PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not hold"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
@@ -34,6 +43,15 @@ class Throttle:
     methods: tuple[str, ...] = ()
     path_contains: str = ""
     answered: int = 0
+
+
+def s3_error(code: str, message: str, **fields: str) -> bytes:
+    """An S3 error document, as S3 answers a refused request."""
+    extra = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in fields.items())
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{escape(message)}</Message>'
+        f"{extra}</Error>"
+    ).encode()
 
 
 FAULTS = ("status", "reset-before", "reset-after", "delay")
@@ -81,6 +99,10 @@ class ProxyState:
     delay: float = 0.0
     throttle: Throttle | None = None
     faults: Faults | None = None
+    copy_conditions: bool = False
+    """Answer a copy whose source no longer has the ETag of its ``x-amz-copy-source-if-match`` with S3's 412."""
+    preconditions_failed: int = 0
+    """Copies answered 412 PreconditionFailed."""
     requests: Counter[str] = field(default_factory=Counter)
     """Requests forwarded, by method."""
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
@@ -99,6 +121,16 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
     target = urlsplit(state.upstream)
     local = threading.local()  # one kept-alive upstream connection per client connection (handler thread)
 
+    @functools.cache
+    def s3_reader() -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=state.upstream,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
     def upstream_connection(fresh: bool = False) -> http.client.HTTPConnection:
         if fresh or getattr(local, "connection", None) is None:
             local.connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
@@ -114,6 +146,12 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
         def _relay(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if self._copy_source_changed():
+                with state.lock:
+                    state.preconditions_failed += 1
+                condition = "x-amz-copy-source-If-Match"
+                self._answer(412, s3_error("PreconditionFailed", PRECONDITION_FAILED, Condition=condition), XML)
+                return
             throttle = state.throttle
             with state.lock:
                 throttled = (
@@ -167,6 +205,20 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
+
+        def _copy_source_changed(self) -> bool:
+            """Whether this is a copy conditional on its source's ETag and the source now has another one (read
+            upstream, as S3 evaluates the condition)."""
+            expected = self.headers.get("x-amz-copy-source-if-match")
+            if not state.copy_conditions or expected is None:
+                return False
+            source = unquote(self.headers.get("x-amz-copy-source", "").lstrip("/").split("?versionId=")[0])
+            bucket, key = source.split("/", 1)
+            try:
+                etag: str = s3_reader().head_object(Bucket=bucket, Key=key)["ETag"]
+            except ClientError:  # gone: S3 answers the copy 404, and so does the emulator
+                return False
+            return etag.strip('"') != expected.strip('"')
 
         def _answer(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)

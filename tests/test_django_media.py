@@ -30,6 +30,7 @@ from appcdn_django.media import (
 )
 from tests.app_venv import app_process_env
 from tests.conftest import ROOT, declare, project_of, raw_config
+from tests.emulators import create_declared_containers, declared_media
 
 ONE_YEAR = "public, max-age=31536000"
 ONE_HOUR = "public, max-age=3600"
@@ -126,11 +127,11 @@ def test_uploads_to_azure_carry_the_headers_and_land_in_the_public_or_private_co
     app_python: Path, azurite_blob: str
 ) -> None:
     service = BlobServiceClient.from_connection_string(azurite_blob)
-    created = [c for c in ("private", "public") if not service.get_container_client(c).exists()]
-    for container in created:  # what AzureMedia declares
-        service.create_container(container)
+    media = {"backend": "azure", "azure": {"account_name": "devstoreaccount1"}}
+    existing = {c.name for c in service.list_containers()}
+    created = [c for c in create_declared_containers(service, declared_media(media)) if c not in existing]
     try:
-        export = exported_django_settings({"backend": "azure", "azure": {"account_name": "devstoreaccount1"}})
+        export = exported_django_settings(media)
         env = {"AZURE_STORAGE_CONNECTION_STRING": azurite_blob}
         saved = upload(app_python, export, env, THUMBNAIL, DOCUMENT)
         thumbnail = service.get_blob_client("public", THUMBNAIL).get_blob_properties().content_settings

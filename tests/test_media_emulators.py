@@ -24,28 +24,29 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.message import Message
+from typing import Any
 
 import boto3
 import pytest
-from azure.storage.blob import BlobServiceClient, ContentSettings, CorsRule
+from azure.storage.blob import BlobClient, BlobServiceClient, ContentSettings
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from appcdn import defaults
+from appcdn.commands.plan.mock_engine import DeclaredResource
 from appcdn.config.media import HeaderRule
-from appcdn.rules.media import (
-    AZURE_PRIVATE_CONTAINER,
-    AZURE_PUBLIC_CONTAINER,
-    cors_origins,
-    first_match,
-    object_headers,
-    s3_bucket_policy,
+from appcdn.rules.media import first_match, object_headers
+from tests.emulators import (
+    create_declared_bucket,
+    create_declared_containers,
+    declared_media,
+    declared_policy,
 )
 
-DEFAULT_MEDIA_HEADERS = [HeaderRule(**h) for h in defaults.MEDIA_HEADERS]
-DEFAULT_PUBLIC_PREFIXES = defaults.PUBLIC_PREFIXES
+DEFAULT_MEDIA_HEADERS = [HeaderRule.model_validate(h) for h in defaults.MEDIA_HEADERS]
 
 ONE_YEAR = "public, max-age=31536000"
 ONE_HOUR = "public, max-age=3600"
@@ -54,7 +55,7 @@ PUBLIC_FILE = "filer_public/2026/07/photo.jpg"
 PRIVATE_FILE = "filer_private/2026/07/contract.pdf"
 EXPECTED_CACHE_CONTROL = {THUMBNAIL: ONE_YEAR, PUBLIC_FILE: ONE_HOUR, PRIVATE_FILE: ONE_HOUR}
 
-SITE_HOSTS = ["www.example.com", "media.example.com"]
+MEDIA_DOMAIN = {"host": "media.example.com"}
 SITE_ORIGIN = "https://www.example.com"
 FOREIGN_ORIGINS = ["http://www.example.com", "https://attacker.example.net"]
 
@@ -74,24 +75,27 @@ def http(method: str, url: str, headers: dict[str, str] | None = None) -> tuple[
 # --- S3 (moto) -----------------------------------------------------------------------------------------------
 
 
+def rule_for(key: str, rules: list[HeaderRule] = DEFAULT_MEDIA_HEADERS) -> HeaderRule:
+    rule = first_match(rules, key)
+    assert rule is not None, key
+    return rule
+
+
 def s3_put_params(rule: HeaderRule) -> dict[str, str]:
     """boto3 ``put_object`` parameters for the headers of ``rule``: Cache-Control → CacheControl, ..."""
     return {name.replace("-", ""): value for name, value in object_headers(rule).items()}
 
 
-def status(call, **params) -> int:
+def status(call: Callable[..., Any], **params: Any) -> int:
     try:
-        return call(**params)["ResponseMetadata"]["HTTPStatusCode"]
+        code: int = call(**params)["ResponseMetadata"]["HTTPStatusCode"]
     except ClientError as error:
-        return error.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def bucket_arn(bucket: str) -> str:
-    return f"arn:aws:s3:::{bucket}"
+        code = error.response["ResponseMetadata"]["HTTPStatusCode"]
+    return code
 
 
 @pytest.fixture(scope="module")
-def s3(s3_endpoint):
+def s3(s3_endpoint: str) -> Any:
     return boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
@@ -102,62 +106,57 @@ def s3(s3_endpoint):
 
 
 @pytest.fixture(scope="module")
-def anonymous_s3(s3_endpoint):
+def anonymous_s3(s3_endpoint: str) -> Any:
     return boto3.client(
         "s3", endpoint_url=s3_endpoint, region_name="us-east-1", config=Config(signature_version=UNSIGNED)
     )
 
 
-def stored_bucket(s3, bucket: str, rules=DEFAULT_MEDIA_HEADERS) -> str:
-    """A bucket holding the three sample objects, each uploaded with the headers of its first matching rule."""
-    s3.create_bucket(Bucket=bucket)
+def s3_media(bucket: str, **media: Any) -> list[DeclaredResource]:
+    """What S3Media declares for a Live site's media in ``bucket`` (served on the media domain)."""
+    return declared_media({"backend": "aws", "aws": {"bucket_name": bucket}, "domain": MEDIA_DOMAIN, **media})
+
+
+def stored_bucket(s3: Any, declared: list[DeclaredResource], rules: list[HeaderRule] = DEFAULT_MEDIA_HEADERS) -> str:
+    """The declared bucket (ownership, public access block, CORS) holding the three sample objects, each uploaded
+    with the headers of its first matching rule, as the app uploads them; no bucket policy yet."""
+    bucket = create_declared_bucket(s3, declared)
     for key in EXPECTED_CACHE_CONTROL:
-        s3.put_object(Bucket=bucket, Key=key, Body=b"media", **s3_put_params(first_match(rules, key)))
+        s3.put_object(Bucket=bucket, Key=key, Body=b"media", **s3_put_params(rule_for(key, rules)))
     return bucket
 
 
 @pytest.fixture(scope="module")
-def headers_bucket(s3) -> str:
-    """Objects uploaded as the app uploads them, plus the CORS rules S3Media declares; no bucket policy."""
-    bucket = stored_bucket(s3, "media-headers")
-    s3.put_bucket_cors(
-        Bucket=bucket,
-        CORSConfiguration={
-            "CORSRules": [
-                {
-                    "AllowedMethods": ["GET", "HEAD"],
-                    "AllowedOrigins": cors_origins(SITE_HOSTS),
-                    "AllowedHeaders": ["*"],
-                    "MaxAgeSeconds": 3600,
-                }
-            ]
-        },
-    )
+def headers_bucket(s3: Any) -> str:
+    """Objects uploaded as the app uploads them, in the bucket S3Media declares, without its policy."""
+    return stored_bucket(s3, s3_media("media-headers"))
+
+
+@pytest.fixture(scope="module")
+def public_read_bucket(s3: Any) -> str:
+    """The declared policy's public-read statement alone (moto cannot evaluate the TLS Deny's condition)."""
+    declared = s3_media("media-public-read")
+    bucket = stored_bucket(s3, declared)
+    policy = declared_policy(declared)
+    public_read = [s for s in policy["Statement"] if s["Sid"] == "PublicReadOfPublicMedia"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({**policy, "Statement": public_read}))
     return bucket
 
 
 @pytest.fixture(scope="module")
-def public_read_bucket(s3) -> str:
-    """The compiled policy's public-read statement alone (moto cannot evaluate the TLS Deny's condition)."""
-    bucket = stored_bucket(s3, "media-public-read")
-    compiled = s3_bucket_policy(bucket_arn(bucket), DEFAULT_PUBLIC_PREFIXES)
-    public_read = [s for s in compiled["Statement"] if s["Sid"] == "PublicReadOfPublicMedia"]
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({**compiled, "Statement": public_read}))
-    return bucket
-
-
-@pytest.fixture(scope="module")
-def tls_only_bucket(s3) -> str:
-    """The whole compiled policy, applied after the uploads (which it would refuse over plain HTTP)."""
-    bucket = stored_bucket(s3, "media-tls-only")
-    policy = s3_bucket_policy(bucket_arn(bucket), DEFAULT_PUBLIC_PREFIXES)
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+def tls_only_bucket(s3: Any) -> str:
+    """The whole declared policy, applied after the uploads (which it would refuse over plain HTTP)."""
+    declared = s3_media("media-tls-only")
+    bucket = stored_bucket(s3, declared)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(declared_policy(declared)))
     return bucket
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("key", list(EXPECTED_CACHE_CONTROL))
-def test_s3_serves_each_object_with_the_cache_control_of_its_rule(s3, headers_bucket, key, method):
+def test_s3_serves_each_object_with_the_cache_control_of_its_rule(
+    s3: Any, headers_bucket: str, key: str, method: str
+) -> None:
     operation = "get_object" if method == "GET" else "head_object"
     url = s3.generate_presigned_url(operation, Params={"Bucket": headers_bucket, "Key": key})
     code, headers = http(method, url)
@@ -165,7 +164,9 @@ def test_s3_serves_each_object_with_the_cache_control_of_its_rule(s3, headers_bu
     assert headers["Cache-Control"] == EXPECTED_CACHE_CONTROL[key]
 
 
-def test_s3_thumbnail_gets_the_first_matching_rule_not_the_catch_all_that_matches_too(s3, headers_bucket):
+def test_s3_thumbnail_gets_the_first_matching_rule_not_the_catch_all_that_matches_too(
+    s3: Any, headers_bucket: str
+) -> None:
     catch_all = DEFAULT_MEDIA_HEADERS[-1]
     assert first_match([catch_all], THUMBNAIL) is catch_all  # the catch-all matches the thumbnail as well
     code, headers = http(
@@ -174,7 +175,7 @@ def test_s3_thumbnail_gets_the_first_matching_rule_not_the_catch_all_that_matche
     assert (code, headers["Cache-Control"]) == (200, ONE_YEAR)
 
 
-def test_s3_rule_with_disposition_and_language_puts_all_three_headers_on_the_object(s3):
+def test_s3_rule_with_disposition_and_language_puts_all_three_headers_on_the_object(s3: Any) -> None:
     rules = [
         HeaderRule(
             match="filer_private/*.pdf",
@@ -184,7 +185,7 @@ def test_s3_rule_with_disposition_and_language_puts_all_three_headers_on_the_obj
         ),
         *DEFAULT_MEDIA_HEADERS,
     ]
-    bucket = stored_bucket(s3, "media-all-headers", rules)
+    bucket = stored_bucket(s3, s3_media("media-all-headers"), rules)
     code, headers = http("GET", s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": PRIVATE_FILE}))
     assert code == 200
     assert {name: headers[name] for name in ("Cache-Control", "Content-Disposition", "Content-Language")} == {
@@ -194,36 +195,44 @@ def test_s3_rule_with_disposition_and_language_puts_all_three_headers_on_the_obj
     }
 
 
-def test_s3_accepts_the_compiled_bucket_policy_and_returns_it_unchanged(s3, tls_only_bucket):
+def test_s3_accepts_the_compiled_bucket_policy_and_returns_it_unchanged(s3: Any, tls_only_bucket: str) -> None:
     stored = json.loads(s3.get_bucket_policy(Bucket=tls_only_bucket)["Policy"])
-    assert stored == s3_bucket_policy(bucket_arn(tls_only_bucket), DEFAULT_PUBLIC_PREFIXES)
+    assert stored == declared_policy(s3_media(tls_only_bucket))
 
 
 @pytest.mark.parametrize(
-    ("prefixes", "public"),
-    [(DEFAULT_PUBLIC_PREFIXES, True), ((), False)],
+    ("media", "public"),
+    [({}, True), ({"public_prefixes": []}, False)],
     ids=["with-public-prefixes", "without-public-prefixes"],
 )
-def test_s3_reports_the_bucket_public_only_when_there_are_public_prefixes(s3, prefixes, public):
-    bucket = f"media-policy-status-{len(prefixes)}"
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(s3_bucket_policy(bucket_arn(bucket), prefixes)))
+def test_s3_reports_the_bucket_public_only_when_there_are_public_prefixes(
+    s3: Any, media: dict[str, Any], public: bool
+) -> None:
+    declared = s3_media(f"media-policy-status-{public}".lower(), **media)
+    bucket = create_declared_bucket(s3, declared)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(declared_policy(declared)))
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is public
 
 
 @pytest.mark.parametrize("key", [THUMBNAIL, PUBLIC_FILE])
-def test_s3_public_read_lets_anyone_get_objects_under_the_public_prefixes(anonymous_s3, public_read_bucket, key):
+def test_s3_public_read_lets_anyone_get_objects_under_the_public_prefixes(
+    anonymous_s3: Any, public_read_bucket: str, key: str
+) -> None:
     assert status(anonymous_s3.get_object, Bucket=public_read_bucket, Key=key) == 200
 
 
 @pytest.mark.parametrize("key", [PRIVATE_FILE, "filer_public_extra/photo.jpg", "filer_public.jpg", "robots.txt"])
-def test_s3_public_read_refuses_anonymous_get_outside_the_public_prefixes(s3, anonymous_s3, public_read_bucket, key):
+def test_s3_public_read_refuses_anonymous_get_outside_the_public_prefixes(
+    s3: Any, anonymous_s3: Any, public_read_bucket: str, key: str
+) -> None:
     s3.put_object(Bucket=public_read_bucket, Key=key, Body=b"media")
     assert status(anonymous_s3.get_object, Bucket=public_read_bucket, Key=key) == 403
     assert status(s3.get_object, Bucket=public_read_bucket, Key=key) == 200  # the object is there
 
 
-def test_s3_tls_only_policy_refuses_every_object_request_over_plain_http(s3, anonymous_s3, tls_only_bucket):
+def test_s3_tls_only_policy_refuses_every_object_request_over_plain_http(
+    s3: Any, anonymous_s3: Any, tls_only_bucket: str
+) -> None:
     requests = {
         "anonymous GET of public media": (anonymous_s3.get_object, PUBLIC_FILE),
         "anonymous GET of private media": (anonymous_s3.get_object, PRIVATE_FILE),
@@ -235,21 +244,21 @@ def test_s3_tls_only_policy_refuses_every_object_request_over_plain_http(s3, ano
     assert answers == dict.fromkeys(requests, 403)
 
 
-def test_s3_cors_allows_a_site_origin_to_read_media(s3, headers_bucket):
+def test_s3_cors_allows_a_site_origin_to_read_media(s3: Any, headers_bucket: str) -> None:
     url = s3.generate_presigned_url("get_object", Params={"Bucket": headers_bucket, "Key": PUBLIC_FILE})
     code, headers = http("GET", url, {"Origin": SITE_ORIGIN})
     assert (code, headers["Access-Control-Allow-Origin"]) == (200, SITE_ORIGIN)
 
 
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
-def test_s3_cors_gives_other_origins_no_access_control_headers(s3, headers_bucket, origin):
+def test_s3_cors_gives_other_origins_no_access_control_headers(s3: Any, headers_bucket: str, origin: str) -> None:
     url = s3.generate_presigned_url("get_object", Params={"Bucket": headers_bucket, "Key": PUBLIC_FILE})
     code, headers = http("GET", url, {"Origin": origin})
     assert code == 200
     assert headers["Access-Control-Allow-Origin"] is None
 
 
-def test_s3_cors_preflight_from_a_site_origin_allows_get_and_head_only(s3_endpoint, headers_bucket):
+def test_s3_cors_preflight_from_a_site_origin_allows_get_and_head_only(s3_endpoint: str, headers_bucket: str) -> None:
     code, headers = http(
         "OPTIONS", f"{s3_endpoint}/{headers_bucket}", {"Origin": SITE_ORIGIN, "Access-Control-Request-Method": "GET"}
     )
@@ -259,7 +268,7 @@ def test_s3_cors_preflight_from_a_site_origin_allows_get_and_head_only(s3_endpoi
 
 
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
-def test_s3_cors_preflight_from_other_origins_is_refused(s3_endpoint, headers_bucket, origin):
+def test_s3_cors_preflight_from_other_origins_is_refused(s3_endpoint: str, headers_bucket: str, origin: str) -> None:
     code, headers = http(
         "OPTIONS", f"{s3_endpoint}/{headers_bucket}", {"Origin": origin, "Access-Control-Request-Method": "GET"}
     )
@@ -271,88 +280,91 @@ def test_s3_cors_preflight_from_other_origins_is_refused(s3_endpoint, headers_bu
 
 
 @pytest.fixture(scope="module")
-def blob_service(azurite_blob) -> BlobServiceClient:
+def blob_service(azurite_blob: str) -> BlobServiceClient:
     return BlobServiceClient.from_connection_string(azurite_blob)
 
 
+PUBLIC_CONTAINER, PRIVATE_CONTAINER = defaults.AZURE_PUBLIC_CONTAINER, defaults.AZURE_PRIVATE_CONTAINER
+
+
 @pytest.fixture(scope="module")
-def azure_media(blob_service) -> str:
-    """The containers AzureMedia declares (public: anonymous read of blobs, not listing; private: none), the
-    sample blobs uploaded with their rule's cache control, and the CORS rules; returns the account URL."""
-    public = blob_service.create_container(AZURE_PUBLIC_CONTAINER, public_access="blob")
-    private = blob_service.create_container(AZURE_PRIVATE_CONTAINER)
-    for container, key in [(public, THUMBNAIL), (public, PUBLIC_FILE), (private, PRIVATE_FILE)]:
-        rule = first_match(DEFAULT_MEDIA_HEADERS, key)
-        container.upload_blob(key, b"media", content_settings=ContentSettings(cache_control=rule.cache_control))
-    blob_service.set_service_properties(
-        cors=[
-            CorsRule(
-                cors_origins(SITE_HOSTS),
-                ["GET", "HEAD"],
-                allowed_headers=["*"],
-                exposed_headers=["*"],
-                max_age_in_seconds=3600,
-            )
-        ]
-    )
+def azure_media(blob_service: BlobServiceClient) -> str:
+    """The containers AzureMedia declares with their declared public access (public: anonymous read of blobs,
+    not listing; private: none) and the declared CORS rules, the sample blobs uploaded with their rule's cache
+    control; returns the account URL."""
+    declared = declared_media({"backend": "azure", "azure": {"account_name": "shopmedia"}, "domain": MEDIA_DOMAIN})
+    access = create_declared_containers(blob_service, declared)
+    assert access == {PRIVATE_CONTAINER: "None", PUBLIC_CONTAINER: "Blob"}
+    for container, key in [
+        (PUBLIC_CONTAINER, THUMBNAIL),
+        (PUBLIC_CONTAINER, PUBLIC_FILE),
+        (PRIVATE_CONTAINER, PRIVATE_FILE),
+    ]:
+        blob_service.get_container_client(container).upload_blob(
+            key, b"media", content_settings=ContentSettings(cache_control=rule_for(key).cache_control)
+        )
     return blob_service.url.rstrip("/")
 
 
 @pytest.mark.parametrize("key", [THUMBNAIL, PUBLIC_FILE])
-def test_azure_public_blob_is_readable_anonymously_with_its_rules_cache_control(azure_media, key):
-    code, headers = http("GET", f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/{key}")
+def test_azure_public_blob_is_readable_anonymously_with_its_rules_cache_control(azure_media: str, key: str) -> None:
+    code, headers = http("GET", f"{azure_media}/{PUBLIC_CONTAINER}/{key}")
     assert (code, headers["Cache-Control"]) == (200, EXPECTED_CACHE_CONTROL[key])
 
 
-def test_azure_private_blob_is_not_readable_anonymously(azure_media, blob_service):
-    code, _ = http("GET", f"{azure_media}/{AZURE_PRIVATE_CONTAINER}/{PRIVATE_FILE}")
+def test_azure_private_blob_is_not_readable_anonymously(azure_media: str, blob_service: BlobServiceClient) -> None:
+    code, _ = http("GET", f"{azure_media}/{PRIVATE_CONTAINER}/{PRIVATE_FILE}")
     assert code in (403, 404)  # Azurite answers 403 AuthorizationFailure; Azure itself 404 ResourceNotFound
-    blob = blob_service.get_blob_client(AZURE_PRIVATE_CONTAINER, PRIVATE_FILE)
+    blob = blob_service.get_blob_client(PRIVATE_CONTAINER, PRIVATE_FILE)
     assert blob.get_blob_properties().content_settings.cache_control == ONE_HOUR  # the blob is there
 
 
-def test_azure_public_container_cannot_be_listed_anonymously(azure_media):
-    code, _ = http("GET", f"{azure_media}/{AZURE_PUBLIC_CONTAINER}?restype=container&comp=list")
+def test_azure_public_container_cannot_be_listed_anonymously(azure_media: str) -> None:
+    code, _ = http("GET", f"{azure_media}/{PUBLIC_CONTAINER}?restype=container&comp=list")
     assert code in (403, 404)
 
 
-def test_azure_public_container_refuses_anonymous_uploads(azure_media):
+def test_azure_public_container_refuses_anonymous_uploads(azure_media: str) -> None:
     code, _ = http(
         "PUT",
-        f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/filer_public/new.jpg",
+        f"{azure_media}/{PUBLIC_CONTAINER}/filer_public/new.jpg",
         {"x-ms-blob-type": "BlockBlob", "Content-Length": "0"},
     )
     assert code in (403, 404)
 
 
-def test_azure_public_access_is_per_container_so_any_key_in_the_public_container_is_readable(azure_media, blob_service):
+def test_azure_public_access_is_per_container_so_any_key_in_the_public_container_is_readable(
+    azure_media: str, blob_service: BlobServiceClient
+) -> None:
     """Azure has no per-prefix public access: private media must live in the private container."""
-    blob_service.get_container_client(AZURE_PUBLIC_CONTAINER).upload_blob("filer_private/misplaced.pdf", b"media")
-    code, _ = http("GET", f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/filer_private/misplaced.pdf")
+    blob_service.get_container_client(PUBLIC_CONTAINER).upload_blob("filer_private/misplaced.pdf", b"media")
+    code, _ = http("GET", f"{azure_media}/{PUBLIC_CONTAINER}/filer_private/misplaced.pdf")
     assert code == 200
 
 
-def test_azure_cors_preflight_from_a_site_origin_is_allowed(azure_media):
+def test_azure_cors_preflight_from_a_site_origin_is_allowed(azure_media: str) -> None:
     code, headers = http(
         "OPTIONS",
-        f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/{PUBLIC_FILE}",
+        f"{azure_media}/{PUBLIC_CONTAINER}/{PUBLIC_FILE}",
         {"Origin": SITE_ORIGIN, "Access-Control-Request-Method": "GET"},
     )
     assert (code, headers["Access-Control-Allow-Origin"]) == (200, SITE_ORIGIN)
 
 
 @pytest.mark.parametrize(("origin", "method"), [*((o, "GET") for o in FOREIGN_ORIGINS), (SITE_ORIGIN, "PUT")])
-def test_azure_cors_preflight_is_refused_for_other_origins_and_methods(azure_media, origin, method):
+def test_azure_cors_preflight_is_refused_for_other_origins_and_methods(
+    azure_media: str, origin: str, method: str
+) -> None:
     code, headers = http(
         "OPTIONS",
-        f"{azure_media}/{AZURE_PUBLIC_CONTAINER}/{PUBLIC_FILE}",
+        f"{azure_media}/{PUBLIC_CONTAINER}/{PUBLIC_FILE}",
         {"Origin": origin, "Access-Control-Request-Method": method},
     )
     assert code == 403
     assert headers["Access-Control-Allow-Origin"] is None
 
 
-RICH_SETTINGS = {
+RICH_SETTINGS: dict[str, Any] = {
     "content_type": "image/jpeg",
     "content_language": "de",
     "content_disposition": 'inline; filename="photo.jpg"',
@@ -360,15 +372,17 @@ RICH_SETTINGS = {
 }
 
 
-def rich_blob(blob_service, name: str):
+def rich_blob(blob_service: BlobServiceClient, name: str) -> BlobClient:
     """A blob stored with type, language, disposition and cache control (the service adds the MD5)."""
-    blob = blob_service.get_blob_client(AZURE_PRIVATE_CONTAINER, name)
+    blob = blob_service.get_blob_client(PRIVATE_CONTAINER, name)
     blob.upload_blob(b"media", content_settings=ContentSettings(**RICH_SETTINGS))
     assert blob.get_blob_properties().content_settings.content_md5
     return blob
 
 
-def test_azure_set_blob_properties_with_only_cache_control_clears_the_other_content_settings(azure_media, blob_service):
+def test_azure_set_blob_properties_with_only_cache_control_clears_the_other_content_settings(
+    azure_media: str, blob_service: BlobServiceClient
+) -> None:
     blob = rich_blob(blob_service, "filer_private/set-only-cache-control.jpg")
     blob.set_http_headers(ContentSettings(cache_control=ONE_YEAR))
     after = blob.get_blob_properties().content_settings
@@ -392,7 +406,9 @@ def test_azure_set_blob_properties_with_only_cache_control_clears_the_other_cont
     }
 
 
-def test_azure_set_blob_properties_keeps_the_content_settings_that_are_sent_back(azure_media, blob_service):
+def test_azure_set_blob_properties_keeps_the_content_settings_that_are_sent_back(
+    azure_media: str, blob_service: BlobServiceClient
+) -> None:
     blob = rich_blob(blob_service, "filer_private/send-all-back.jpg")
     settings = blob.get_blob_properties().content_settings
     md5 = settings.content_md5

@@ -280,29 +280,31 @@ def test_every_copy_is_conditional_on_the_etag_its_head_read(
         assert headers["x-amz-copy-source-if-match"] == etags[urllib.parse.unquote(key)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moto 5.2 ignores x-amz-copy-source-if-match (moto/s3/responses.py); S3 "
-    "answers 412 PreconditionFailed, and the object is read again",
-)
 def test_an_object_replaced_between_head_and_copy_is_read_again_not_overwritten_with_stale_metadata(
-    bucket: str,
+    bucket: str, s3_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """S3 refuses the copy with 412 PreconditionFailed (the loopback proxy holds moto's copies to their
+    condition), and the reconcile reads the new object and copies that one."""
     key = "filer_public/raced.jpg"
     put(bucket, key, b"old", ContentType="image/jpeg")
-    client, calls = counting_client()
     replaced: list[bool] = []
 
     def replace_once(**_: Any) -> None:  # a new upload lands after our HEAD, before our copy
         if not replaced:
             replaced.append(True)
-            put(bucket, key, b"new", ContentType="image/png", Metadata={"v": "2"})
+            direct(s3_env).put_object(Bucket=bucket, Key=key, Body=b"new", ContentType="image/png", Metadata={"v": "2"})
 
-    client.meta.events.register("before-call.s3.CopyObject", replace_once)
-    report = sync(bucket, client)
+    with loopback_proxy(s3_env, copy_conditions=True) as (url, state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", url)
+        client, calls = counting_client()
+        client.meta.events.register("before-call.s3.CopyObject", replace_once)
+        report = sync(bucket, client)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_env)
+    assert state.preconditions_failed == 1
     assert (report.changed, report.failed) == (1, 0)
     after = head(bucket, key)
     assert (after["CacheControl"], after["ContentType"], after["Metadata"]) == (ONE_HOUR, "image/png", {"v": "2"})
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == b"new"
     assert calls["HeadObject"] == 2 and calls["CopyObject"] == 2  # the first copy was refused (412)
 
 
