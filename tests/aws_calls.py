@@ -43,4 +43,4 @@ def pytest_configure() -> None:
         client.meta.events.register("before-call", _record)
         return client
 
-    botocore.session.Session.create_client = recording  # type: ignore[method-assign]
+    botocore.session.Session.create_client = recording

@@ -133,7 +133,7 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
 
     def upstream_connection(fresh: bool = False) -> http.client.HTTPConnection:
         if fresh or getattr(local, "connection", None) is None:
-            local.connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            local.connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=60)
         connection: http.client.HTTPConnection = local.connection
         return connection
 

@@ -37,14 +37,14 @@ def refs_for(host: str, path: str) -> str:
 
 
 def record(record_id: str, name: str, type_: str, content: str, proxied: bool = True) -> dict[str, Any]:
-    documented = copy.deepcopy(fixture("dns_records.json")["result"][0])
+    documented: dict[str, Any] = copy.deepcopy(fixture("dns_records.json")["result"][0])
     return documented | {"id": record_id, "name": name, "type": type_, "content": content, "proxied": proxied}
 
 
 def dashboard_cache_rules() -> dict[str, Any]:
     """The zone's cache entry point as made in the dashboard: a 2 h cache of /blog/*, a rule for another
     host, and one whose source-IP test cannot be evaluated here."""
-    ruleset = copy.deepcopy(fixture("cache_rules_entrypoint.json")["result"])
+    ruleset: dict[str, Any] = copy.deepcopy(fixture("cache_rules_entrypoint.json")["result"])
     ruleset["id"] = CACHE_RULESET_ID
     ruleset["rules"] = [
         {

@@ -121,7 +121,7 @@ def key_paths(value: Any, prefix: str = "") -> Iterable[str]:
             yield from key_paths(inner, f"{prefix}[]")
 
 
-EVERY_SHAPE = [
+EVERY_SHAPE: list[dict[str, Any]] = [
     {"action": "bypass"},
     {"action": "cache"},
     *({"action": "cache", "edge_ttl": {"mode": m}} for m in ("respect_origin", "bypass_by_default")),

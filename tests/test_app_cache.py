@@ -4,32 +4,45 @@ helper, and two separate Django processes sharing one cache through Redis and th
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from appcdn import defaults
+from appcdn.components.cache_store import CacheStoreArgs, Cloud
 from appcdn.config.app import AppConfig
+from appcdn.config.fields import Stage
 from appcdn.rules.app_env import app_env, fixed_cache_url
 from appcdn_django.settings import AppSettingsError, caches, cms_cache_durations, configure
 from tests.app_venv import app_process_env
 from tests.conftest import ROOT, appcdn, declare, problems_of, project_dir, raw_config
 
-PLACED = {"subnet_ids": ["subnet-0a1b2c3d", "subnet-0123456789abcdef0"], "security_group_ids": ["sg-0a1b2c3d"]}
+PLACED: dict[str, Any] = {
+    "subnet_ids": ["subnet-0a1b2c3d", "subnet-0123456789abcdef0"],
+    "security_group_ids": ["sg-0a1b2c3d"],
+}
 
 
-def test_the_default_store_is_djangos_database_cache():
+def placed(cloud: Cloud) -> CacheStoreArgs:
+    """The app cache's args on ``cloud``, placed in PLACED's subnets and security group."""
+    return CacheStoreArgs(
+        cloud=cloud, tags={}, subnet_ids=PLACED["subnet_ids"], security_group_ids=PLACED["security_group_ids"]
+    )
+
+
+def test_the_default_store_is_djangos_database_cache() -> None:
     app = AppConfig()
     assert fixed_cache_url(app.cache) == "db://appcdn_cache"
 
 
 @pytest.mark.parametrize("backend", ["locmem", "file", "django.core.cache.backends.locmem.LocMemCache"])
-def test_per_container_caches_are_refused_with_the_reason(backend):
+def test_per_container_caches_are_refused_with_the_reason(backend: str) -> None:
     [problem] = problems_of(raw_config(app={"cache": {"backend": backend}}))
     assert problem.startswith(f"sites[0].app.cache.backend: {backend!r} keeps a separate cache in each container;")
     assert "several containers in parallel" in problem
 
 
-def test_redis_is_managed_or_an_external_secret_url():
+def test_redis_is_managed_or_an_external_secret_url() -> None:
     assert problems_of(raw_config(app={"cache": {"backend": "redis"}})) == [
         "sites[0].app.cache.redis: give exactly one of managed (aws | azure) or url"
     ]
@@ -42,11 +55,11 @@ def test_redis_is_managed_or_an_external_secret_url():
     ]
 
 
-def redis(**store):
+def redis(**store: Any) -> dict[str, Any]:
     return raw_config(app={"cache": {"backend": "redis", "redis": store}})
 
 
-def test_a_managed_aws_cache_must_be_placed_in_the_apps_vpc():
+def test_a_managed_aws_cache_must_be_placed_in_the_apps_vpc() -> None:
     assert problems_of(redis(managed="aws")) == [
         "sites[0].app.cache.redis.security_group_ids: required with managed: aws: at least one security group "
         "admitting TCP 6379-6380 from the app",
@@ -55,7 +68,7 @@ def test_a_managed_aws_cache_must_be_placed_in_the_apps_vpc():
     ]
 
 
-def test_placement_ids_have_ec2_shapes_and_two_distinct_subnets_at_least():
+def test_placement_ids_have_ec2_shapes_and_two_distinct_subnets_at_least() -> None:
     assert problems_of(
         redis(managed="aws", subnet_ids=["subnet-xyz", "subnet-0A1B2C3D"], security_group_ids=["sg-1"])
     ) == [
@@ -75,14 +88,14 @@ def test_placement_ids_have_ec2_shapes_and_two_distinct_subnets_at_least():
     ]
 
 
-def test_placement_is_refused_where_it_means_nothing():
+def test_placement_is_refused_where_it_means_nothing() -> None:
     assert problems_of(redis(managed="azure", **PLACED)) == [
         "sites[0].app.cache.redis.security_group_ids: only with managed: aws (the cache's place in your VPC)",
         "sites[0].app.cache.redis.subnet_ids: only with managed: aws (the cache's place in your VPC)",
     ]
 
 
-def test_settings_of_the_other_cloud_are_refused_as_media_refuses_them():
+def test_settings_of_the_other_cloud_are_refused_as_media_refuses_them() -> None:
     """They were once ignored silently (``{managed: aws, resource_group: rg}``)."""
     other = (
         "is a setting of a managed {cloud} cache, but this one is {where}: it would be ignored; remove it, or "
@@ -101,7 +114,9 @@ def test_settings_of_the_other_cloud_are_refused_as_media_refuses_them():
     ) == ["sites[0].app.cache.redis.region: " + other.format(cloud="aws", where="an external cache (url)")]
 
 
-def test_a_misplaced_cache_stops_the_plan_with_exit_2_and_where_in_the_file(tmp_path, capsys):
+def test_a_misplaced_cache_stops_the_plan_with_exit_2_and_where_in_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     live = (
         "config:\n"
         "  appcdn:zones:\n"
@@ -131,16 +146,18 @@ def test_a_misplaced_cache_stops_the_plan_with_exit_2_and_where_in_the_file(tmp_
         ("live", {"content": 60, "menus": 3600, "permissions": 3600}),
     ],
 )
-def test_cms_cache_durations_follow_the_stage(stage, durations):
+def test_cms_cache_durations_follow_the_stage(stage: Stage, durations: dict[str, int]) -> None:
     assert json.loads(app_env(AppConfig(), stage)["CMS_CACHE_DURATIONS"]) == durations
 
 
-def test_cms_cache_durations_can_be_set_per_stage():
+def test_cms_cache_durations_can_be_set_per_stage() -> None:
     app = AppConfig.model_validate({"cms_cache_durations": {"content": 5, "menus": 10, "permissions": 0}})
     assert json.loads(app_env(app, "live")["CMS_CACHE_DURATIONS"]) == {"content": 5, "menus": 10, "permissions": 0}
 
 
-def test_the_plan_shows_each_sites_app_environment_with_the_cache_url_secret(capsys):
+def test_the_plan_shows_each_sites_app_environment_with_the_cache_url_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out, _ = appcdn(capsys, "plan", "--stack", "test", "--json")
     assert code == 0
     assert json.loads(out)["app_env"]["shop"] == {
@@ -157,11 +174,11 @@ def test_the_plan_shows_each_sites_app_environment_with_the_cache_url_secret(cap
 
 
 @pytest.mark.parametrize("cloud", ["aws", "azure"])
-def test_a_managed_redis_is_tls_only_and_its_url_a_secret(cloud):
+def test_a_managed_redis_is_tls_only_and_its_url_a_secret(cloud: str) -> None:
     from appcdn.components.cache_store import CacheStore
 
-    found = {}
-    res = declare(lambda: found.update(store=CacheStore("shop-live-cache", {"cloud": cloud, "tags": {}, **PLACED})))
+    found: dict[str, CacheStore] = {}
+    res = declare(lambda: found.update(store=CacheStore("shop-live-cache", placed(Cloud(cloud)))))
     if cloud == "azure":
         redis = res["shop-live-cache-redis"]
         assert redis.type == "azure-native:redis:Redis"
@@ -175,12 +192,12 @@ def test_a_managed_redis_is_tls_only_and_its_url_a_secret(cloud):
     assert all(r.parent == "shop-live-cache" for name, r in res.items() if name != "shop-live-cache")
 
 
-def test_the_aws_user_group_holds_a_disabled_default_user_and_the_app_user():
+def test_the_aws_user_group_holds_a_disabled_default_user_and_the_app_user() -> None:
     """ElastiCache refuses a user group without a user named ``default`` (botocore's CreateUserGroup error
     ``DefaultUserRequired``); a Valkey group admits only users that authenticate, so it has a password too."""
     from appcdn.components.cache_store import CacheStore
 
-    res = declare(lambda: CacheStore("shop-live-cache", {"cloud": "aws", "tags": {}, **PLACED}))
+    res = declare(lambda: CacheStore("shop-live-cache", placed(Cloud.AWS)))
     default, app = res["shop-live-cache-default"].inputs, res["shop-live-cache-user"].inputs
     assert (default["userName"], default["accessString"]) == ("default", "off -@all")
     assert default["authenticationMode"] == {"type": "password", "passwords": ["[secret]"]}
@@ -188,7 +205,7 @@ def test_the_aws_user_group_holds_a_disabled_default_user_and_the_app_user():
     assert app["accessString"] == defaults.VALKEY_APP_ACCESS and "+@all" not in app["accessString"]
 
 
-def test_the_aws_cache_is_placed_where_the_stack_says():
+def test_the_aws_cache_is_placed_where_the_stack_says() -> None:
     from appcdn.program.stack_program import declare as declare_program
     from appcdn.program.stack_program import export
     from appcdn.rules.rulesets import compile_zones
@@ -203,8 +220,8 @@ def test_the_aws_cache_is_placed_where_the_stack_says():
     )
 
 
-def test_django_settings_read_the_exported_environment():
-    settings: dict = {}
+def test_django_settings_read_the_exported_environment() -> None:
+    settings: dict[str, Any] = {}
     configure(
         settings,
         {
@@ -223,7 +240,7 @@ def test_django_settings_read_the_exported_environment():
     assert caches({"CACHE_URL": "db://appcdn_cache"})["default"]["LOCATION"] == "appcdn_cache"
 
 
-def test_local_development_caches_nothing():
+def test_local_development_caches_nothing() -> None:
     assert caches({})["default"]["BACKEND"] == "django.core.cache.backends.dummy.DummyCache"
     assert cms_cache_durations({}) == {"content": 0, "menus": 0, "permissions": 0}
 
@@ -239,12 +256,12 @@ def test_local_development_caches_nothing():
         {"CMS_CACHE_DURATIONS": '{"content": -1}'},
     ],
 )
-def test_django_settings_refuse_what_is_not_safe_at_start_up(env):
+def test_django_settings_refuse_what_is_not_safe_at_start_up(env: dict[str, str]) -> None:
     with pytest.raises(AppSettingsError):
         configure({}, env)
 
 
-def test_a_stack_exporting_a_newer_contract_is_refused_with_the_release_that_reads_it():
+def test_a_stack_exporting_a_newer_contract_is_refused_with_the_release_that_reads_it() -> None:
     with pytest.raises(AppSettingsError) as refused:
         configure({}, {"APPCDN_APP_ENV_VERSION": "2", "APPCDN_READER": "django-appcdn>=0.4.0"})
     assert str(refused.value) == (
@@ -268,22 +285,24 @@ def _django(python: Path, command: list[str], env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
-def _app_user_url(redis_server: str, stage: str) -> str:
+def _app_user_url(redis_server: str, stage: Stage) -> str:
     """A Redis ACL user holding exactly the access string the AWS cache's app user is deployed with."""
     import redis as redis_py
 
     from appcdn.components.cache_store import CacheStore
 
-    deployed = declare(lambda: CacheStore("c", {"cloud": "aws", "tags": {}, **PLACED}))["c-user"]
+    deployed = declare(lambda: CacheStore("c", placed(Cloud.AWS)))["c-user"]
     access = deployed.inputs["accessString"]
-    admin = redis_py.Redis.from_url(redis_server)
+    admin: Any = redis_py.Redis.from_url(redis_server)
     user, password = f"app-{stage}", f"pw-{stage}"
     admin.execute_command("ACL", "SETUSER", user, "reset", f">{password}", *access.split())
     return redis_server.replace("redis://", f"redis://{user}:{password}@")
 
 
 @pytest.mark.parametrize("stage", ["test", "live"])
-def test_two_processes_share_one_cache_through_redis_as_the_narrow_app_user(app_python, redis_server, stage):
+def test_two_processes_share_one_cache_through_redis_as_the_narrow_app_user(
+    app_python: Path, redis_server: str, stage: Stage
+) -> None:
     env = {**app_env(AppConfig(), stage), "CACHE_URL": _app_user_url(redis_server, stage)}
     _django(app_python, ["write", f"greeting-{stage}", "hello"], env)
     assert _django(app_python, ["read", f"greeting-{stage}"], env) == '"hello"'
@@ -297,7 +316,7 @@ def test_two_processes_share_one_cache_through_redis_as_the_narrow_app_user(app_
     assert seen["CMS_CACHE_DURATIONS"] == json.loads(env["CMS_CACHE_DURATIONS"])
 
 
-def test_two_processes_share_one_cache_through_the_database(app_python, postgres_server):
+def test_two_processes_share_one_cache_through_the_database(app_python: Path, postgres_server: dict[str, str]) -> None:
     app = AppConfig()
     env = {
         **app_env(app, "live"),

@@ -7,6 +7,7 @@ import subprocess
 import tomllib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import ROOT
 
@@ -37,7 +38,7 @@ def test_installed_it_is_under_5_mb_without_its_extras_dependencies(app_python: 
     assert 0 < installed < MAX_INSTALLED_BYTES, installed
 
 
-def _closure(lock: dict, name: str, extras: tuple[str, ...] = ()) -> set[str]:
+def _closure(lock: dict[str, Any], name: str, extras: tuple[str, ...] = ()) -> set[str]:
     """Every package ``name`` (with ``extras``) installs, from uv.lock: its dependencies, not its groups."""
     packages = {p["name"]: p for p in lock["package"]}
     seen: set[str] = set()

@@ -3,6 +3,8 @@ rules (in Cloudflare's order) give a different outcome; each row says what it co
 
 The first tests are the cases an independent evaluator found the old one-probe-per-row table wrong on."""
 
+from typing import Any
+
 import pytest
 
 from appcdn.behaviour.outcome import Outcome, duration
@@ -16,23 +18,23 @@ WWW, APEX = "www.example.com", "example.com"
 DAY = {"mode": "override_origin", "default": 86400}
 
 
-def rows_of(raw: dict, *peers: dict) -> list[BehaviourRow]:
+def rows_of(raw: dict[str, Any], *peers: dict[str, Any]) -> list[BehaviourRow]:
     project = project_of(raw, *peers)
     return behaviour_rows(project, compile_zones(project))
 
 
-def row_for(rows: list[BehaviourRow], host: str, path: str = "/", **request) -> BehaviourRow:
+def row_for(rows: list[BehaviourRow], host: str, path: str = "/", **request: Any) -> BehaviourRow:
     """The one row that covers the request."""
     [row] = [r for r in rows if r.matches(Request(host, path, **request))]
     return row
 
 
-def own_rules(*rules: dict, hosts=(WWW,), **site) -> dict:
+def own_rules(*rules: dict[str, Any], hosts: tuple[str, ...] = (WWW,), **site: Any) -> dict[str, Any]:
     """A Live site with only ``rules`` (no stage defaults) before the safety bypasses."""
     return raw_config(hosts=list(hosts), cache={"stage_defaults": False, "rules": list(rules)}, **site)
 
 
-def test_every_host_of_a_row_is_evaluated_not_only_the_first():
+def test_every_host_of_a_row_is_evaluated_not_only_the_first() -> None:
     rows = rows_of(
         own_rules(
             {"name": "css", "match": {"extensions": ["css"]}, "action": "cache", "edge_ttl": DAY},
@@ -46,7 +48,7 @@ def test_every_host_of_a_row_is_evaluated_not_only_the_first():
     assert apex.hosts == (APEX,)  # the hosts column lists only the hosts a row applies to
 
 
-def test_every_prefix_of_a_rule_is_evaluated_not_only_the_first():
+def test_every_prefix_of_a_rule_is_evaluated_not_only_the_first() -> None:
     rows = rows_of(
         own_rules(
             {
@@ -64,7 +66,7 @@ def test_every_prefix_of_a_rule_is_evaluated_not_only_the_first():
     assert b.outcome.cache == "cached" and b.requests.startswith("/b/*")
 
 
-def test_polish_of_every_prefix_is_evaluated():
+def test_polish_of_every_prefix_is_evaluated() -> None:
     raw = own_rules(
         {"name": "all", "action": "cache"},
         images=[
@@ -80,14 +82,14 @@ def test_polish_of_every_prefix_is_evaluated():
     ]
 
 
-def test_methods_other_than_get_and_head_are_never_cached_whatever_a_rule_says():
+def test_methods_other_than_get_and_head_are_never_cached_whatever_a_rule_says() -> None:
     rows = rows_of(own_rules({"name": "post", "match": {"methods": ["POST"]}, "action": "cache"}))
     assert not [r for r in rows if r.outcome.cache == "cached"]
     assert row_for(rows, WWW, method="POST").outcome.cache == "bypassed"
     assert row_for(rows, WWW, method="PROPFIND").outcome.cache == "bypassed"
 
 
-def test_head_is_cached_as_get_but_a_rule_limited_to_get_does_not_match_it():
+def test_head_is_cached_as_get_but_a_rule_limited_to_get_does_not_match_it() -> None:
     rows = rows_of(
         own_rules(
             {"name": "all", "action": "cache"},
@@ -105,14 +107,14 @@ def test_head_is_cached_as_get_but_a_rule_limited_to_get_does_not_match_it():
     assert (head.cache, head.edge_ttl) == ("cached", "origin, else Cloudflare defaults")
 
 
-def test_without_a_browser_ttl_rule_the_zones_browser_cache_ttl_applies():
+def test_without_a_browser_ttl_rule_the_zones_browser_cache_ttl_applies() -> None:
     rows = rows_of(own_rules({"name": "all", "action": "cache"}))
     assert row_for(rows, WWW).outcome.browser_ttl == "zone setting (4h default)"
     origin = rows_of(own_rules({"name": "all", "action": "cache", "browser_ttl": {"mode": "respect_origin"}}))
     assert row_for(origin, WWW).outcome.browser_ttl == "origin"
 
 
-def test_a_bypass_row_is_qualified_where_a_later_rule_overrides_it():
+def test_a_bypass_row_is_qualified_where_a_later_rule_overrides_it() -> None:
     rows = rows_of(
         own_rules(
             {"name": "preview", "match": {"cookies": ["preview"]}, "action": "bypass"},
@@ -132,7 +134,7 @@ def test_a_bypass_row_is_qualified_where_a_later_rule_overrides_it():
     assert 'Cookie contains "preview", not *.xml' in preview.requests
 
 
-def test_a_rule_with_prefixes_and_globs_covers_their_intersection():
+def test_a_rule_with_prefixes_and_globs_covers_their_intersection() -> None:
     rows = rows_of(
         own_rules(
             {"name": "all", "action": "cache"},
@@ -151,7 +153,7 @@ def test_a_rule_with_prefixes_and_globs_covers_their_intersection():
     assert "/blog/*, /*.html" in row_for(rows, WWW, "/blog/a.html").requests
 
 
-def test_rules_whose_globs_overlap_in_many_ways_get_an_exact_table():
+def test_rules_whose_globs_overlap_in_many_ways_get_an_exact_table() -> None:
     """Five rules of two many-star globs each: their automata's product has far more states than any plan could
     enumerate (main stopped at 200 000 with a RuntimeError); each question the table asks is decided alone."""
     rules = [
@@ -175,7 +177,7 @@ def test_rules_whose_globs_overlap_in_many_ways_get_an_exact_table():
         assert row.matches(row.example)
 
 
-def test_cache_key_status_code_ttls_and_serve_stale_are_shown():
+def test_cache_key_status_code_ttls_and_serve_stale_are_shown() -> None:
     rows = rows_of(
         own_rules(
             {
@@ -201,7 +203,7 @@ def test_cache_key_status_code_ttls_and_serve_stale_are_shown():
     )
 
 
-def test_the_rule_count_is_shown_against_the_plans_limit():
+def test_the_rule_count_is_shown_against_the_plans_limit() -> None:
     project = project_of(raw_config(media={"backend": "aws", "domain": {"host": "media.example.com"}}))
     counts = rule_counts(project, compile_zones(project))
     assert [(c.phase, c.limit) for c in counts] == [
@@ -217,11 +219,11 @@ def test_the_rule_count_is_shown_against_the_plans_limit():
 
 
 @pytest.mark.parametrize("seconds,text", [(31536000, "365d"), (7200, "2h"), (600, "10min"), (90, "90s")])
-def test_durations_read_in_the_largest_whole_unit(seconds, text):
+def test_durations_read_in_the_largest_whole_unit(seconds: int, text: str) -> None:
     assert duration(seconds) == text
 
 
-def test_live_defaults_bypass_the_safety_classes_and_cache_the_rest():
+def test_live_defaults_bypass_the_safety_classes_and_cache_the_rest() -> None:
     rows = rows_of(raw_config())
     bypassed = Outcome("bypassed")
     for request in (
@@ -255,7 +257,7 @@ def test_live_defaults_bypass_the_safety_classes_and_cache_the_rest():
     assert row_for(rows, WWW, "/page/").outcome.edge_ttl == "origin, else bypass"
 
 
-def test_each_row_names_an_example_request_it_covers():
+def test_each_row_names_an_example_request_it_covers() -> None:
     rows = rows_of(raw_config(media={"backend": "aws", "domain": {"host": "media.example.com"}}))
     assert all(row.matches(row.example) for row in rows)
     assert {row.as_json()["example"] for row in rows} >= {
@@ -265,7 +267,7 @@ def test_each_row_names_an_example_request_it_covers():
     }
 
 
-def test_the_text_reads_each_row_after_the_ones_above_it():
+def test_the_text_reads_each_row_after_the_ones_above_it() -> None:
     rows = rows_of(raw_config())
     lines = table(rows)
     assert lines[0].split()[:4] == ["site", "stage", "hosts", "requests"]
@@ -278,7 +280,7 @@ def test_the_text_reads_each_row_after_the_ones_above_it():
     assert list(shown_terms(rows)) != [r.covers for r in rows]
 
 
-def test_the_owner_shows_every_stage_and_the_other_stack_only_its_own():
+def test_the_owner_shows_every_stage_and_the_other_stack_only_its_own() -> None:
     owner = rows_of(raw_config(), test_stage())
     assert {r.stage for r in owner} == {"live", "test"}
     assert row_for(owner, "test.example.com", "/static/x.css").outcome == Outcome("bypassed")
@@ -287,7 +289,7 @@ def test_the_owner_shows_every_stage_and_the_other_stack_only_its_own():
     assert other == [r for r in owner if r.stage == "test"]
 
 
-def test_media_domain_rows_follow_the_header_rules():
+def test_media_domain_rows_follow_the_header_rules() -> None:
     rows = rows_of(raw_config(media={"backend": "aws", "domain": {"host": "media.example.com"}}))
     thumbnail = row_for(rows, "media.example.com", "/filer_public_thumbnails/a.jpg").outcome
     assert (thumbnail.edge_ttl, thumbnail.browser_ttl) == ("365d", "365d")

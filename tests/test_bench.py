@@ -4,6 +4,7 @@ program imports, and the stacks it generates plan to exactly the resources it ex
 import importlib.util
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ plan_time = sys.modules["plan_time"] = importlib.util.module_from_spec(spec)  # 
 spec.loader.exec_module(plan_time)
 
 
-def declared_types(project_dir: Path) -> Counter:
+def declared_types(project_dir: Path) -> Counter[str]:
     """The resource types the live stack of ``project_dir`` declares, as ``appcdn plan`` runs it."""
     own = read_stack_file(project_dir, "live")
     project = load_project(own.source(), peer_sources(project_dir, "live"))
@@ -30,7 +31,7 @@ def declared_types(project_dir: Path) -> Counter:
     return Counter(r.type for r in resources)
 
 
-def test_the_baseline_imports_exactly_the_sdk_modules_the_program_imports():
+def test_the_baseline_imports_exactly_the_sdk_modules_the_program_imports() -> None:
     assert plan_time.program_sdk_modules() == set(plan_time.PROGRAM_SDK_MODULES)
 
 
@@ -42,6 +43,8 @@ def test_the_baseline_imports_exactly_the_sdk_modules_the_program_imports():
         pytest.param(lambda tmp: plan_time.generate_rules_project(20, tmp), id="rules"),
     ],
 )
-def test_each_generated_stack_declares_the_resources_the_bench_expects(tmp_path, generate):
+def test_each_generated_stack_declares_the_resources_the_bench_expects(
+    tmp_path: Path, generate: Callable[[Path], tuple[Path, Counter[str]]]
+) -> None:
     project, expected = generate(tmp_path)
     assert declared_types(project) == expected

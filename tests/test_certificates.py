@@ -1,14 +1,17 @@
 """SiteCertificates under Pulumi's mock engine, one mode at a time, and the config → spec conversion."""
 
-from types import SimpleNamespace
+from collections.abc import Callable
+from typing import Any, cast
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 from pulumi.runtime.mocks import MockMonitor
 
-from appcdn.commands.plan.mock_engine import SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER, run_under_mocks
-from appcdn.components.certificates import SiteCertificates, acm_validation_field
+from appcdn.commands.plan.mock_engine import UNKNOWN_PLACEHOLDER, DeclaredResource, run_under_mocks
+from appcdn.components.certificates import CertificateSpec, SiteCertificates, acm_validation_field
 from appcdn.config.certificates import CertificateConfig
+from appcdn.config.pulumi_yaml.stack_files import SECRET_PLACEHOLDER
 from appcdn.program.component_args import certificate_spec
 
 PACK = "cloudflare:index/certificatePack:CertificatePack"
@@ -19,35 +22,39 @@ ACM_CERTIFICATE = "aws:acm/certificate:Certificate"
 ACM_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
 
 
-def spec(name: str, mode: str, hosts: list[str], **kw) -> dict:
-    return {
-        "name": name,
-        "mode": mode,
-        "hosts": hosts,
-        "certificate_authority": "lets_encrypt",
-        "validation_method": "txt",
-        "validity_days": None,
-        "certificate": None,
-        "private_key": None,
-        "region": "us-east-1",
-        **kw,
-    }
+def spec(name: str, mode: str, hosts: list[str], **kw: Any) -> CertificateSpec:
+    """A certificate of ``mode`` with the defaults, ``kw`` replacing or adding keys (some deliberately invalid)."""
+    return cast(
+        CertificateSpec,
+        {
+            "name": name,
+            "mode": mode,
+            "hosts": hosts,
+            "certificate_authority": "lets_encrypt",
+            "validation_method": "txt",
+            "validity_days": None,
+            "certificate": None,
+            "private_key": None,
+            "region": "us-east-1",
+            **kw,
+        },
+    )
 
 
-def declare(*certificates: dict, **args) -> dict:
+def declare(*certificates: CertificateSpec, protect: bool = False) -> dict[str, DeclaredResource]:
     def program() -> None:
-        SiteCertificates("shop", {"zone_id": "zid", "certificates": list(certificates), **args})
+        SiteCertificates("shop", {"zone_id": "zid", "certificates": list(certificates), "protect": protect})
 
     return {r.name: r for r in run_under_mocks(program, "appcdn", "unit", {}, [])}
 
 
 @pytest.fixture
-def requests(monkeypatch) -> dict:
+def requests(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Every register request by resource name, for the options DeclaredResource does not carry."""
-    seen = {}
-    register = MockMonitor.RegisterResource
+    seen: dict[str, Any] = {}
+    register: Callable[[MockMonitor, Any], Any] = MockMonitor.RegisterResource
 
-    def recording(self, request):
+    def recording(self: MockMonitor, request: Any) -> Any:
         seen[request.name] = request
         return register(self, request)
 
@@ -55,12 +62,12 @@ def requests(monkeypatch) -> dict:
     return seen
 
 
-def sink(value) -> None:
+def sink(value: object) -> None:
     """A stand-in consumer, so the mock monitor shows how ``value`` would reach a resource."""
     pulumi.CustomResource("test:index:Sink", "sink", {"value": value})
 
 
-def test_advanced_pack_covers_the_sorted_hosts_with_default_validity():
+def test_advanced_pack_covers_the_sorted_hosts_with_default_validity() -> None:
     res = declare(spec("edge", "advanced", ["www.example.com", "example.com"], certificate_authority="google"))
     assert res["shop"].type == "appcdn:index:SiteCertificates"
     pack = res["shop-edge"]
@@ -75,19 +82,19 @@ def test_advanced_pack_covers_the_sorted_hosts_with_default_validity():
     }
 
 
-def test_advanced_pack_is_replaced_by_creating_the_new_pack_first(requests):
+def test_advanced_pack_is_replaced_by_creating_the_new_pack_first(requests: dict[str, Any]) -> None:
     declare(spec("edge", "advanced", ["example.com"], validity_days=365, certificate_authority="ssl_com"))
     request = requests["shop-edge"]
     assert list(request.replaceOnChanges) == ["*"]
     assert request.deleteBeforeReplaceDefined and not request.deleteBeforeReplace
 
 
-def test_advanced_pack_takes_the_configured_validity():
+def test_advanced_pack_takes_the_configured_validity() -> None:
     res = declare(spec("edge", "advanced", ["example.com"], validity_days=365, certificate_authority="ssl_com"))
     assert res["shop-edge"].inputs["validityDays"] == 365
 
 
-def test_uploaded_certificate_and_key_reach_the_provider_as_secrets():
+def test_uploaded_certificate_and_key_reach_the_provider_as_secrets() -> None:
     res = declare(
         spec(
             "own",
@@ -108,7 +115,7 @@ def test_uploaded_certificate_and_key_reach_the_provider_as_secrets():
     }
 
 
-def test_origin_ca_certificate_is_issued_for_a_key_made_here():
+def test_origin_ca_certificate_is_issued_for_a_key_made_here() -> None:
     res = declare(spec("origin", "origin_ca", ["www.example.com", "example.com"]))
     key, csr, origin = res["shop-origin-key"], res["shop-origin-csr"], res["shop-origin"]
     assert (key.type, key.inputs) == ("tls:index/privateKey:PrivateKey", {"algorithm": "ECDSA", "ecdsaCurve": "P256"})
@@ -128,13 +135,13 @@ def test_origin_ca_certificate_is_issued_for_a_key_made_here():
     assert {key.parent, csr.parent, origin.parent} == {"shop"}
 
 
-def test_origin_ca_takes_the_configured_validity():
+def test_origin_ca_takes_the_configured_validity() -> None:
     res = declare(spec("origin", "origin_ca", ["www.example.com"], validity_days=365))
     assert res["shop-origin"].inputs["requestedValidity"] == 365
 
 
-def test_origin_certificates_output_is_secret():
-    def program():
+def test_origin_certificates_output_is_secret() -> None:
+    def program() -> None:
         certs = SiteCertificates(
             "shop", {"zone_id": "zid", "certificates": [spec("origin", "origin_ca", ["www.example.com"])]}
         )
@@ -144,7 +151,7 @@ def test_origin_certificates_output_is_secret():
     assert declared["sink"].inputs == {"value": SECRET_PLACEHOLDER}
 
 
-def test_acm_certificate_is_validated_by_one_unproxied_record_per_host():
+def test_acm_certificate_is_validated_by_one_unproxied_record_per_host() -> None:
     res = declare(spec("cdn", "acm", ["media.example.com", "cdn.example.com", "img.example.com"], region="us-east-1"))
     certificate = res["shop-cdn"]
     assert certificate.type == ACM_CERTIFICATE
@@ -178,7 +185,7 @@ def test_acm_certificate_is_validated_by_one_unproxied_record_per_host():
     assert validation.inputs["region"] == "us-east-1"
 
 
-def test_acm_follows_the_configured_region_and_one_host_needs_no_alternative_names():
+def test_acm_follows_the_configured_region_and_one_host_needs_no_alternative_names() -> None:
     res = declare(spec("alb", "acm", ["www.example.com"], region="eu-central-1"))
     assert res["shop-alb"].inputs == {
         "domainName": "www.example.com",
@@ -187,9 +194,11 @@ def test_acm_follows_the_configured_region_and_one_host_needs_no_alternative_nam
     }
 
 
-def test_acm_validation_field_picks_the_host_and_drops_the_trailing_dot():
+def test_acm_validation_field_picks_the_host_and_drops_the_trailing_dot() -> None:
     options = [
-        SimpleNamespace(domain_name=h, resource_record_name=f"_x.{h}.", resource_record_value=f"_y.{h}.acm.")
+        aws.acm.outputs.CertificateDomainValidationOption(
+            domain_name=h, resource_record_name=f"_x.{h}.", resource_record_value=f"_y.{h}.acm."
+        )
         for h in ("example.com", "www.example.com")
     ]
     assert acm_validation_field(options, "www.example.com", "resource_record_name") == "_x.www.example.com"
@@ -198,7 +207,7 @@ def test_acm_validation_field_picks_the_host_and_drops_the_trailing_dot():
     assert acm_validation_field(None, "www.example.com", "resource_record_name") is None
 
 
-def all_modes() -> list[dict]:
+def all_modes() -> list[CertificateSpec]:
     return [
         spec("edge", "advanced", ["example.com"]),
         spec(
@@ -213,25 +222,31 @@ def all_modes() -> list[dict]:
     ]
 
 
-def test_protect_reaches_every_child():
+def test_protect_reaches_every_child() -> None:
     res = declare(*all_modes(), protect=True)
     children = [r for r in res.values() if r.name != "shop"]
     assert len(children) == 8  # 1 pack, 1 upload, key + CSR + Origin CA, ACM + record + validation
     assert all(r.protect for r in children), [r.name for r in children if not r.protect]
 
 
-def test_children_are_unprotected_by_default():
+def test_children_are_unprotected_by_default() -> None:
     res = declare(*all_modes())
     assert not [r.name for r in res.values() if r.protect]
 
 
-def test_certificate_spec_unwraps_secrets_into_secret_outputs():
-    cert = CertificateConfig(
-        name="own", mode="uploaded", hosts=["www.example.com"], certificate="CERT-PEM", private_key="KEY-PEM"
+def test_certificate_spec_unwraps_secrets_into_secret_outputs() -> None:
+    cert = CertificateConfig.model_validate(
+        {
+            "name": "own",
+            "mode": "uploaded",
+            "hosts": ["www.example.com"],
+            "certificate": "CERT-PEM",
+            "private_key": "KEY-PEM",
+        }
     )
-    values = []
+    values: list[str] = []
 
-    def program():
+    def program() -> None:
         converted = certificate_spec(cert)
         assert {k: v for k, v in converted.items() if k not in ("certificate", "private_key")} == {
             "name": "own",
@@ -250,7 +265,7 @@ def test_certificate_spec_unwraps_secrets_into_secret_outputs():
     assert declared["sink"].inputs == {"value": [SECRET_PLACEHOLDER, SECRET_PLACEHOLDER]}
 
 
-def test_certificate_spec_leaves_absent_secrets_empty():
+def test_certificate_spec_leaves_absent_secrets_empty() -> None:
     converted = certificate_spec(
         CertificateConfig(
             name="edge", mode="advanced", hosts=["example.com"], validity_days=30, certificate_authority="google"

@@ -3,6 +3,8 @@ where it was raised and no traceback or key material; never 0, never 1 (diff's "
 "some objects failed"), never 2 (the user's input)."""
 
 import subprocess
+from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -13,7 +15,7 @@ from tests.conftest import appcdn, project_dir, raw_config
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n"
 
 
-def fails_inside(*args, **kwargs):
+def fails_inside(*args: object, **kwargs: object) -> NoReturn:
     """A fault injected where every command starts: reading the project file."""
     raise RuntimeError(f"state no input can cause, near {PEM}")
 
@@ -30,7 +32,9 @@ def fails_inside(*args, **kwargs):
     ],
     ids=lambda c: " ".join(c[:2]),
 )
-def test_an_internal_error_of_any_command_exits_70_in_one_line(tmp_path, capsys, monkeypatch, command):
+def test_an_internal_error_of_any_command_exits_70_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
     project = project_dir(tmp_path, live=raw_config())
     subprocess.run(["git", "init", "-q", "-b", "main", str(project)], check=True)
     git = ["git", "-C", str(project), "-c", "user.email=t@example.com", "-c", "user.name=t"]

@@ -2,6 +2,9 @@
 outputs other stacks read through StackReference, and a JSON Schema of the stack file for editors."""
 
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -13,7 +16,7 @@ from tests.conftest import ROOT, appcdn, raw_config
 EXAMPLE = ROOT / "examples" / "python"
 
 
-def test_a_program_of_its_own_composing_the_components_is_planned_offline(capsys):
+def test_a_program_of_its_own_composing_the_components_is_planned_offline(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = appcdn(capsys, "plan", "--stack", "dev", cwd=EXAMPLE)
     assert code == 0, err
     assert out.splitlines()[0] == (
@@ -26,7 +29,7 @@ def test_a_program_of_its_own_composing_the_components_is_planned_offline(capsys
     assert "  shop_app_env: [unknown]" in out  # another stack's outputs are not known offline
 
 
-def test_its_json_has_resources_and_outputs(capsys):
+def test_its_json_has_resources_and_outputs(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = appcdn(capsys, "plan", "--stack", "dev", "--json", cwd=EXAMPLE)
     plan = json.loads(out)
     assert code == 0 and plan["program"] == "__main__.py"
@@ -35,7 +38,9 @@ def test_its_json_has_resources_and_outputs(capsys):
     assert plan["outputs"]["media_bucket"] == "docs-media-bucket"
 
 
-def test_a_program_without_a_stack_file_runs_without_config_and_its_errors_are_reported(tmp_path, capsys):
+def test_a_program_without_a_stack_file_runs_without_config_and_its_errors_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\nmain: app/\n")
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__main__.py").write_text("import pulumi\npulumi.export('secret', pulumi.Output.secret('s'))\n")
@@ -53,14 +58,16 @@ def test_a_program_without_a_stack_file_runs_without_config_and_its_errors_are_r
         (None, "holds no Pulumi.yaml"),
     ],
 )
-def test_what_cannot_be_planned_offline_exits_2(tmp_path, capsys, pulumi_yaml, message):
+def test_what_cannot_be_planned_offline_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pulumi_yaml: str | None, message: str
+) -> None:
     if pulumi_yaml:
         (tmp_path / "Pulumi.yaml").write_text(pulumi_yaml)
     code, _, err = appcdn(capsys, "plan", "--stack", "dev", cwd=tmp_path)
     assert code == 2 and message in err
 
 
-def test_the_stack_outputs_tell_other_stacks_where_each_site_lives(capsys):
+def test_the_stack_outputs_tell_other_stacks_where_each_site_lives(capsys: pytest.CaptureFixture[str]) -> None:
     _code, out, _ = appcdn(capsys, "plan", "--stack", "live", "--json")
     sites = json.loads(out)["outputs"]["sites"]
     shop, blog = sites["shop"], sites["blog"]
@@ -84,7 +91,7 @@ def test_the_stack_outputs_tell_other_stacks_where_each_site_lives(capsys):
     assert "  sites.shop.media.bucket: shop-live-media-bucket" in appcdn(capsys, "plan", "--stack", "live")[1]
 
 
-def test_the_readme_documents_every_output(capsys):
+def test_the_readme_documents_every_output(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = appcdn(capsys, "plan", "--stack", "live", "--json")
     outputs = json.loads(out)["outputs"]
     section = (
@@ -99,7 +106,7 @@ def test_the_readme_documents_every_output(capsys):
     assert all(f"`{key}`" in section for site in sites for key in site.get("media", {}))
 
 
-def test_config_schema_is_the_shipped_one_and_the_stack_files_point_to_it(capsys):
+def test_config_schema_is_the_shipped_one_and_the_stack_files_point_to_it(capsys: pytest.CaptureFixture[str]) -> None:
     from appcdn.commands.cli import main
 
     assert main(["config-schema"]) == 0
@@ -122,14 +129,16 @@ def test_config_schema_is_the_shipped_one_and_the_stack_files_point_to_it(capsys
         (lambda c: c.pop("appcdn:sites"), "'appcdn:sites' is a required property"),
     ],
 )
-def test_the_schema_catches_what_the_config_would_refuse(change, error):
+def test_the_schema_catches_what_the_config_would_refuse(
+    change: Callable[[dict[str, Any]], object], error: str
+) -> None:
     stack = {"config": {f"appcdn:{k}": v for k, v in raw_config().items()}}
     change(stack["config"])
     with pytest.raises(jsonschema.ValidationError, match=error):
         jsonschema.validate(stack, stack_file_schema())
 
 
-def test_a_secret_may_be_a_secure_value_and_other_namespaces_are_free():
+def test_a_secret_may_be_a_secure_value_and_other_namespaces_are_free() -> None:
     stack = {
         "config": {
             "cloudflare:apiToken": {"secure": "v1:x"},

@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -25,7 +26,7 @@ def git(repo: Path, *args: str) -> None:
     )
 
 
-def repository(tmp_path: Path, live: dict, with_code: bool = False) -> Path:
+def repository(tmp_path: Path, live: dict[str, Any], with_code: bool = False) -> Path:
     """A git repository holding a project with a live stack file, committed as the base."""
     repo = project_dir(tmp_path, live=live)
     if with_code:
@@ -37,16 +38,16 @@ def repository(tmp_path: Path, live: dict, with_code: bool = False) -> Path:
     return repo
 
 
-def change(repo: Path, live: dict) -> None:
+def change(repo: Path, live: dict[str, Any]) -> None:
     """Edit the working tree's live stack file (not committed)."""
     project_dir(repo, live=live)
 
 
-def diff(capsys, repo: Path, *extra: str) -> tuple[int, str, str]:
+def diff(capsys: pytest.CaptureFixture[str], repo: Path, *extra: str) -> tuple[int, str, str]:
     return appcdn(capsys, "diff", "--stack", "live", "--base", "main", *extra, cwd=repo)
 
 
-def test_nothing_changed_exits_0(tmp_path, capsys):
+def test_nothing_changed_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repository(tmp_path, raw_config())
     code, out, _ = diff(capsys, repo)
     assert code == 0
@@ -54,7 +55,7 @@ def test_nothing_changed_exits_0(tmp_path, capsys):
     assert "planned with the working tree's code (it has no appcdn package)" in out
 
 
-def test_caching_what_was_bypassed_is_flagged_first(tmp_path, capsys):
+def test_caching_what_was_bypassed_is_flagged_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bypass = {"name": "api", "match": {"path_prefixes": ["/api/"]}, "action": "bypass"}
     repo = repository(tmp_path, raw_config(cache={"rules": [bypass]}))
     change(repo, raw_config(cache={"rules": [{**bypass, "action": "cache"}]}))
@@ -65,7 +66,7 @@ def test_caching_what_was_bypassed_is_flagged_first(tmp_path, capsys):
     assert lines[3].startswith("    ! shop (live) www.example.com /api/*: now cached! (edge TTL origin, else bypass")
 
 
-def test_a_media_ttl_change_is_said_per_host_and_path_class(tmp_path, capsys):
+def test_a_media_ttl_change_is_said_per_host_and_path_class(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repository(tmp_path, raw_config(media=MEDIA))
     change(
         repo,
@@ -89,7 +90,9 @@ def test_a_media_ttl_change_is_said_per_host_and_path_class(tmp_path, capsys):
     assert "~ changed cloudflare:index/ruleset:Ruleset  example-com-cache-rules" in out
 
 
-def test_deleting_protected_media_and_widening_its_public_grant_are_flagged(tmp_path, capsys):
+def test_deleting_protected_media_and_widening_its_public_grant_are_flagged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = repository(tmp_path, raw_config(media=MEDIA))
     change(repo, raw_config(media={**MEDIA, "public_prefixes": ["filer_public/", "docs/"]}))
     _, out, _ = diff(capsys, repo)
@@ -103,7 +106,7 @@ def test_deleting_protected_media_and_widening_its_public_grant_are_flagged(tmp_
     assert "    - removed aws:s3/bucket:Bucket  shop-live-media-bucket (protected)" in out
 
 
-def test_renaming_a_bucket_replaces_it(tmp_path, capsys):
+def test_renaming_a_bucket_replaces_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = repository(tmp_path, raw_config(media=MEDIA))
     change(repo, raw_config(media={**MEDIA, "aws": {"bucket_name": "shop-media-2"}}))
     code, out, _ = diff(capsys, repo, "--json")
@@ -115,7 +118,9 @@ def test_renaming_a_bucket_replaces_it(tmp_path, capsys):
     assert stack["weakens_safety"] == ["protected resource replaced: aws:s3/bucket:Bucket shop-live-media-bucket"]
 
 
-def test_markdown_for_a_pull_request_comment_starts_with_its_marker(tmp_path, capsys):
+def test_markdown_for_a_pull_request_comment_starts_with_its_marker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = repository(tmp_path, raw_config())
     change(repo, raw_config(hosts=["www.example.com", "shop.example.com"]))
     code, out, _ = diff(capsys, repo, "--format", "markdown")
@@ -133,20 +138,22 @@ def test_markdown_for_a_pull_request_comment_starts_with_its_marker(tmp_path, ca
         (("--base", "main", "--stack", "staging"), "no stack 'staging'"),
     ],
 )
-def test_errors_exit_2(tmp_path, capsys, args, message):
+def test_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str) -> None:
     repo = repository(tmp_path, raw_config())
     code, _, err = appcdn(capsys, "diff", "--stack", "live", *args, cwd=repo)
     assert code == 2 and message in err
 
 
-def test_an_invalid_working_tree_config_exits_2_with_its_problems(tmp_path, capsys):
+def test_an_invalid_working_tree_config_exits_2_with_its_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = repository(tmp_path, raw_config())
     change(repo, raw_config(colour="blue"))
     code, _, err = diff(capsys, repo)
     assert code == 2 and "sites[0].colour: unknown key" in err
 
 
-def test_a_base_with_its_own_code_is_planned_with_it(tmp_path, capsys):
+def test_a_base_with_its_own_code_is_planned_with_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The base's defaults.py gives /static/ 7 days at the edge; the working tree's code gives 30."""
     repo = repository(tmp_path, raw_config(), with_code=True)
     defaults = repo / "appcdn" / "defaults.py"
@@ -162,7 +169,7 @@ def test_a_base_with_its_own_code_is_planned_with_it(tmp_path, capsys):
     assert "    shop (live) www.example.com /static/*: edge TTL 7d → 30d" in out.splitlines()
 
 
-def test_the_working_tree_side_is_the_offline_plan(tmp_path):
+def test_the_working_tree_side_is_the_offline_plan(tmp_path: Path) -> None:
     repo = project_dir(tmp_path, live=raw_config())
     head = plan_working_tree(repo, "live")
     same = compare("live", head, head)
@@ -170,7 +177,9 @@ def test_the_working_tree_side_is_the_offline_plan(tmp_path):
     assert yaml.safe_load(json.dumps(same.as_json()))["head"]["planned_with"] == "the working tree's code"
 
 
-def test_the_driver_prints_the_snapshot_or_the_config_problems(tmp_path, capsys):
+def test_the_driver_prints_the_snapshot_or_the_config_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from appcdn.commands.diff import snapshot as snapshot_driver
 
     (tmp_path / "good").mkdir()
@@ -183,7 +192,9 @@ def test_the_driver_prints_the_snapshot_or_the_config_problems(tmp_path, capsys)
     assert "unknown key" in json.loads(capsys.readouterr().out)["error"]
 
 
-def test_without_git_the_diff_says_so_and_exits_2(tmp_path, capsys, monkeypatch):
+def test_without_git_the_diff_says_so_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No ``git`` on PATH once crashed the command with exit 1, which says "something changed"."""
     repo = repository(tmp_path, raw_config())
     (tmp_path / "empty").mkdir()

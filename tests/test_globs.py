@@ -22,7 +22,7 @@ TEXTS = st.text(alphabet="ab/.x", max_size=9)
         ("a*c", "ab*c"),
     ],
 )
-def test_covering_globs(wide, narrow):
+def test_covering_globs(wide: str, narrow: str) -> None:
     assert covers(wide, narrow)
 
 
@@ -36,13 +36,13 @@ def test_covering_globs(wide, narrow):
         ("/static/*", "/sitemap*.xml"),
     ],
 )
-def test_globs_that_do_not_cover_give_an_example(wide, narrow):
+def test_globs_that_do_not_cover_give_an_example(wide: str, narrow: str) -> None:
     assert not covers(wide, narrow)
     example = not_covered_example(narrow, wide)
     assert example is not None and glob_matches(narrow, example) and not glob_matches(wide, example)
 
 
-def test_overlap_and_its_example():
+def test_overlap_and_its_example() -> None:
     assert not overlap("/static/*", "/sitemap*.xml")
     example = common_example("/s*", "/*.xml")
     assert example is not None and glob_matches("/s*", example) and glob_matches("/*.xml", example)
@@ -50,7 +50,7 @@ def test_overlap_and_its_example():
 
 @settings(max_examples=300, deadline=None)
 @given(GLOBS, GLOBS, st.lists(TEXTS, max_size=20))
-def test_inclusion_is_sound_and_complete(wide, narrow, texts):
+def test_inclusion_is_sound_and_complete(wide: str, narrow: str, texts: list[str]) -> None:
     """Sound: every random string the narrow glob matches, a covering glob matches too. Complete: when not
     covering, the example is a real counter-example."""
     if covers(wide, narrow):
@@ -62,7 +62,7 @@ def test_inclusion_is_sound_and_complete(wide, narrow, texts):
 
 @settings(max_examples=300, deadline=None)
 @given(GLOBS, GLOBS, st.lists(TEXTS, max_size=20))
-def test_overlap_is_sound_and_complete(a, b, texts):
+def test_overlap_is_sound_and_complete(a: str, b: str, texts: list[str]) -> None:
     if overlap(a, b):
         example = common_example(a, b)
         assert example is not None and glob_matches(a, example) and glob_matches(b, example)

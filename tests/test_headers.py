@@ -3,6 +3,8 @@ outputs: HTTP field values (RFC 9110 section 5.5) in their header's grammar (Cac
 RFC 5861, RFC 8246; Content-Disposition: RFC 6266; Content-Language: RFC 9110 section 8.5). Refused with the key
 path and what is allowed; a value with a line break is never echoed."""
 
+from typing import Any
+
 import pytest
 
 from appcdn.config.headers import DIRECTIVES
@@ -66,7 +68,7 @@ RFC_9110_FIELD_VALUE = "a header value is printable ASCII, spaces and tabs (RFC 
         ),
     ],
 )
-def test_cache_control_is_an_http_field_value_of_known_directives_each_once(value, message):
+def test_cache_control_is_an_http_field_value_of_known_directives_each_once(value: str, message: Any) -> None:
     assert refused(cache_control=value) == [f"{PATH}.cache_control: {message}"]
 
 
@@ -81,7 +83,7 @@ def test_cache_control_is_an_http_field_value_of_known_directives_each_once(valu
         "Public,\tMax-Age=0",
     ],
 )
-def test_cache_control_as_caches_read_it_is_accepted(value):
+def test_cache_control_as_caches_read_it_is_accepted(value: str) -> None:
     accepted(cache_control=value)
 
 
@@ -95,7 +97,7 @@ def test_cache_control_as_caches_read_it_is_accepted(value):
         ("", "'' is empty; an HTTP header needs a value"),
     ],
 )
-def test_content_disposition_is_inline_or_attachment_with_parameters(value, message):
+def test_content_disposition_is_inline_or_attachment_with_parameters(value: str, message: str) -> None:
     [problem] = refused(cache_control="public, max-age=60", content_disposition=value)
     assert problem.startswith(f"{PATH}.content_disposition: {message}")
 
@@ -103,7 +105,7 @@ def test_content_disposition_is_inline_or_attachment_with_parameters(value, mess
 @pytest.mark.parametrize(
     "value", ["attachment", "inline", 'attachment; filename="a b.pdf"', "Attachment; filename=a.pdf"]
 )
-def test_content_disposition_as_rfc_6266_writes_it_is_accepted(value):
+def test_content_disposition_as_rfc_6266_writes_it_is_accepted(value: str) -> None:
     accepted(cache_control="public, max-age=60", content_disposition=value)
 
 
@@ -116,11 +118,11 @@ def test_content_disposition_as_rfc_6266_writes_it_is_accepted(value):
         ("d\u00e9", "'dé' holds a character outside ASCII (U+00E9)"),
     ],
 )
-def test_content_language_is_a_list_of_language_tags(value, message):
+def test_content_language_is_a_list_of_language_tags(value: str, message: str) -> None:
     [problem] = refused(cache_control="public, max-age=60", content_language=value)
     assert problem.startswith(f"{PATH}.content_language: {message}")
 
 
 @pytest.mark.parametrize("value", ["de", "en-GB, de", "zh-Hant-TW"])
-def test_content_language_tags_are_accepted(value):
+def test_content_language_tags_are_accepted(value: str) -> None:
     accepted(cache_control="public, max-age=60", content_language=value)

@@ -6,7 +6,9 @@ import copy
 import random
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -20,7 +22,7 @@ HIDDEN = "the value (not shown: it may be secret)"
 
 
 @pytest.mark.parametrize("text", [PEM, PEM.splitlines()[0], TOKEN, f"x {TOKEN} y", "rediss://:pw@cache:6380/0"])
-def test_key_material_is_recognised(text):
+def test_key_material_is_recognised(text: str) -> None:
     assert looks_like_key_material(text)
     assert "MIIE" not in redacted(text) and TOKEN not in redacted(text) and ":pw@" not in redacted(text)
 
@@ -36,11 +38,13 @@ def test_key_material_is_recognised(text):
         "023E105F4ECEF8AD9CA31A8372D0C353",
     ],
 )
-def test_names_hex_ids_and_paths_are_not_key_material(text):
+def test_names_hex_ids_and_paths_are_not_key_material(text: str) -> None:
     assert not looks_like_key_material(text) and redacted(text) == text
 
 
-def test_a_pem_as_a_zone_name_is_hidden_in_the_key_path_and_wherever_it_is_quoted(tmp_path, capsys):
+def test_a_pem_as_a_zone_name_is_hidden_in_the_key_path_and_wherever_it_is_quoted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """It was once echoed over four lines in the key path of the error."""
     raw = raw_config()
     raw["zones"] = {PEM: {"id": ZONE_ID}}
@@ -53,12 +57,12 @@ def test_a_pem_as_a_zone_name_is_hidden_in_the_key_path_and_wherever_it_is_quote
     ]
 
 
-def key_material_in(**site):
+def key_material_in(**site: Any) -> list[str]:
     return problems_of(raw_config(**site))
 
 
 @pytest.mark.parametrize("material", [PEM, TOKEN], ids=["PEM", "token"])
-def test_key_material_in_a_field_that_is_not_secret_is_refused_unseen(material):
+def test_key_material_in_a_field_that_is_not_secret_is_refused_unseen(material: str) -> None:
     raw = raw_config()
     raw["zones"]["example.com"]["account_id"] = material
     del raw["zones"]["example.com"]["id"]
@@ -79,7 +83,7 @@ MATERIAL = [PEM, TOKEN, "rediss://:SECRETPW@cache.example.com:6380/0", f"public,
 MARKERS = ("MIIE", TOKEN, "SECRETPW", "BEGIN PRIVATE")
 
 
-def _places(node):
+def _places(node: object) -> Iterator[tuple[Any, Any]]:
     """Every (container, key) of a parsed stack file's config: text values and mapping keys."""
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in list(items):
@@ -133,7 +137,9 @@ def assert_unseen(output: str) -> None:
     "stack,text,expected",
     [(*m, 2) for m in mutants(24, seed=20261202)] + [(*m, 0) for m in accepted_mutants()[::3]],
 )
-def test_the_plan_and_its_json_never_print_key_material_wherever_it_was_put(tmp_path, capsys, stack, text, expected):
+def test_the_plan_and_its_json_never_print_key_material_wherever_it_was_put(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stack: str, text: str, expected: Any
+) -> None:
     """Refused (exit 2) wherever a field is not secret; planned (exit 0) where it is the provider's token."""
     project = shipped_project(tmp_path)
     (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(text)
@@ -146,7 +152,9 @@ def test_the_plan_and_its_json_never_print_key_material_wherever_it_was_put(tmp_
 @pytest.mark.parametrize(
     "stack,text,expected", [(*m, {2}) for m in mutants(2, seed=17)] + [(*m, {0, 1}) for m in accepted_mutants()[1:3]]
 )
-def test_the_diff_never_prints_key_material_in_any_format(tmp_path, capsys, stack, text, expected):
+def test_the_diff_never_prints_key_material_in_any_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stack: str, text: str, expected: Any
+) -> None:
     project = shipped_project(tmp_path)
     git = ["git", "-C", str(project), "-c", "user.email=t@example.com", "-c", "user.name=t"]
     subprocess.run([*git, "init", "-q", "-b", "main"], check=True)

@@ -1,6 +1,7 @@
 """Media: header rules (first match wins) for app, edge and bucket; the storage components; their invariants."""
 
 import json
+from typing import Any, cast
 
 import octorules_wirefilter
 import pytest
@@ -8,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appcdn import defaults
-from appcdn.components.azure_media import AzureMedia
-from appcdn.components.s3_media import S3Media
+from appcdn.components.azure_media import AzureMedia, AzureMediaArgs
+from appcdn.components.s3_media import S3Media, S3MediaArgs
 from appcdn.config.media import HeaderRule, MediaConfig
 from appcdn.config.problems import ConfigError
 from appcdn.rules.expressions import Request
@@ -22,26 +23,26 @@ from appcdn.rules.media import (
     media_url,
     s3_bucket_policy,
 )
-from appcdn.rules.rulesets import apply_rules
+from appcdn.rules.rulesets import ZoneRules, apply_rules
 from tests.conftest import compiled, declare, problems_of, raw_config, test_stage
 
-DEFAULT_MEDIA_HEADERS = [HeaderRule(**h) for h in defaults.MEDIA_HEADERS]
+DEFAULT_MEDIA_HEADERS = [HeaderRule.model_validate(h) for h in defaults.MEDIA_HEADERS]
 
 MEDIA_HOST = "media.example.com"
 
 
-def media_config(**kw) -> dict:
+def media_config(**kw: Any) -> dict[str, Any]:
     return {"backend": "aws", "domain": {"host": MEDIA_HOST}, **kw}
 
 
-def zone_rules(media: dict, plan: str = "pro"):
+def zone_rules(media: dict[str, Any], plan: str = "pro") -> ZoneRules:
     return compiled(raw_config(plan=plan, media=media))["example.com"]
 
 
 # --- header rules -------------------------------------------------------------------------------------
 
 
-def test_default_headers_are_the_platforms():
+def test_default_headers_are_the_platforms() -> None:
     assert [(r.match, r.cache_control) for r in DEFAULT_MEDIA_HEADERS] == [
         ("filer_public_thumbnails/*", "public, max-age=31536000"),
         ("*", "public, max-age=3600"),
@@ -50,17 +51,18 @@ def test_default_headers_are_the_platforms():
     assert media.public_prefixes == ["filer_public/", "filer_public_thumbnails/"]
 
 
-def test_first_match_wins():
+def test_first_match_wins() -> None:
     rules = [
         HeaderRule(match="*.html", cache_control="no-cache"),
         HeaderRule(match="*", cache_control="public, max-age=31536000"),
     ]
-    assert first_match(rules, "pages/index.html").cache_control == "no-cache"
-    assert first_match(rules, "filer_public/a.jpg").cache_control == "public, max-age=31536000"
+    assert first_match(rules, "pages/index.html") == rules[0]
+    assert first_match(rules, "filer_public/a.jpg") == rules[1]
+    assert rules[1].cache_control == "public, max-age=31536000"
     assert first_match([HeaderRule(match="a/*", cache_control="no-store")], "b/c") is None
 
 
-def test_html_never_gets_the_one_year_cache_at_the_edge():
+def test_html_never_gets_the_one_year_cache_at_the_edge() -> None:
     """The precedence bug of peers: a later catch-all must not beat an earlier, narrower rule."""
     zone = zone_rules(
         media_config(
@@ -103,7 +105,7 @@ CONTROLS = [
     st.sampled_from(KEYS),
     st.sampled_from(["aws", "azure"]),
 )
-def test_the_edge_gives_every_key_its_first_matching_rule(pairs, key, backend):
+def test_the_edge_gives_every_key_its_first_matching_rule(pairs: list[tuple[str, str]], key: str, backend: str) -> None:
     headers = [{"match": g, "cache_control": c} for g, c in pairs]
     media = media_config(backend=backend, headers=headers, azure={"account_name": "shopmedia"})
     try:
@@ -122,11 +124,11 @@ def test_the_edge_gives_every_key_its_first_matching_rule(pairs, key, backend):
 
 
 @pytest.mark.parametrize("cache_control", ["no-store", "private, no-store", "private", "Private, max-age=60"])
-def test_objects_no_shared_cache_may_keep_are_bypassed_at_the_edge(cache_control):
+def test_objects_no_shared_cache_may_keep_are_bypassed_at_the_edge(cache_control: str) -> None:
     assert edge_settings(HeaderRule(match="*", cache_control=cache_control), "business") == {"cache": False}
 
 
-def test_edge_overrides_only_where_the_plan_allows_the_ttl():
+def test_edge_overrides_only_where_the_plan_allows_the_ttl() -> None:
     one_hour = HeaderRule(match="*", cache_control="public, max-age=3600")
     assert edge_settings(one_hour, "pro")["edge_ttl"] == {"mode": "override_origin", "default": 3600}
     assert edge_settings(one_hour, "free")["edge_ttl"] == {"mode": "respect_origin"}
@@ -134,12 +136,12 @@ def test_edge_overrides_only_where_the_plan_allows_the_ttl():
     assert edge_settings(trusted, "enterprise")["edge_ttl"] == {"mode": "respect_origin"}
 
 
-def test_uncached_media_domain_is_one_explicit_bypass():
+def test_uncached_media_domain_is_one_explicit_bypass() -> None:
     zone = zone_rules(media_config(domain={"host": MEDIA_HOST, "cache": False}))
     assert apply_rules(zone.cache, Request(MEDIA_HOST, "/filer_public/a.jpg")) == {"cache": False}
 
 
-def test_media_edge_rules_parse_and_count_with_the_apps():
+def test_media_edge_rules_parse_and_count_with_the_apps() -> None:
     zone = zone_rules(media_config())
     for rule in zone.cache:
         assert "error" not in octorules_wirefilter.parse_expression(rule.expression)
@@ -177,7 +179,7 @@ def test_media_edge_rules_parse_and_count_with_the_apps():
 # --- the app ------------------------------------------------------------------------------------------
 
 
-def test_django_settings_for_s3():
+def test_django_settings_for_s3() -> None:
     media = MediaConfig.model_validate(
         media_config(
             headers=[
@@ -202,7 +204,7 @@ def test_django_settings_for_s3():
     }
 
 
-def test_django_settings_for_azure_on_the_provider_endpoint():
+def test_django_settings_for_azure_on_the_provider_endpoint() -> None:
     media = MediaConfig(backend="azure")
     settings_ = django_settings(media, media_url(media, "acct.blob.core.windows.net"))
     assert settings_["AZURE_CACHE_CONTROL"] == "public, max-age=3600"
@@ -214,7 +216,7 @@ def test_django_settings_for_azure_on_the_provider_endpoint():
 # --- the bucket ---------------------------------------------------------------------------------------
 
 
-def test_bucket_policy_grants_only_public_reads_of_public_prefixes_and_denies_plain_http():
+def test_bucket_policy_grants_only_public_reads_of_public_prefixes_and_denies_plain_http() -> None:
     policy = s3_bucket_policy("arn:aws:s3:::b", ["filer_public/", "filer_public_thumbnails/"])
     allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert allows == [
@@ -231,11 +233,11 @@ def test_bucket_policy_grants_only_public_reads_of_public_prefixes_and_denies_pl
     assert deny["Resource"] == ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]
 
 
-def test_no_public_prefixes_means_no_public_statement():
+def test_no_public_prefixes_means_no_public_statement() -> None:
     assert [s["Effect"] for s in s3_bucket_policy("arn:aws:s3:::b", [])["Statement"]] == ["Deny"]
 
 
-def test_cloud_connector_rules_use_the_provider_host_forms():
+def test_cloud_connector_rules_use_the_provider_host_forms() -> None:
     aws_rule = connector_rule(
         MediaConfig.model_validate(media_config()), "shop", "live", "b.s3.eu-central-1.amazonaws.com"
     )
@@ -258,21 +260,24 @@ def test_cloud_connector_rules_use_the_provider_host_forms():
 # --- components -----------------------------------------------------------------------------------------
 
 
-def s3_args(**kw):
-    return {
-        "region": "eu-central-1",
-        "bucket_name": None,
-        "public_prefixes": ["filer_public/"],
-        "cors_hosts": ["www.example.com"],
-        "versioning": True,
-        "noncurrent_version_days": 30,
-        "tags": {"appcdn-site": "shop"},
-        "protect": True,
-        **kw,
-    }
+def s3_args(**kw: Any) -> S3MediaArgs:
+    return cast(
+        S3MediaArgs,
+        {
+            "region": "eu-central-1",
+            "bucket_name": None,
+            "public_prefixes": ["filer_public/"],
+            "cors_hosts": ["www.example.com"],
+            "versioning": True,
+            "noncurrent_version_days": 30,
+            "tags": {"appcdn-site": "shop"},
+            "protect": True,
+            **kw,
+        },
+    )
 
 
-def test_s3_media_on_live_is_private_encrypted_versioned_and_protected():
+def test_s3_media_on_live_is_private_encrypted_versioned_and_protected() -> None:
     res = declare(lambda: S3Media("m", s3_args()))
     bucket = res["m-bucket"]
     assert bucket.protect and bucket.retain_on_delete
@@ -292,7 +297,7 @@ def test_s3_media_on_live_is_private_encrypted_versioned_and_protected():
     assert all(r.inputs.get("region") == "eu-central-1" for r in res.values() if r.type.startswith("aws:"))
 
 
-def test_s3_media_on_test_is_neither_versioned_nor_protected_but_drops_abandoned_uploads():
+def test_s3_media_on_test_is_neither_versioned_nor_protected_but_drops_abandoned_uploads() -> None:
     res = declare(lambda: S3Media("m", s3_args(versioning=False, protect=False)))
     assert "m-versioning" not in res
     [abort] = res["m-lifecycle"].inputs["rules"]
@@ -300,27 +305,30 @@ def test_s3_media_on_test_is_neither_versioned_nor_protected_but_drops_abandoned
     assert not res["m-bucket"].protect
 
 
-def test_s3_media_without_public_prefixes_blocks_all_public_access():
+def test_s3_media_without_public_prefixes_blocks_all_public_access() -> None:
     res = declare(lambda: S3Media("m", s3_args(public_prefixes=[])))
     assert res["m-public-access"].inputs["blockPublicPolicy"] is True
     assert res["m-public-access"].inputs["restrictPublicBuckets"] is True
 
 
-def azure_args(**kw):
-    return {
-        "resource_group": None,
-        "location": "westeurope",
-        "account_name": "shopmedia",
-        "public": True,
-        "cors_hosts": ["www.example.com"],
-        "soft_delete_days": 30,
-        "tags": {},
-        "protect": True,
-        **kw,
-    }
+def azure_args(**kw: Any) -> AzureMediaArgs:
+    return cast(
+        AzureMediaArgs,
+        {
+            "resource_group": None,
+            "location": "westeurope",
+            "account_name": "shopmedia",
+            "public": True,
+            "cors_hosts": ["www.example.com"],
+            "soft_delete_days": 30,
+            "tags": {},
+            "protect": True,
+            **kw,
+        },
+    )
 
 
-def test_azure_media_on_live_is_https_only_tls12_soft_deleted_and_protected():
+def test_azure_media_on_live_is_https_only_tls12_soft_deleted_and_protected() -> None:
     res = declare(lambda: AzureMedia("m", azure_args()))
     account = res["m-account"].inputs
     assert account["kind"] == "StorageV2" and account["enableHttpsTrafficOnly"] is True
@@ -335,7 +343,7 @@ def test_azure_media_on_live_is_https_only_tls12_soft_deleted_and_protected():
         assert res[name].protect and res[name].retain_on_delete
 
 
-def test_azure_media_in_an_existing_group_without_public_media():
+def test_azure_media_in_an_existing_group_without_public_media() -> None:
     res = declare(lambda: AzureMedia("m", azure_args(resource_group="rg", public=False, soft_delete_days=None)))
     assert "m-group" not in res and "m-public" not in res
     assert res["m-account"].inputs["resourceGroupName"] == "rg"
@@ -346,12 +354,12 @@ def test_azure_media_in_an_existing_group_without_public_media():
 # --- config ---------------------------------------------------------------------------------------------
 
 
-def test_unknown_backend():
+def test_unknown_backend() -> None:
     [problem] = problems_of(raw_config(media={"backend": "gcs"}))
     assert problem.startswith("sites[0].media.backend: 'gcs' is not allowed;") and "'aws'" in problem
 
 
-def test_shadowed_header_rule_is_refused():
+def test_shadowed_header_rule_is_refused() -> None:
     problems = problems_of(
         raw_config(
             media={
@@ -369,21 +377,21 @@ def test_shadowed_header_rule_is_refused():
     ]
 
 
-def test_invalid_object_glob():
+def test_invalid_object_glob() -> None:
     [problem] = problems_of(
         raw_config(media={"backend": "aws", "headers": [{"match": "/filer/[ab]", "cache_control": "no-store"}]})
     )
     assert problem.startswith("sites[0].media.headers[0].match: '/filer/[ab]' is not a valid object-key glob")
 
 
-def test_custom_media_domain_outside_the_zone():
+def test_custom_media_domain_outside_the_zone() -> None:
     assert problems_of(raw_config(media={"backend": "aws", "domain": {"host": "media.example.org"}})) == [
         "sites[0].media.domain.host: 'media.example.org' is outside the site's zone example.com; a custom media "
         "domain must be a host of that zone"
     ]
 
 
-def test_other_stage_media_domain_needs_a_fixed_bucket_name():
+def test_other_stage_media_domain_needs_a_fixed_bucket_name() -> None:
     test = test_stage(media={"backend": "aws", "domain": {"host": "media-test.example.com"}})
     assert problems_of(raw_config(), test) == [
         "Pulumi.test.yaml: sites[0].media.aws.bucket_name: required with a custom media domain here: the zone's "
@@ -391,7 +399,7 @@ def test_other_stage_media_domain_needs_a_fixed_bucket_name():
     ]
 
 
-def test_the_owner_compiles_the_test_stages_media_rules_from_the_test_stack_file_alone():
+def test_the_owner_compiles_the_test_stages_media_rules_from_the_test_stack_file_alone() -> None:
     media = {"backend": "aws", "aws": {"bucket_name": "shop-test-media"}, "domain": {"host": "media-test.example.com"}}
     before = compiled(raw_config(), test_stage(media=media))["example.com"]
     after = compiled(
@@ -402,14 +410,14 @@ def test_the_owner_compiles_the_test_stages_media_rules_from_the_test_stack_file
     assert apply_rules(after["example.com"].cache, request)["cache"] is False  # no-store: never at the edge
 
 
-def test_azure_needs_an_account_name():
+def test_azure_needs_an_account_name() -> None:
     assert problems_of(raw_config(media={"backend": "azure"})) == [
         "sites[0].media.azure.account_name: required for the azure backend: storage account names are global "
         "(3-24 lower-case letters and digits)"
     ]
 
 
-def test_edge_override_below_the_plan_minimum():
+def test_edge_override_below_the_plan_minimum() -> None:
     raw = raw_config(
         plan="free",
         media={
@@ -423,13 +431,13 @@ def test_edge_override_below_the_plan_minimum():
     ]
 
 
-def test_media_domain_cannot_be_an_app_host():
+def test_media_domain_cannot_be_an_app_host() -> None:
     assert problems_of(raw_config(media={"backend": "aws", "domain": {"host": "www.example.com"}})) == [
         "sites[0].media.domain.host: 'www.example.com' is already served by site shop (live)"
     ]
 
 
-def test_bad_storage_values_name_their_keys():
+def test_bad_storage_values_name_their_keys() -> None:
     raw = raw_config(
         media={
             "backend": "aws",
@@ -452,12 +460,12 @@ def test_bad_storage_values_name_their_keys():
     ]
 
 
-def test_public_prefix_listed_twice():
+def test_public_prefix_listed_twice() -> None:
     raw = raw_config(media={"backend": "aws", "public_prefixes": ["filer_public/", "filer_public/"]})
     assert problems_of(raw) == ["sites[0].media.public_prefixes[1]: 'filer_public/' is listed twice"]
 
 
-def test_override_needs_a_max_age():
+def test_override_needs_a_max_age() -> None:
     raw = raw_config(
         media={"backend": "aws", "headers": [{"match": "*", "cache_control": "no-cache", "edge_ttl": "override"}]}
     )

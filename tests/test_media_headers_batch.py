@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from appcdn.commands.plan.mock_engine import run_program
 from appcdn.media_sync.batch_job import WAITING, HeadersJobProvider, newest_manifest
@@ -268,6 +269,12 @@ def props(reports_bucket: str) -> dict[str, Any]:
     }
 
 
+def outs_of(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
+    """The outputs a provider call returned (always some, for this provider)."""
+    assert result.outs is not None
+    return result.outs
+
+
 def text(element: ET.Element, path: str) -> str | None:
     found = element.find("/".join(NS + part for part in path.split("/")))
     return None if found is None else found.text
@@ -278,7 +285,7 @@ def test_before_the_first_inventory_it_waits_and_every_preview_shows_it_pending(
 ) -> None:
     _, bucket = reports
     provider = HeadersJobProvider()
-    outs = provider.create(props(bucket)).outs
+    outs = outs_of(provider.create(props(bucket)))
     assert (outs["job_id"], outs["status"]) == (None, WAITING)
     assert control.requests == []
     assert provider.diff("id", outs, props(bucket)).changes
@@ -289,7 +296,7 @@ def test_a_job_invokes_the_function_on_the_newest_inventory_and_reports_failures
 ) -> None:
     client, bucket = reports
     etag = deliver(client, bucket, "2026-11-20T01-00Z")
-    outs = HeadersJobProvider().create(props(bucket)).outs
+    outs = outs_of(HeadersJobProvider().create(props(bucket)))
     assert outs["job_id"] == "8e5d9f2c-0000-4000-8000-000000000001"
     assert outs["manifest"] == f"s3://{bucket}/inventory/shop-media/appcdn-headers/2026-11-20T01-00Z/manifest.json"
     [(method, host, path, body)] = control.requests
@@ -311,10 +318,10 @@ def test_an_up_retried_is_one_job_and_going_back_to_earlier_rules_is_a_new_one(
 ) -> None:
     client, bucket = reports
     deliver(client, bucket, "2026-11-20T01-00Z")
-    first = HeadersJobProvider().create(props(bucket)).outs
+    first = outs_of(HeadersJobProvider().create(props(bucket)))
     HeadersJobProvider().create(props(bucket))  # the same up, retried before its result was recorded
     rules_b = {**props(bucket), "rules": [{"match": "*", "cache_control": ONE_YEAR}]}
-    second = HeadersJobProvider().update("id", first, rules_b).outs
+    second = outs_of(HeadersJobProvider().update("id", first, rules_b))
     HeadersJobProvider().update("id", {**second, "job_id": "job-of-rules-b"}, props(bucket))  # A → B → A
     HeadersJobProvider().update("id", first, {**props(bucket), "rerun": 1})
     tokens = [text(body, "ClientRequestToken") for *_, body in control.requests]
@@ -326,9 +333,11 @@ def test_refresh_reads_the_job_s_state_and_progress(reports: tuple[Any, str], co
     client, bucket = reports
     deliver(client, bucket, "2026-11-20T01-00Z")
     provider = HeadersJobProvider()
-    outs = provider.create(props(bucket)).outs
-    read = provider.read("id", outs)
-    assert read.outs["status"] == "job 8e5d9f2c-0000-4000-8000-000000000001 Complete: 3 succeeded, 1 failed of 4"
+    outs = outs_of(provider.create(props(bucket)))
+    assert (
+        outs_of(provider.read("id", outs))["status"]
+        == "job 8e5d9f2c-0000-4000-8000-000000000001 Complete: 3 succeeded, 1 failed of 4"
+    )
     assert control.requests[-1][:3] == (
         "GET",
         f"{ACCOUNT}.s3-control.appcdn.test",
@@ -342,7 +351,7 @@ def test_a_role_not_yet_assumable_is_waited_for(reports: tuple[Any, str], contro
     client, bucket = reports
     deliver(client, bucket, "2026-11-20T01-00Z")
     control.refuse_role = 1
-    assert HeadersJobProvider().create(props(bucket)).outs["job_id"]
+    assert outs_of(HeadersJobProvider().create(props(bucket)))["job_id"]
     assert len(control.requests) == 2
 
 

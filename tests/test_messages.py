@@ -25,14 +25,14 @@ def problems_in(text: str) -> list[str]:
     return [str(p).removeprefix("f.yaml:") for p in err.value.problems]
 
 
-def test_a_boolean_where_a_word_is_expected_says_what_the_file_said_and_how_to_quote_it():
+def test_a_boolean_where_a_word_is_expected_says_what_the_file_said_and_how_to_quote_it() -> None:
     assert problems_in(live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, settings: {tls_1_3: true}}")) == [
         "3:68: zones.example.com.settings.tls_1_3: true is not allowed; 'on', 'off' or 'zrt' (the file says true, "
         "which YAML reads as a boolean, not text; write one of 'on', 'off', 'zrt' in quotes, e.g. tls_1_3: \"on\")"
     ]
 
 
-def test_on_is_text_for_pulumi_so_it_is_accepted():
+def test_on_is_text_for_pulumi_so_it_is_accepted() -> None:
     """go-yaml v3 resolve.go:52-53: only true/false are booleans; PyYAML made ``on`` True."""
     source = parse_stack_file(
         live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, settings: {tls_1_3: on}}"), "appcdn", "live", "f.yaml"
@@ -40,21 +40,21 @@ def test_on_is_text_for_pulumi_so_it_is_accepted():
     assert load_project(source).config.zones["example.com"].settings.tls_1_3 == "on"
 
 
-def test_a_number_where_text_is_expected_says_how_to_quote_it():
+def test_a_number_where_text_is_expected_says_how_to_quote_it() -> None:
     assert problems_in(live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, settings: {min_tls_version: 1.2}}")) == [
         "3:68: zones.example.com.settings.min_tls_version: 1.2 is not allowed; '1.2' or '1.3' (the file says 1.2, "
         'which YAML reads as a number, not text; quote it: min_tls_version: "1.2")'
     ]
 
 
-def test_on_where_a_boolean_is_expected_says_to_write_true_or_false():
+def test_on_where_a_boolean_is_expected_says_to_write_true_or_false() -> None:
     assert problems_in(live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, settings: {http3: on}}")) == [
         "3:68: zones.example.com.settings.http3: 'on' is text; should be true or false (Pulumi reads yes/no/on/off "
         "as text, as YAML 1.2 does: write true or false)"
     ]
 
 
-def test_a_boolean_is_no_number():
+def test_a_boolean_is_no_number() -> None:
     """Strict models: ``true`` would have been 1 day."""
     site = SHOP + "      media: {backend: aws, aws: {noncurrent_version_days: true}}\n"
     assert problems_in(live(site)) == [
@@ -71,13 +71,13 @@ def test_a_boolean_is_no_number():
         "      certificates: [{name: own, mode: uploaded, hosts: [www.example.com], certificate: [{pem}]}]\n",
     ],
 )
-def test_a_pem_pasted_into_the_wrong_field_is_never_printed(where):
+def test_a_pem_pasted_into_the_wrong_field_is_never_printed(where: str) -> None:
     problems = problems_in(live(SHOP + where.replace("{pem}", f'"{PEM}"').replace("{{", "{").replace("}}", "}")))
     assert problems and not any("MIIE" in p or "BEGIN" in p for p in problems)
     assert any("the value (not shown: it may be secret)" in p or "got a list" in p for p in problems)
 
 
-def test_a_value_given_as_a_secret_is_never_printed_even_in_a_field_that_is_not_secret():
+def test_a_value_given_as_a_secret_is_never_printed_even_in_a_field_that_is_not_secret() -> None:
     site = SHOP + "      origin: {secure: v1:abc}\n"
     assert problems_in(live(site)) == [
         "8:7: sites[0].origin: the value (not shown: it may be secret) is not a host name (a DNS name such as "
@@ -85,7 +85,7 @@ def test_a_value_given_as_a_secret_is_never_printed_even_in_a_field_that_is_not_
     ]
 
 
-def test_a_broken_site_does_not_hide_the_meaning_problems_of_the_others():
+def test_a_broken_site_does_not_hide_the_meaning_problems_of_the_others() -> None:
     sites = (
         "    - {name: shop, zone: example.com, hosts: [www.example.com], cache: {rules: [{name: x}]}}\n"
         "    - {name: blog, zone: example.com, hosts: [blog.example.org]}\n"
@@ -96,7 +96,7 @@ def test_a_broken_site_does_not_hide_the_meaning_problems_of_the_others():
     ]
 
 
-def test_a_broken_part_of_a_site_does_not_hide_the_sites_other_problems():
+def test_a_broken_part_of_a_site_does_not_hide_the_sites_other_problems() -> None:
     site = (
         "    - name: shop\n      zone: example.com\n      hosts: [www.example.com]\n"
         "      images: [{name: x, match: {}, polish: lossy, colour: red}]\n"
@@ -108,13 +108,13 @@ def test_a_broken_part_of_a_site_does_not_hide_the_sites_other_problems():
     ]
 
 
-def test_a_broken_zone_does_not_make_its_sites_undeclared():
+def test_a_broken_zone_does_not_make_its_sites_undeclared() -> None:
     assert problems_in(live(SHOP, "{id: 023e105f4ecef8ad9ca31a8372d0c353, plan: gold}")) == [
         "3:57: zones.example.com.plan: 'gold' is not allowed; 'free', 'pro', 'business' or 'enterprise'"
     ]
 
 
-def test_each_secret_field_is_checked_on_its_own_where_the_file_says_which_values_are_secret():
+def test_each_secret_field_is_checked_on_its_own_where_the_file_says_which_values_are_secret() -> None:
     """Offline, the reader sees which nested values were ``secure:``; a plain key beside a secret certificate is
     refused although ``appcdn:sites`` as a whole is secret (what the engine alone would tell the program)."""
     site = SHOP + (

@@ -21,7 +21,7 @@ def camel(name: str) -> str:
 
 
 def inputs_of(component: type) -> set[str]:
-    args = inspect.get_annotations(component.__init__)["args"]
+    args = inspect.get_annotations(vars(component)["__init__"])["args"]
     return {camel(k) for k in args.__annotations__}
 
 
@@ -45,14 +45,14 @@ def every_component() -> set[type]:
     return found
 
 
-def test_the_package_hosts_every_component():
+def test_the_package_hosts_every_component() -> None:
     assert set(COMPONENTS) == every_component()
     assert set(SCHEMA["resources"]) == {f"appcdn:index:{c.__name__}" for c in COMPONENTS}
     assert {d["name"] for d in SCHEMA["dependencies"]} == {"aws", "azure-native", "cloudflare"}
 
 
 @pytest.mark.parametrize("component", COMPONENTS, ids=lambda c: c.__name__)
-def test_every_input_and_output_is_in_the_schema_with_a_description(component):
+def test_every_input_and_output_is_in_the_schema_with_a_description(component: type[pulumi.ComponentResource]) -> None:
     spec = SCHEMA["resources"][f"appcdn:index:{component.__name__}"]
     assert spec["isComponent"] and spec["description"]
     assert set(spec["inputProperties"]) == inputs_of(component)
@@ -62,7 +62,7 @@ def test_every_input_and_output_is_in_the_schema_with_a_description(component):
         assert "$ref" not in prop or not prop["$ref"].endswith("/Any"), name  # nothing untyped
 
 
-def test_nested_rule_types_and_enums_are_typed_in_the_schema():
+def test_nested_rule_types_and_enums_are_typed_in_the_schema() -> None:
     types = SCHEMA["types"]
     assert [(e["name"], e["value"]) for e in types["appcdn:index:Cloud"]["enum"]] == [
         ("AWS", "aws"),
@@ -74,14 +74,14 @@ def test_nested_rule_types_and_enums_are_typed_in_the_schema():
     assert rules["items"]["$ref"] == "#/types/appcdn:index:PhaseRule"
 
 
-def test_appcdn_schema_prints_it(capsys):
+def test_appcdn_schema_prints_it(capsys: pytest.CaptureFixture[str]) -> None:
     from appcdn.commands.cli import main
 
     assert main(["schema"]) == 0
     assert yaml.safe_load(capsys.readouterr().out) == SCHEMA
 
 
-def test_the_provider_folder_is_a_python_component_package():
+def test_the_provider_folder_is_a_python_component_package() -> None:
     plugin = yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text())
     assert plugin["runtime"]["name"] == "python"
     host = (ROOT / "provider" / "__main__.py").read_text()
@@ -89,7 +89,7 @@ def test_the_provider_folder_is_a_python_component_package():
     assert "-e .." in (ROOT / "provider" / "requirements.txt").read_text()
 
 
-def test_the_yaml_example_uses_the_components_as_the_schema_types_them():
+def test_the_yaml_example_uses_the_components_as_the_schema_types_them() -> None:
     program = yaml.safe_load((ROOT / "examples" / "yaml" / "Pulumi.yaml").read_text())
     assert program["runtime"] == "yaml" and program["packages"] == {"appcdn": "../../provider"}
     resources = program["resources"]

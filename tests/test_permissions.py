@@ -52,7 +52,7 @@ def allows(policy: dict[str, Any], action: str) -> list[str]:
     return [r for s in policy["Statement"] if action in s["Action"] for r in s["Resource"]]
 
 
-def test_live_needs_these_cloudflare_permission_groups_on_its_zone(capsys):
+def test_live_needs_these_cloudflare_permission_groups_on_its_zone(capsys: pytest.CaptureFixture[str]) -> None:
     cloudflare = permissions_of(capsys, "live")["cloudflare"]
     assert cloudflare["zones"] == ["example.com"]
     up = [(g["permission"], g["dashboard"], g["scope"]) for g in cloudflare["pulumi_up"]]
@@ -79,12 +79,16 @@ def test_live_needs_these_cloudflare_permission_groups_on_its_zone(capsys):
     assert [g["permission"] for g in cloudflare["purge"]] == ["Zone Read", "Cache Purge"]
 
 
-def test_test_stack_declares_no_zone_rules_so_its_token_needs_no_rule_permissions(capsys):
+def test_test_stack_declares_no_zone_rules_so_its_token_needs_no_rule_permissions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     up = [g["permission"] for g in permissions_of(capsys, "test")["cloudflare"]["pulumi_up"]]
     assert up == ["Zone Read", "DNS Write", "Cache Purge"]
 
 
-def test_live_s_iam_policy_is_scoped_to_its_bucket_and_cloudfront_certificates(capsys):
+def test_live_s_iam_policy_is_scoped_to_its_bucket_and_cloudfront_certificates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     aws = permissions_of(capsys, "live")["aws"]
     policy = aws["policy"]
     assert aws["types_not_covered"] == []
@@ -102,7 +106,7 @@ def test_live_s_iam_policy_is_scoped_to_its_bucket_and_cloudfront_certificates(c
     assert not allows(policy, "s3:CreateJob") and not allows(policy, "iam:PassRole")  # no Batch Operations here
 
 
-def test_the_batch_job_may_pass_only_its_own_role_to_s3_batch_operations():
+def test_the_batch_job_may_pass_only_its_own_role_to_s3_batch_operations() -> None:
     policy = batch_stack()["aws"]["policy"]
     [job] = [s for s in policy["Statement"] if s["Sid"] == "PassJobRole"]
     assert job["Resource"] == ["arn:aws:iam::*:role/shop-live-media-headers-job-role-*"]
@@ -118,7 +122,7 @@ def test_the_batch_job_may_pass_only_its_own_role_to_s3_batch_operations():
     assert batch_stack()["aws"]["types_not_covered"] == []
 
 
-def test_live_needs_these_azure_roles(capsys):
+def test_live_needs_these_azure_roles(capsys: pytest.CaptureFixture[str]) -> None:
     assert permissions_of(capsys, "live")["azure"] == [
         {
             "role": "Contributor",
@@ -139,15 +143,17 @@ def test_live_needs_these_azure_roles(capsys):
 
 
 @pytest.mark.parametrize("stack", ["live", "test"])
-def test_parliament_finds_nothing_above_low_in_the_shipped_stacks_policies(capsys, stack):
+def test_parliament_finds_nothing_above_low_in_the_shipped_stacks_policies(
+    capsys: pytest.CaptureFixture[str], stack: str
+) -> None:
     assert above_low(permissions_of(capsys, stack)["aws"]["policy"]) == []
 
 
-def test_parliament_finds_nothing_above_low_in_a_batch_operations_policy():
+def test_parliament_finds_nothing_above_low_in_a_batch_operations_policy() -> None:
     assert above_low(batch_stack()["aws"]["policy"]) == []
 
 
-def test_the_text_form_says_the_same(capsys):
+def test_the_text_form_says_the_same(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = appcdn(capsys, "permissions", "--stack", "live")
     assert code == 0
     assert "  pulumi up:\n    Zone → Zone → Read  (Zone Read; zone)\n" in out
@@ -155,13 +161,18 @@ def test_the_text_form_says_the_same(capsys):
     assert "  Storage Blob Data Contributor at storage account exampleblogmedia" in out
 
 
-def test_an_unknown_stack_exits_2(tmp_path, capsys):
+def test_an_unknown_stack_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = appcdn(capsys, "permissions", "--stack", "nope", cwd=project_dir(tmp_path, live=raw_config()))
     assert code == 2 and "nope" in err
 
 
 @pytest.mark.usefixtures("s3_env")
-def test_every_aws_operation_the_code_made_is_allowed(tmp_path, capsys, reports, control):  # noqa: F811
+def test_every_aws_operation_the_code_made_is_allowed(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    reports: tuple[Any, str],  # noqa: F811 - the fixture imported above, by name
+    control: FakeS3Control,  # noqa: F811 - the fixture imported above, by name
+) -> None:
     """The header reconcile (the command, on moto) and the Batch Operations job's create and refresh run here, so
     that this test checks them on its own too; in the whole suite it checks every call recorded before it."""
     client, reports_bucket = reports
@@ -174,6 +185,7 @@ def test_every_aws_operation_the_code_made_is_allowed(tmp_path, capsys, reports,
     deliver(client, reports_bucket, "2026-11-20T01-00Z")
     provider = HeadersJobProvider()
     outs = provider.create(props(reports_bucket)).outs
+    assert outs is not None
     provider.read("id", outs)
     assert {"s3:ListObjectsV2", "s3:CopyObject", "s3control:CreateJob", "s3control:DescribeJob"} <= RECORDED
 

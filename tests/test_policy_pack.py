@@ -95,8 +95,9 @@ def live_outputs() -> dict[str, Any]:
         capture(outputs, captured, "outputs")
 
     run_under_mocks(program, own.project, "live", own.config, own.secret_keys)
-    assert captured["outputs"]["stage"] == "live"
-    return captured["outputs"]
+    outputs: dict[str, Any] = captured["outputs"]
+    assert outputs["stage"] == "live"
+    return outputs
 
 
 def resources(plan: Plan) -> list[checks.Resource]:
@@ -116,7 +117,7 @@ def edited(resource: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return copied
 
 
-def test_the_pack_holds_appcdns_own_safety_rule_names_and_plan_limits():
+def test_the_pack_holds_appcdns_own_safety_rule_names_and_plan_limits() -> None:
     assert checks.SAFETY_RULE_NAMES == defaults.SAFETY_RULE_NAMES
     assert checks.RULES_PER_PHASE == RULES_PER_PHASE
 
@@ -129,11 +130,11 @@ def cache_rules(live: Plan) -> dict[str, Any]:
     return copy.deepcopy(live["example-com-cache-rules"]["inputs"])
 
 
-def test_the_shipped_cache_rules_keep_sessions_and_authorization_private(cache_rules):
+def test_the_shipped_cache_rules_keep_sessions_and_authorization_private(cache_rules: dict[str, Any]) -> None:
     assert checks.cache_rule_violations(checks.RULESET, cache_rules) == []
 
 
-def test_a_user_rule_after_the_safety_bypasses_of_its_hosts_is_refused(cache_rules):
+def test_a_user_rule_after_the_safety_bypasses_of_its_hosts_is_refused(cache_rules: dict[str, Any]) -> None:
     rules = cache_rules["rules"]
     feeds = next(r for r in rules if r["ref"] == "blog-live-feeds")
     rules.remove(feeds)
@@ -145,7 +146,7 @@ def test_a_user_rule_after_the_safety_bypasses_of_its_hosts_is_refused(cache_rul
     assert "(blog.example.com)" in problem
 
 
-def test_a_pure_bypass_may_follow_the_safety_bypasses(cache_rules):
+def test_a_pure_bypass_may_follow_the_safety_bypasses(cache_rules: dict[str, Any]) -> None:
     cache_rules["rules"].append(
         {
             "ref": "late",
@@ -159,7 +160,7 @@ def test_a_pure_bypass_may_follow_the_safety_bypasses(cache_rules):
     assert checks.cache_rule_violations(checks.RULESET, cache_rules) == []
 
 
-def test_a_site_without_a_session_bypass_is_refused(cache_rules):
+def test_a_site_without_a_session_bypass_is_refused(cache_rules: dict[str, Any]) -> None:
     admin = next(r for r in cache_rules["rules"] if r["ref"] == "blog-live-admin")
     admin["description"] = admin["description"].replace(", blog/live/session", "")
     assert checks.cache_rule_violations(checks.RULESET, cache_rules) == [
@@ -170,7 +171,7 @@ def test_a_site_without_a_session_bypass_is_refused(cache_rules):
     ]
 
 
-def test_a_disabled_or_caching_safety_rule_is_refused(cache_rules):
+def test_a_disabled_or_caching_safety_rule_is_refused(cache_rules: dict[str, Any]) -> None:
     admin = next(r for r in cache_rules["rules"] if r["ref"] == "shop-live-admin")
     admin["enabled"] = False
     problems = checks.cache_rule_violations(checks.RULESET, cache_rules)
@@ -181,7 +182,7 @@ def test_a_disabled_or_caching_safety_rule_is_refused(cache_rules):
     }
 
 
-def test_a_cache_rule_on_a_host_no_session_bypass_covers_is_refused(cache_rules):
+def test_a_cache_rule_on_a_host_no_session_bypass_covers_is_refused(cache_rules: dict[str, Any]) -> None:
     static = next(r for r in cache_rules["rules"] if r["ref"] == "blog-live-static")
     static["expression"] = static["expression"].replace(
         'eq "blog.example.com"', 'in {"blog.example.com" "news.example.com"}'
@@ -195,7 +196,7 @@ def test_a_cache_rule_on_a_host_no_session_bypass_covers_is_refused(cache_rules)
     ]
 
 
-def test_other_resources_and_phases_are_not_cache_rules(live: Plan):
+def test_other_resources_and_phases_are_not_cache_rules(live: Plan) -> None:
     config_rules = live["example-com-config-rules"]["inputs"]
     assert checks.cache_rule_violations(checks.RULESET, config_rules) == []
     assert checks.cache_rule_violations(checks.ZONE_SETTING, {"phase": checks.CACHE_PHASE, "rules": []}) == []
@@ -222,7 +223,7 @@ def test_other_resources_and_phases_are_not_cache_rules(live: Plan):
         ('http.request.uri.path eq "/"', None),
     ],
 )
-def test_the_hosts_a_rule_can_match_are_read_soundly_from_its_expression(expression, hosts):
+def test_the_hosts_a_rule_can_match_are_read_soundly_from_its_expression(expression: str, hosts: set[str]) -> None:
     assert checks.expression_hosts(expression) == (None if hosts is None else frozenset(hosts))
 
 
@@ -239,7 +240,7 @@ MEDIA_TYPES = (
 
 
 @pytest.mark.parametrize("stack", ["live", "test"])
-def test_the_shipped_media_storage_is_private_and_live_media_protected(stack, live: Plan, test_plan: Plan):
+def test_the_shipped_media_storage_is_private_and_live_media_protected(stack: str, live: Plan, test_plan: Plan) -> None:
     plan = live if stack == "live" else test_plan
     media = of_type(plan, *MEDIA_TYPES)
     assert len({r["type"] for r in media}) == 6
@@ -249,7 +250,7 @@ def test_the_shipped_media_storage_is_private_and_live_media_protected(stack, li
     assert checks.media_stack_violations(resources(plan)) == []
 
 
-def test_s3_batch_operations_pass_the_pack_and_only_the_reports_bucket_goes_unprotected(tmp_path: Path):
+def test_s3_batch_operations_pass_the_pack_and_only_the_reports_bucket_goes_unprotected(tmp_path: Path) -> None:
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
     live_file = tmp_path / "stacks" / "Pulumi.live.yaml"
@@ -270,7 +271,7 @@ def test_s3_batch_operations_pass_the_pack_and_only_the_reports_bucket_goes_unpr
     assert checks.media_storage_violations(untagged["type"], untagged["inputs"], False)
 
 
-def test_a_bucket_policy_that_lets_anyone_list_or_write_is_refused(live: Plan):
+def test_a_bucket_policy_that_lets_anyone_list_or_write_is_refused(live: Plan) -> None:
     policy = json.loads(live["shop-live-media-policy"]["inputs"]["policy"])
     policy["Statement"][1]["Action"] = ["s3:GetObject", "s3:ListBucket", "s3:PutObject"]
     policy["Statement"].append({"Sid": "Everything", "Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:*"})
@@ -289,7 +290,7 @@ def test_a_bucket_policy_that_lets_anyone_list_or_write_is_refused(live: Plan):
     ]
 
 
-def test_a_listable_container_an_unprotected_live_bucket_and_weak_tls_are_refused(live: Plan):
+def test_a_listable_container_an_unprotected_live_bucket_and_weak_tls_are_refused(live: Plan) -> None:
     container = live["blog-live-media-public"]["inputs"]
     assert checks.media_storage_violations(checks.AZURE_CONTAINER, {**container, "publicAccess": "Container"}) == [
         "publicAccess Container lets anyone list the container; use None, or Blob for public media (read by name only)"
@@ -315,7 +316,7 @@ def test_a_listable_container_an_unprotected_live_bucket_and_weak_tls_are_refuse
     ]
 
 
-def test_a_bucket_without_public_access_block_and_an_unprotected_live_container_are_refused(live: Plan):
+def test_a_bucket_without_public_access_block_and_an_unprotected_live_container_are_refused(live: Plan) -> None:
     plan = {name: r for name, r in live.items() if name != "shop-live-media-public-access"}
     plan["blog-live-media-private"] = edited(plan["blog-live-media-private"], protect=False)
     assert checks.media_stack_violations(resources(plan)) == [
@@ -332,7 +333,7 @@ def test_a_bucket_without_public_access_block_and_an_unprotected_live_container_
     ]
 
 
-def test_a_public_access_block_is_matched_to_its_bucket_by_dependency_or_name():
+def test_a_public_access_block_is_matched_to_its_bucket_by_dependency_or_name() -> None:
     bucket = checks.Resource(checks.S3_BUCKETS[0], "urn:b", {"bucket": "media", "id": "media"}, parent="urn:c")
     by_dependency = checks.Resource(
         checks.S3_PUBLIC_ACCESS_BLOCK, "urn:p", {"bucket": "x"}, dependencies=frozenset({"urn:b"})
@@ -359,14 +360,14 @@ def test_a_public_access_block_is_matched_to_its_bucket_by_dependency_or_name():
 # --- 3. SSL strict, TLS 1.2+ ------------------------------------------------------------------------------
 
 
-def test_the_shipped_zone_settings_are_strict_ssl_and_tls_1_2(live: Plan):
+def test_the_shipped_zone_settings_are_strict_ssl_and_tls_1_2(live: Plan) -> None:
     settings = of_type(live, checks.ZONE_SETTING)
     assert {r["inputs"]["settingId"] for r in settings} >= {"ssl", "min_tls_version"}
     assert [p for r in settings for p in checks.tls_violations(r["type"], r["inputs"])] == []
     assert checks.zone_tls_stack_violations(resources(live)) == []
 
 
-def test_full_ssl_and_tls_1_0_are_refused(live: Plan):
+def test_full_ssl_and_tls_1_0_are_refused(live: Plan) -> None:
     ssl = live["example-com-ssl"]["inputs"]
     assert checks.tls_violations(checks.ZONE_SETTING, {**ssl, "value": "full"}) == [
         "ssl is full: it must be strict (Full strict), so that Cloudflare verifies the origin's certificate"
@@ -377,7 +378,7 @@ def test_full_ssl_and_tls_1_0_are_refused(live: Plan):
     ]
 
 
-def test_a_managed_zone_without_its_ssl_setting_is_refused(live: Plan, test_plan: Plan):
+def test_a_managed_zone_without_its_ssl_setting_is_refused(live: Plan, test_plan: Plan) -> None:
     plan = {name: r for name, r in live.items() if name != "example-com-ssl"}
     assert checks.zone_tls_stack_violations(resources(plan)) == [
         ("example-com-cache-rules", f"zone {ZONE_ID} is managed here without its ssl setting")
@@ -388,7 +389,7 @@ def test_a_managed_zone_without_its_ssl_setting_is_refused(live: Plan, test_plan
 # --- 4. No Mirage -----------------------------------------------------------------------------------------
 
 
-def test_the_shipped_stacks_turn_no_mirage_on(live: Plan, test_plan: Plan):
+def test_the_shipped_stacks_turn_no_mirage_on(live: Plan, test_plan: Plan) -> None:
     assert [
         (r["name"], p)
         for r in [*live.values(), *test_plan.values()]
@@ -396,7 +397,7 @@ def test_the_shipped_stacks_turn_no_mirage_on(live: Plan, test_plan: Plan):
     ] == []
 
 
-def test_mirage_in_a_zone_setting_a_configuration_rule_or_a_page_rule_is_refused(live: Plan):
+def test_mirage_in_a_zone_setting_a_configuration_rule_or_a_page_rule_is_refused(live: Plan) -> None:
     setting = {**live["example-com-polish"]["inputs"], "settingId": "mirage", "value": "on"}
     assert checks.mirage_violations(checks.ZONE_SETTING, setting)[0].startswith(
         "the zone setting turns Mirage on; Cloudflare retired it"
@@ -413,13 +414,13 @@ def test_mirage_in_a_zone_setting_a_configuration_rule_or_a_page_rule_is_refused
 # --- 5. Rule counts ---------------------------------------------------------------------------------------
 
 
-def test_the_shipped_rulesets_fit_their_zones_plan(live: Plan):
+def test_the_shipped_rulesets_fit_their_zones_plan(live: Plan) -> None:
     counted = of_type(live, checks.RULESET, checks.CLOUD_CONNECTOR_RULES)
     for config in ({}, {"zone_plans": {ZONE_ID: "pro"}}):
         assert [p for r in counted for p in checks.rule_count_violations(r["type"], r["inputs"], config)] == []
 
 
-def test_a_ruleset_over_its_plans_limit_is_refused(live: Plan):
+def test_a_ruleset_over_its_plans_limit_is_refused(live: Plan) -> None:
     cache_rules = live["example-com-cache-rules"]["inputs"]
     assert len(cache_rules["rules"]) == 11
     assert checks.rule_count_violations(
@@ -439,7 +440,7 @@ def test_a_ruleset_over_its_plans_limit_is_refused(live: Plan):
 # --- 6. The app's cache is shared ---------------------------------------------------------------------------
 
 
-def test_the_shipped_live_outputs_export_a_shared_app_cache(live: Plan, live_outputs: dict[str, Any]):
+def test_the_shipped_live_outputs_export_a_shared_app_cache(live: Plan, live_outputs: dict[str, Any]) -> None:
     assert {site: exports["app_env"]["CACHE_URL"] for site, exports in live_outputs["sites"].items()} == {
         "shop": "db://appcdn_cache",
         "blog": "db://appcdn_cache",
@@ -449,7 +450,7 @@ def test_the_shipped_live_outputs_export_a_shared_app_cache(live: Plan, live_out
     assert checks.app_cache_stack_violations([*resources(live), stack]) == []
 
 
-def test_a_local_memory_or_file_cache_url_is_refused_without_repeating_the_url(live_outputs: dict[str, Any]):
+def test_a_local_memory_or_file_cache_url_is_refused_without_repeating_the_url(live_outputs: dict[str, Any]) -> None:
     outputs = copy.deepcopy(live_outputs)
     outputs["sites"]["blog"]["app_env"]["CACHE_URL"] = "rediss://:hunter2@cache.example.net:6380/0"
     assert checks.app_cache_violations(outputs) == []
@@ -465,7 +466,9 @@ def test_a_local_memory_or_file_cache_url_is_refused_without_repeating_the_url(l
     assert checks.app_cache_stack_violations([checks.Resource(checks.RULESET, "urn:r", {})]) is None
 
 
-def test_the_shipped_app_tokens_can_only_purge_their_zone_and_a_broader_one_is_refused(live: Plan, test_plan: Plan):
+def test_the_shipped_app_tokens_can_only_purge_their_zone_and_a_broader_one_is_refused(
+    live: Plan, test_plan: Plan
+) -> None:
     tokens = of_type(live, *checks.API_TOKENS)
     assert len(tokens) == 2  # shop and blog; none on Test, where nothing is cached
     assert not [r for r in test_plan.values() if r["type"] in checks.API_TOKENS]
@@ -514,7 +517,7 @@ def pack() -> dict[str, Any]:
     return captured
 
 
-def test_the_pack_registers_every_policy_as_mandatory(pack: dict[str, Any]):
+def test_the_pack_registers_every_policy_as_mandatory(pack: dict[str, Any]) -> None:
     assert pack["name"] == "appcdn"
     assert pack["enforcement_level"] == EnforcementLevel.MANDATORY
     assert {p.name: type(p) for p in pack["policies"]} == EXPECTED_POLICIES
@@ -550,7 +553,9 @@ def _validate_resource(
     return reported
 
 
-def test_resource_policies_report_through_the_policy_api_and_wait_for_unknown_values(pack: dict[str, Any], live: Plan):
+def test_resource_policies_report_through_the_policy_api_and_wait_for_unknown_values(
+    pack: dict[str, Any], live: Plan
+) -> None:
     ssl = live["example-com-ssl"]["inputs"]
     assert _validate_resource(pack, "ssl-strict-tls-1-2", checks.ZONE_SETTING, ssl) == []
     token = live["shop-live-purge-token"]
@@ -608,7 +613,7 @@ def _validate_stack(pack: dict[str, Any], name: str, policy_resources: list[Poli
 
 def test_stack_policies_read_resources_and_the_stacks_outputs_through_the_policy_api(
     pack: dict[str, Any], live: Plan, live_outputs: dict[str, Any]
-):
+) -> None:
     live_resources = _policy_resources(live)
     for name in ("media-storage-guarded", "zone-tls-settings-managed"):
         assert _validate_stack(pack, name, live_resources) == []
@@ -696,8 +701,8 @@ def _analyzer_resource(r: dict[str, Any], urn_of: dict[str, str]) -> analyzer_pb
 
 
 def test_the_served_pack_lists_its_policies_and_judges_the_live_stack(
-    analyzer, live: Plan, live_outputs: dict[str, Any]
-):
+    analyzer: analyzer_pb2_grpc.AnalyzerStub, live: Plan, live_outputs: dict[str, Any]
+) -> None:
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     assert info.name == "appcdn"
     assert {p.name: p.enforcementLevel for p in info.policies} == dict.fromkeys(
@@ -730,7 +735,9 @@ def test_the_served_pack_lists_its_policies_and_judges_the_live_stack(
     assert [d.message for d in response.diagnostics] == []
 
 
-def test_the_served_pack_reports_violations_and_takes_its_config(analyzer, live: Plan):
+def test_the_served_pack_reports_violations_and_takes_its_config(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub, live: Plan
+) -> None:
     ssl = live["example-com-ssl"]
     response = analyzer.Analyze(
         analyzer_pb2.AnalyzeRequest(

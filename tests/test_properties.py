@@ -22,6 +22,8 @@ it could not read fails the test); wirefilter checks the syntax.
 
 import copy
 import re
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import octorules_wirefilter
 import pytest
@@ -40,11 +42,18 @@ from appcdn.behaviour.table_diff import SiteHosts, ZoneSide, behaviour_changes
 from appcdn.commands.plan.table_text import shown_terms
 from appcdn.config.media import media_hosts
 from appcdn.config.plans import RULES_PER_PHASE
-from appcdn.config.problems import ConfigError
+from appcdn.config.problems import ConfigError, Problem
 from appcdn.config.project import Project, StackSource, load_project
 from appcdn.rules.expression_reader import parse
 from appcdn.rules.expressions import Request
-from appcdn.rules.rulesets import CompiledRule, compile_zones, merge_rules, scoped_cache_rules, scoped_config_rules
+from appcdn.rules.rulesets import (
+    CompiledRule,
+    ZoneRules,
+    compile_zones,
+    merge_rules,
+    scoped_cache_rules,
+    scoped_config_rules,
+)
 from appcdn.rules.rulesets import site_stages as stages_on
 
 PREFIXES = ["/a/", "/a/b/", "/b/", "/static/", "/media/", "/admin/"]
@@ -105,11 +114,14 @@ SENT_QUERY_ARGS = ["edit", "%65dit", "ed%69t", "%2565dit", "Edit", "%70review", 
 pytestmark = pytest.mark.uncounted
 
 
-def small_list(values, max_size=2):
+T = TypeVar("T")
+
+
+def small_list(values: Sequence[T], max_size: int = 2) -> st.SearchStrategy[list[T]]:
     return st.lists(st.sampled_from(values), max_size=max_size, unique=True)
 
 
-def matches(hosts: list[str]):
+def matches(hosts: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     """Every criterion a rule can have; ``hosts`` among its site's."""
     return st.fixed_dictionaries(
         {},
@@ -167,7 +179,7 @@ cache_settings = st.fixed_dictionaries(
 )
 
 
-def rule_bodies(hosts: list[str]):
+def rule_bodies(hosts: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(
         st.builds(lambda m: {"action": "bypass", "match": m}, matches(hosts)),
         st.builds(
@@ -179,7 +191,7 @@ def rule_bodies(hosts: list[str]):
     )
 
 
-def policies(hosts: list[str]):
+def policies(hosts: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(
         lambda defaults_, cookies, bodies: {
             "stage_defaults": defaults_,
@@ -204,7 +216,7 @@ header_rules = st.builds(
 
 
 @st.composite
-def sites(draw, i: int, suffix: str) -> dict:
+def sites(draw: st.DrawFn, i: int, suffix: str) -> dict[str, Any]:
     hosts = [f"s{i}{suffix}.example.com"] + ([f"w{i}{suffix}.example.com"] if draw(st.booleans()) else [])
     images = draw(
         st.lists(
@@ -237,7 +249,7 @@ def sites(draw, i: int, suffix: str) -> dict:
 RULE_PATH = re.compile(r"^sites\[(\d+)\]\.(cache\.rules|images)\[(\d+)\]")
 
 
-def _without_refused_rules(stacks: dict[str, dict], problems: list) -> bool:
+def _without_refused_rules(stacks: dict[str, dict[str, Any]], problems: list[Problem]) -> bool:
     """Drop the generated rules the config refuses (a rule a later one overrides entirely, criteria that never
     hold, query-string lists or Polish below their plan…), so that most draws stay valid; False if another
     problem."""
@@ -254,7 +266,9 @@ def _without_refused_rules(stacks: dict[str, dict], problems: list) -> bool:
 
 
 @st.composite
-def stack_files(draw, plans=tuple(RULES_PER_PHASE), max_sites=3) -> dict[str, dict]:
+def stack_files(
+    draw: st.DrawFn, plans: Sequence[str] = tuple(RULES_PER_PHASE), max_sites: int = 3
+) -> dict[str, dict[str, Any]]:
     """The raw stack files of a project: Live owning the zone and, sometimes, Test."""
     plan = draw(st.sampled_from(plans))
     n_sites = draw(st.integers(1, max_sites))
@@ -270,7 +284,7 @@ def stack_files(draw, plans=tuple(RULES_PER_PHASE), max_sites=3) -> dict[str, di
     return stacks
 
 
-def loaded(stacks: dict[str, dict]) -> Project:
+def loaded(stacks: dict[str, dict[str, Any]]) -> Project:
     """The project of ``stacks``, once the rules its config refuses are dropped (a draw rejected otherwise)."""
     for _ in range(4):
         try:
@@ -285,12 +299,12 @@ def loaded(stacks: dict[str, dict]) -> Project:
     raise AssertionError("unreachable")
 
 
-def projects(plans=tuple(RULES_PER_PHASE), max_sites=3):
+def projects(plans: Sequence[str] = tuple(RULES_PER_PHASE), max_sites: int = 3) -> st.SearchStrategy[Project]:
     return stack_files(plans, max_sites).map(loaded)
 
 
 @st.composite
-def changed(draw, stacks: dict[str, dict]) -> dict[str, dict]:
+def changed(draw: st.DrawFn, stacks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """``stacks`` after a pull request's change to one site: a cache rule dropped, added or replaced."""
     head = copy.deepcopy(stacks)
     stage = draw(st.sampled_from(sorted(head)))
@@ -354,9 +368,9 @@ def text_matches(rule: CompiledRule, request: Request) -> bool:
     return truth
 
 
-def deployed(rules, request: Request) -> dict:
+def deployed(rules: Sequence[CompiledRule], request: Request) -> dict[str, Any]:
     """The settings that hold for ``request`` once every rule whose deployed text matches has applied, in order."""
-    effective: dict = {}
+    effective: dict[str, Any] = {}
     for rule in rules:
         if text_matches(rule, request):
             effective.update(rule.settings)
@@ -368,7 +382,7 @@ SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[Heal
 
 @SETTINGS
 @given(projects())
-def test_every_expression_parses_with_wirefilter(config):
+def test_every_expression_parses_with_wirefilter(config: Project) -> None:
     scoped = scoped_cache_rules(config, "example.com") + scoped_config_rules(config, "example.com")
     for rule in scoped + merge_rules(scoped):
         assert "error" not in octorules_wirefilter.parse_expression(rule.expression), rule.expression
@@ -376,7 +390,7 @@ def test_every_expression_parses_with_wirefilter(config):
 
 @SETTINGS
 @given(projects())
-def test_rule_count_never_exceeds_the_plan_limit(config):
+def test_rule_count_never_exceeds_the_plan_limit(config: Project) -> None:
     limit = RULES_PER_PHASE[config.zone("example.com").plan]
     try:
         zone = compile_zones(config)["example.com"]
@@ -397,7 +411,7 @@ def test_rule_count_never_exceeds_the_plan_limit(config):
 
 @SETTINGS
 @given(projects(), st.lists(requests, min_size=1, max_size=20))
-def test_merging_never_changes_what_the_deployed_text_does(config, reqs):
+def test_merging_never_changes_what_the_deployed_text_does(config: Project, reqs: list[Request]) -> None:
     for rules in (scoped_cache_rules(config, "example.com"), scoped_config_rules(config, "example.com")):
         merged = merge_rules(rules)
         for request in reqs:
@@ -427,7 +441,9 @@ CMS_ARG_SPELLINGS = [
 
 @SETTINGS
 @given(projects(), requests, st.sampled_from(SAFETY_CARRIERS), st.data())
-def test_safety_bypasses_hold_whatever_user_rules_come_before(config, request, carrier, data):
+def test_safety_bypasses_hold_whatever_user_rules_come_before(
+    config: Project, request: Request, carrier: str, data: st.DataObject
+) -> None:
     """What Django reads as a session or as django CMS editing, Authorization, the admin and unsafe methods are
     never cache-eligible on app hosts, whatever random user rules say and however the Host header is written."""
     policies_ = {h: site.cache for _, site in config.sites_on("example.com") for h in site.hosts}
@@ -465,7 +481,7 @@ def test_safety_bypasses_hold_whatever_user_rules_come_before(config, request, c
         assert cache is False, (carrier, request)
 
 
-def evaluated(zone, request: Request, zone_polish: str) -> Outcome:
+def evaluated(zone: ZoneRules, request: Request, zone_polish: str) -> Outcome:
     """What Cloudflare does with ``request``: the deployed rules applied in order, only GET and HEAD cached."""
     if request.method not in ("GET", "HEAD"):
         return Outcome("bypassed")
@@ -476,7 +492,7 @@ def evaluated(zone, request: Request, zone_polish: str) -> Outcome:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(projects(), st.lists(requests, min_size=1, max_size=25))
-def test_the_tables_row_for_a_request_agrees_with_the_deployed_text(config, reqs):
+def test_the_tables_row_for_a_request_agrees_with_the_deployed_text(config: Project, reqs: list[Request]) -> None:
     """Exactly one row covers each request to a host of the table (hosts in any case), and its outcome is what the
     deployed text does; read as the text shows it (each row minus the rows above it), the first row that covers
     the request is that row. A host the table does not list (``www.example.com.``) is matched by no rule."""
@@ -507,7 +523,9 @@ def test_the_tables_row_for_a_request_agrees_with_the_deployed_text(config, reqs
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(stack_files(("enterprise",)), st.data(), st.lists(requests, min_size=1, max_size=25))
-def test_the_diff_says_exactly_which_requests_change(files, data, reqs):
+def test_the_diff_says_exactly_which_requests_change(
+    files: dict[str, dict[str, Any]], data: st.DataObject, reqs: list[Request]
+) -> None:
     """Between a project and the same project after a change to one rule: a request whose outcome changes is
     covered by the changes that say its before and after, and no other; one whose outcome stays is covered by
     none, unless it is bypassed (or not served) on both sides: those the diff leaves out, so a change's words
@@ -527,7 +545,7 @@ def test_the_diff_says_exactly_which_requests_change(files, data, reqs):
         ]
         for p in (base, head)
     ]
-    changes = behaviour_changes(*sites, {"example.com": sides[0]}, {"example.com": sides[1]})
+    changes = behaviour_changes(sites[0], sites[1], {"example.com": sides[0]}, {"example.com": sides[1]})
     served = [{h for s in side for h in s.hosts} for side in sites]
     for request in reqs:
         host = request.host.lower()

@@ -54,7 +54,7 @@ def test_users_who_bring_their_own_token_opt_out() -> None:
 
 @pytest.mark.parametrize(("stack", "purge", "token"), [("test", "off", None), ("live", "on", "[secret]")])
 def test_the_plan_exports_the_token_as_a_secret_on_live_with_the_zone_and_purge_per_stage(
-    capsys, stack, purge, token
+    capsys: pytest.CaptureFixture[str], stack: str, purge: str, token: str | None
 ) -> None:
     code, out, _ = appcdn(capsys, "plan", "--stack", stack, "--json")
     assert code == 0

@@ -2,6 +2,7 @@
 link between them is dead."""
 
 import re
+from typing import Any
 
 import yaml
 
@@ -13,7 +14,7 @@ CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
 COMPOSING = (ROOT / "docs" / "composing.md").read_text()
 
 
-def test_the_components_example_runs_under_the_mock_engine():
+def test_the_components_example_runs_under_the_mock_engine() -> None:
     section = COMPOSING.split("## Using the components in your own program", 1)[1]
     [example] = re.findall(r"```python\n(.*?)```", section, re.S)[:1]
     declared = declare(lambda: exec(example, {}))
@@ -22,23 +23,23 @@ def test_the_components_example_runs_under_the_mock_engine():
     assert declared["shop-media-bucket"].protect
 
 
-def test_the_configuration_reference_is_generated_from_the_models():
+def test_the_configuration_reference_is_generated_from_the_models() -> None:
     assert reference() in CONFIGURATION, "run: .venv/bin/python -m tooling.reference --write docs/configuration.md"
 
 
-def test_every_config_key_has_a_description():
+def test_every_config_key_has_a_description() -> None:
     undocumented = [
         line for line in reference().splitlines() if line.startswith("| `") and line.rstrip().endswith("|  |")
     ]
     assert not undocumented
 
 
-def _yaml_example(heading: str) -> object:
+def _yaml_example(heading: str) -> Any:
     section = CONFIGURATION.split(f"### {heading}\n", 1)[1]
     return yaml.safe_load(re.findall(r"```yaml\n(.*?)```", section, re.S)[0])
 
 
-def test_the_configuration_examples_plan():
+def test_the_configuration_examples_plan() -> None:
     """The cache rule, media and app-cache examples, together on one Live site of a Pro zone, pass every check
     (those the stack files' reading adds and those of the safety bypasses after every rule included)."""
     [rule] = _yaml_example("Cache rules")
@@ -63,13 +64,13 @@ def _anchors(document: str) -> set[str]:
     return {_anchor(m) for m in re.findall(r"^#+ (.+)$", body, re.M)}
 
 
-def test_the_readme_is_short_and_points_into_docs():
+def test_the_readme_is_short_and_points_into_docs() -> None:
     assert len(README.splitlines()) <= 200
     for name in ("configuration", "operations", "composing", "architecture", "decisions", "development"):
         assert f"(docs/{name}.md)" in README
 
 
-def test_no_link_between_the_documents_is_dead():
+def test_no_link_between_the_documents_is_dead() -> None:
     dead = []
     for document in DOCUMENTS:
         text = document.read_text()

@@ -1,28 +1,30 @@
 """Values Cloudflare or the clouds would refuse, refused at plan time with the key path; contradictions between
 the stack files of a project; logical names that would collide."""
 
+from typing import Any
+
 import pytest
 
-from appcdn.rules.rulesets import compile_zones
+from appcdn.rules.rulesets import ZoneRules, compile_zones
 from tests.conftest import problems_of, project_of, raw_config, test_stage
 from tooling.cloud_regions import TARGET, module_text
 
 
-def _rule(**rule):
+def _rule(**rule: Any) -> dict[str, Any]:
     return {"name": "r", "action": "cache", **rule}
 
 
 # --- Cloudflare ------------------------------------------------------------------------------------------
 
 
-def accepted(raw, *peers):
+def accepted(raw: dict[str, Any], *peers: dict[str, Any]) -> dict[str, ZoneRules]:
     """The config compiles without a problem."""
     return compile_zones(project_of(raw, *peers))
 
 
 @pytest.mark.parametrize("plan, minimum", [("free", 7200), ("pro", 3600), ("business", 1), ("enterprise", 1)])
-def test_browser_ttl_below_the_plans_minimum(plan, minimum):
-    def browser(default):
+def test_browser_ttl_below_the_plans_minimum(plan: str, minimum: int) -> None:
+    def browser(default: int) -> dict[str, Any]:
         ttl = {"mode": "override_origin", "default": default}
         return raw_config(plan=plan, cache={"rules": [_rule(browser_ttl=ttl)]})
 
@@ -34,7 +36,7 @@ def test_browser_ttl_below_the_plans_minimum(plan, minimum):
         ]
 
 
-def test_ttls_above_a_year_are_refused():
+def test_ttls_above_a_year_are_refused() -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -54,7 +56,7 @@ def test_ttls_above_a_year_are_refused():
     ]
 
 
-def test_media_max_age_above_a_year_is_refused_where_the_edge_would_use_it():
+def test_media_max_age_above_a_year_is_refused_where_the_edge_would_use_it() -> None:
     raw = raw_config(media={"backend": "aws", "headers": [{"match": "*", "cache_control": "max-age=99999999999"}]})
     assert problems_of(raw) == [
         "sites[0].media.headers[0].cache_control: max-age 99999999999 s is above the 31536000 s (one year) "
@@ -66,7 +68,7 @@ def test_media_max_age_above_a_year_is_refused_where_the_edge_would_use_it():
     "query_string, key",
     [({"include": ["page"]}, "include"), ({"exclude": ["utm"]}, "exclude"), ({"include": "*"}, "include")],
 )
-def test_query_string_lists_are_enterprise_only(query_string, key):
+def test_query_string_lists_are_enterprise_only(query_string: dict[str, Any], key: str) -> None:
     raw = raw_config(plan="business", cache={"rules": [_rule(cache_key={"query_string": query_string})]})
     [problem] = problems_of(raw)
     assert problem.startswith(
@@ -77,11 +79,11 @@ def test_query_string_lists_are_enterprise_only(query_string, key):
 
 
 @pytest.mark.parametrize("query_string", [{"include": []}, {"exclude": "*"}])
-def test_ignoring_the_query_string_works_on_every_plan(query_string):
+def test_ignoring_the_query_string_works_on_every_plan(query_string: dict[str, Any]) -> None:
     assert accepted(raw_config(plan="free", cache={"rules": [_rule(cache_key={"query_string": query_string})]}))
 
 
-def test_a_raw_expression_over_4096_characters_is_refused_with_its_length():
+def test_a_raw_expression_over_4096_characters_is_refused_with_its_length() -> None:
     expression = " or ".join(f'http.request.uri.query contains "v{i:05d}"' for i in range(120))
     [problem] = problems_of(raw_config(cache={"rules": [_rule(match={"expression": expression})]}))
     assert problem.endswith(
@@ -89,7 +91,7 @@ def test_a_raw_expression_over_4096_characters_is_refused_with_its_length():
     )
 
 
-def test_a_compiled_expression_over_4096_characters_is_refused_with_its_count():
+def test_a_compiled_expression_over_4096_characters_is_refused_with_its_count() -> None:
     prefixes = [f"/p{i:04d}/" for i in range(300)]
     assert problems_of(raw_config(cache={"rules": [_rule(action="bypass", match={"path_prefixes": prefixes})]})) == [
         "sites[0].cache.rules[0]: rule shop/live/r compiles to a Cloudflare expression of 14740 characters; "
@@ -97,7 +99,7 @@ def test_a_compiled_expression_over_4096_characters_is_refused_with_its_count():
     ]
 
 
-def test_path_criteria_that_can_never_both_hold():
+def test_path_criteria_that_can_never_both_hold() -> None:
     raw = raw_config(cache={"rules": [_rule(match={"path_prefixes": ["/static/"], "paths": ["/sitemap*.xml"]})]})
     assert problems_of(raw) == [
         "sites[0].cache.rules[0].match: can never match: no path both starts with '/static/' and matches "
@@ -105,7 +107,7 @@ def test_path_criteria_that_can_never_both_hold():
     ]
 
 
-def test_a_value_another_of_its_criterion_covers_adds_nothing():
+def test_a_value_another_of_its_criterion_covers_adds_nothing() -> None:
     raw = raw_config(
         cache={"rules": [_rule(match={"paths": ["/feed/*", "/feed/rss/*"], "path_prefixes": ["/feed/", "/feed/"]})]}
     )
@@ -117,7 +119,7 @@ def test_a_value_another_of_its_criterion_covers_adds_nothing():
     ]
 
 
-def test_a_cache_rule_a_later_one_covers_and_overrides_never_has_an_effect():
+def test_a_cache_rule_a_later_one_covers_and_overrides_never_has_an_effect() -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -154,7 +156,9 @@ def test_a_cache_rule_a_later_one_covers_and_overrides_never_has_an_effect():
         ({"query_args": ["page"], "path_segments": ["feed"]}, {"query_args": ["page"]}),
     ],
 )
-def test_a_later_rule_of_segments_or_query_arguments_that_covers_an_earlier_one(earlier, later):
+def test_a_later_rule_of_segments_or_query_arguments_that_covers_an_earlier_one(
+    earlier: dict[str, list[str]], later: dict[str, list[str]]
+) -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -180,7 +184,9 @@ def test_a_later_rule_of_segments_or_query_arguments_that_covers_an_earlier_one(
         ({"query_args": ["page", "p"]}, {"query_args": ["page"]}),
     ],
 )
-def test_a_later_rule_of_segments_or_query_arguments_that_covers_part_leaves_the_earlier_one(earlier, later):
+def test_a_later_rule_of_segments_or_query_arguments_that_covers_part_leaves_the_earlier_one(
+    earlier: dict[str, list[str]], later: dict[str, list[str]]
+) -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -193,7 +199,7 @@ def test_a_later_rule_of_segments_or_query_arguments_that_covers_part_leaves_the
 
 
 @pytest.mark.parametrize("stage", ["live", "test"])
-def test_the_safety_bypasses_after_every_rule_make_no_user_rule_dead(stage):
+def test_the_safety_bypasses_after_every_rule_make_no_user_rule_dead(stage: str) -> None:
     """They override every user rule where they match (on Test, everywhere): by design, not a dead rule."""
     rules = [
         _rule(name="all", responses_set_no_cookies=True, edge_ttl={"mode": "override_origin", "default": 7200}),
@@ -214,7 +220,7 @@ def test_the_safety_bypasses_after_every_rule_make_no_user_rule_dead(stage):
 @pytest.mark.parametrize(
     "earlier, later", [("*", "filer_public_thumbnails/*"), ("*.jpg", "thumbs/*.jpg"), ("**", "*"), ("a*", "a*b*")]
 )
-def test_media_header_rule_an_earlier_glob_covers_never_applies(earlier, later):
+def test_media_header_rule_an_earlier_glob_covers_never_applies(earlier: str, later: str) -> None:
     raw = raw_config(
         media={
             "backend": "aws",
@@ -241,12 +247,12 @@ def test_media_header_rule_an_earlier_glob_covers_never_applies(earlier, later):
         ("ab", "is not an S3 bucket name"),
     ],
 )
-def test_bucket_names_s3_or_https_would_refuse(bucket, reason):
+def test_bucket_names_s3_or_https_would_refuse(bucket: str, reason: str) -> None:
     [problem] = problems_of(raw_config(media={"backend": "aws", "aws": {"bucket_name": bucket}}))
     assert problem.startswith(f"sites[0].media.aws.bucket_name: {bucket!r} {reason}")
 
 
-def test_regions_and_locations_come_from_the_provider_lists():
+def test_regions_and_locations_come_from_the_provider_lists() -> None:
     raw = raw_config(
         media={"backend": "aws", "aws": {"region": "eu-centrl-1"}},
         certificates=[{"name": "c", "mode": "acm", "hosts": ["www.example.com"], "region": "useast-1"}],
@@ -268,7 +274,7 @@ def test_regions_and_locations_come_from_the_provider_lists():
     ]
 
 
-def test_the_region_lists_are_the_provider_sdks_own():
+def test_the_region_lists_are_the_provider_sdks_own() -> None:
     """appcdn/config/regions.py is plain data generated from pulumi_aws.Region (the config never imports an SDK)."""
     assert TARGET.read_text() == module_text(), "run: python -m tooling.cloud_regions --write"
 
@@ -276,19 +282,19 @@ def test_the_region_lists_are_the_provider_sdks_own():
 # --- one site ---------------------------------------------------------------------------------------------
 
 
-def test_a_host_pointing_at_itself():
+def test_a_host_pointing_at_itself() -> None:
     assert problems_of(raw_config(origin="www.example.com")) == [
         "sites[0].origin: 'www.example.com' is one of the site's own hosts: its record would point at itself; "
         "origin is where the app runs (e.g. shop.eu.aldryn.io)"
     ]
 
 
-def test_duplicate_certificate_hosts():
+def test_duplicate_certificate_hosts() -> None:
     raw = raw_config(certificates=[{"name": "o", "mode": "origin_ca", "hosts": ["www.example.com", "www.example.com"]}])
     assert problems_of(raw) == ["sites[0].certificates[0].hosts: 'www.example.com' is listed more than once"]
 
 
-def test_zones_whose_resource_names_collide():
+def test_zones_whose_resource_names_collide() -> None:
     raw = raw_config()
     raw["zones"] = {
         "foo-bar.co.uk": {"id": "023e105f4ecef8ad9ca31a8372d0c353"},
@@ -302,7 +308,7 @@ def test_zones_whose_resource_names_collide():
     ]
 
 
-def test_sites_whose_record_names_collide():
+def test_sites_whose_record_names_collide() -> None:
     raw = raw_config(name="a", hosts=["b-live-x.example.com"])
     raw["sites"].append({"name": "a-live-b", "zone": "example.com", "hosts": ["x.example.com"]})
     assert problems_of(raw) == [
@@ -315,7 +321,7 @@ def test_sites_whose_record_names_collide():
 # --- two stack files ---------------------------------------------------------------------------------------
 
 
-def test_a_stage_that_is_not_its_files_stack_name():
+def test_a_stage_that_is_not_its_files_stack_name() -> None:
     from appcdn.config.problems import ConfigError
     from appcdn.config.project import StackSource, load_project
 
@@ -330,7 +336,7 @@ def test_a_stage_that_is_not_its_files_stack_name():
     ]
 
 
-def test_two_files_naming_one_bucket_or_account():
+def test_two_files_naming_one_bucket_or_account() -> None:
     live = raw_config(media={"backend": "aws", "aws": {"bucket_name": "shop-media"}})
     test = test_stage(media={"backend": "aws", "aws": {"bucket_name": "shop-media"}})
     assert problems_of(live, test) == [
@@ -345,7 +351,7 @@ def test_two_files_naming_one_bucket_or_account():
     )
 
 
-def test_settings_of_the_other_backend_are_refused_not_ignored():
+def test_settings_of_the_other_backend_are_refused_not_ignored() -> None:
     problems = problems_of(
         raw_config(media={"backend": "azure", "azure": {"account_name": "shopmedia"}, "aws": {"batch_operations": {}}})
     )
@@ -355,7 +361,7 @@ def test_settings_of_the_other_backend_are_refused_not_ignored():
     ), problems
 
 
-def test_bad_batch_operations_values_are_refused_with_their_key_paths():
+def test_bad_batch_operations_values_are_refused_with_their_key_paths() -> None:
     problems = problems_of(
         raw_config(
             media={

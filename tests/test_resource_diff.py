@@ -2,11 +2,18 @@
 replaced, and which changes weaken safety."""
 
 import json
+from typing import Any
 
 from appcdn.commands.diff.resources import InputChange, input_changes, public_grants, resource_changes, widened_grants
 
 
-def resource(type_="cloudflare:index/ruleset:Ruleset", name="z-cache-rules", protect=False, parent=None, **inputs):
+def resource(
+    type_: str = "cloudflare:index/ruleset:Ruleset",
+    name: str = "z-cache-rules",
+    protect: bool = False,
+    parent: str | None = None,
+    **inputs: Any,
+) -> dict[str, Any]:
     return {
         "type": type_,
         "name": name,
@@ -17,7 +24,7 @@ def resource(type_="cloudflare:index/ruleset:Ruleset", name="z-cache-rules", pro
     }
 
 
-def test_rules_are_compared_by_ref_whatever_their_position():
+def test_rules_are_compared_by_ref_whatever_their_position() -> None:
     before = [{"ref": "a", "cache": True}, {"ref": "b", "cache": False}]
     after = [{"ref": "b", "cache": True}, {"ref": "a", "cache": True}, {"ref": "c", "cache": True}]
     assert input_changes({"rules": before}, {"rules": after}) == [
@@ -27,14 +34,14 @@ def test_rules_are_compared_by_ref_whatever_their_position():
     ]
 
 
-def test_a_json_policy_is_compared_as_json():
+def test_a_json_policy_is_compared_as_json() -> None:
     old = json.dumps({"Statement": [{"Effect": "Allow", "Resource": ["a/*"]}]})
     new = json.dumps({"Statement": [{"Effect": "Allow", "Resource": ["a/*", "b/*"]}]})
     [found] = input_changes({"policy": old}, {"policy": new})
     assert found.path == "policy.Statement[0].Resource" and found.after == ["a/*", "b/*"]
 
 
-def test_inputs_the_provider_cannot_update_replace_the_resource_and_others_change_it():
+def test_inputs_the_provider_cannot_update_replace_the_resource_and_others_change_it() -> None:
     base = [resource(zoneId="z", phase="p", rules=[]), resource("aws:s3/bucket:Bucket", "b", True, bucket="one")]
     head = [
         resource(zoneId="z2", phase="p", rules=[]),
@@ -44,14 +51,14 @@ def test_inputs_the_provider_cannot_update_replace_the_resource_and_others_chang
     assert kinds == {("z-cache-rules", "replaced", False), ("b", "changed", False)}
 
 
-def test_a_new_parent_is_a_new_urn_and_removing_protection_is_said():
+def test_a_new_parent_is_a_new_urn_and_removing_protection_is_said() -> None:
     base = [resource("aws:s3/bucket:Bucket", "b", True, parent="old")]
     [change] = resource_changes(base, [resource("aws:s3/bucket:Bucket", "b", False, parent="new")])
     assert change.kind == "replaced" and change.weakens
     assert {c.path for c in change.changes} == {"(parent)", "(protect)", "(retain_on_delete)"}
 
 
-def test_public_grants_are_read_from_policies_access_blocks_and_containers():
+def test_public_grants_are_read_from_policies_access_blocks_and_containers() -> None:
     policy = {
         "Statement": [
             {
@@ -75,7 +82,7 @@ def test_public_grants_are_read_from_policies_access_blocks_and_containers():
     assert public_grants(resource("azure-native:storage:StorageAccount", allowBlobPublicAccess=True))
 
 
-def test_a_grant_is_widened_when_the_head_makes_one_the_base_did_not():
+def test_a_grant_is_widened_when_the_head_makes_one_the_base_did_not() -> None:
     private = resource("azure-native:storage:BlobContainer", "c", containerName="public", publicAccess="None")
     public = resource("azure-native:storage:BlobContainer", "c", containerName="public", publicAccess="Container")
     [widened] = widened_grants([private], [public])

@@ -74,11 +74,13 @@ EDITOR = Request(
         ('http.cookie contains "sessionid"', EDITOR, True),  # a value holding the name
     ],
 )
-def test_what_appcdn_emits_for_headers_query_arguments_and_cookies_is_evaluated(expression, request_, expected):
+def test_what_appcdn_emits_for_headers_query_arguments_and_cookies_is_evaluated(
+    expression: str, request_: Request, expected: bool | None
+) -> None:
     assert parse(expression).matches(request_) is expected
 
 
-def test_a_header_a_truncated_list_may_have_dropped_is_unknown_alone():
+def test_a_header_a_truncated_list_may_have_dropped_is_unknown_alone() -> None:
     truncated = Request("a", headers=frozenset({"Authorization"}), headers_truncated=True)
     assert parse('has_key(http.request.headers, "authorization")').matches(truncated) is None
     assert parse('any(lower(http.request.headers.names[*])[*] eq "x")').matches(truncated) is None

@@ -60,7 +60,7 @@ def lint_findings(stack: str) -> tuple[dict[str, str], set[str], list[str]]:
     return {zone: plans[zone] for zone in rules}, stages, findings
 
 
-def test_the_shipped_stacks_rules_pass_the_linter_with_no_warning():
+def test_the_shipped_stacks_rules_pass_the_linter_with_no_warning() -> None:
     """Live owns the zone, so it deploys the rules of both stacks (Test's included)."""
     plans, stages, findings = lint_findings("live")
     assert plans == {"023e105f4ecef8ad9ca31a8372d0c353": "pro"} and stages == {"live", "test"}

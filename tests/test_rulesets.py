@@ -1,6 +1,7 @@
 """The policy compiler: stage defaults, order, merging, the API form, limits and determinism."""
 
 import json
+from typing import Any
 
 import octorules_wirefilter
 import pytest
@@ -10,23 +11,31 @@ from appcdn.config.problems import ConfigError
 from appcdn.config.project import parse_stack_config
 from appcdn.defaults import STATIC_EDGE_TTL
 from appcdn.rules.expressions import Request
-from appcdn.rules.rulesets import CompiledRule, Scope, apply_rules, compile_zones, merge_rules, zone_cache_rules
+from appcdn.rules.rulesets import (
+    CompiledRule,
+    Scope,
+    ZoneRules,
+    apply_rules,
+    compile_zones,
+    merge_rules,
+    zone_cache_rules,
+)
 from appcdn.rules.zone_settings import zone_settings
 from tests.conftest import compiled, project_of, raw_config, test_stage
 
 
-def zone_rules(raw: dict, *peers: dict):
+def zone_rules(raw: dict[str, Any], *peers: dict[str, Any]) -> ZoneRules:
     return compiled(raw, *peers)["example.com"]
 
 
-def outcome(raw: dict, request: Request) -> dict:
+def outcome(raw: dict[str, Any], request: Request) -> dict[str, Any]:
     return apply_rules(zone_rules(raw).cache, request)
 
 
 WWW = "www.example.com"
 
 
-def test_live_default_caches_what_django_marks_cacheable():
+def test_live_default_caches_what_django_marks_cacheable() -> None:
     assert outcome(raw_config(), Request(WWW, "/en/about/")) == {
         "cache": True,
         "edge_ttl": {"mode": "bypass_by_default"},
@@ -35,7 +44,7 @@ def test_live_default_caches_what_django_marks_cacheable():
     }
 
 
-def test_live_default_caches_static_files_for_30_days():
+def test_live_default_caches_static_files_for_30_days() -> None:
     settings = outcome(raw_config(), Request(WWW, "/static/css/site.css"))
     assert settings["cache"] is True
     assert (
@@ -45,11 +54,11 @@ def test_live_default_caches_static_files_for_30_days():
     )
 
 
-def test_live_default_never_caches_the_admin():
+def test_live_default_never_caches_the_admin() -> None:
     assert outcome(raw_config(), Request(WWW, "/admin/login/"))["cache"] is False
 
 
-def test_test_stage_default_caches_nothing_on_app_hosts():
+def test_test_stage_default_caches_nothing_on_app_hosts() -> None:
     rules = zone_rules(raw_config(), test_stage()).cache
     for path in ("/", "/static/site.css", "/admin/"):
         assert apply_rules(rules, Request("test.example.com", path))["cache"] is False
@@ -62,7 +71,7 @@ def test_test_stage_default_caches_nothing_on_app_hosts():
         Request(WWW, "/en/", headers=frozenset(["Authorization"])),
     ],
 )
-def test_session_bypass_comes_last_on_every_stage(request_):
+def test_session_bypass_comes_last_on_every_stage(request_: Request) -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -95,7 +104,7 @@ def test_session_bypass_comes_last_on_every_stage(request_):
         Request("WWW.EXAMPLE.COM", "/static/a.css", cookies=frozenset(["sessionid"])),
     ],
 )
-def test_safety_bypasses_win_over_any_user_rule(request_):
+def test_safety_bypasses_win_over_any_user_rule(request_: Request) -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -112,7 +121,7 @@ def test_safety_bypasses_win_over_any_user_rule(request_):
     assert outcome(raw, request_)["cache"] is False
 
 
-def test_user_rule_of_a_default_name_replaces_the_default_in_place():
+def test_user_rule_of_a_default_name_replaces_the_default_in_place() -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -129,13 +138,13 @@ def test_user_rule_of_a_default_name_replaces_the_default_in_place():
     assert [r.ref for r in zone_rules(raw).cache] == ["shop-live-app", "shop-live-static", "shop-live-admin"]
 
 
-def test_stage_defaults_can_be_switched_off():
+def test_stage_defaults_can_be_switched_off() -> None:
     raw = raw_config(cache={"stage_defaults": False})
     assert outcome(raw, Request(WWW, "/")) == {}
     assert [r.ref for r in zone_rules(raw).cache] == ["shop-live-admin"]  # the safety bypasses, merged
 
 
-def test_later_rules_override_earlier_ones():
+def test_later_rules_override_earlier_ones() -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -154,7 +163,7 @@ def test_later_rules_override_earlier_ones():
     assert outcome(raw, Request(WWW, "/media/private/a.pdf"))["cache"] is False
 
 
-def test_rules_with_the_same_settings_are_merged():
+def test_rules_with_the_same_settings_are_merged() -> None:
     raw = raw_config(cache={"rules": [{"name": "api", "action": "bypass", "match": {"path_prefixes": ["/api/"]}}]})
     refs = [r.ref for r in zone_rules(raw).cache]
     assert refs == ["shop-live-app", "shop-live-static", "shop-live-api"]
@@ -184,7 +193,7 @@ def test_rules_with_the_same_settings_are_merged():
     )
 
 
-def test_a_rule_is_not_moved_past_a_rule_it_conflicts_with():
+def test_a_rule_is_not_moved_past_a_rule_it_conflicts_with() -> None:
     # media-bypass cannot join admin (earlier) without jumping over media-cache, which it must beat.
     raw = raw_config(
         cache={
@@ -202,21 +211,21 @@ def _rule(ref: str, host: str, cache: bool) -> CompiledRule:
     return CompiledRule(ref, (ref,), "set_cache_settings", (("cache", cache),), (Scope((host,), Match()),))
 
 
-def test_a_rule_moves_past_rules_of_other_hosts():
+def test_a_rule_moves_past_rules_of_other_hosts() -> None:
     merged = merge_rules(
         [_rule("a", "a.example.com", False), _rule("b", "b.example.com", True), _rule("c", "c.example.com", False)]
     )
     assert [r.names for r in merged] == [("a", "c"), ("b",)]
 
 
-def test_a_rule_stays_behind_a_conflicting_rule_of_the_same_host():
+def test_a_rule_stays_behind_a_conflicting_rule_of_the_same_host() -> None:
     merged = merge_rules(
         [_rule("a", "a.example.com", False), _rule("b", "a.example.com", True), _rule("c", "a.example.com", False)]
     )
     assert [r.names for r in merged] == [("a",), ("b",), ("c",)]
 
 
-def test_scopes_that_differ_only_in_hosts_share_one_host_test():
+def test_scopes_that_differ_only_in_hosts_share_one_host_test() -> None:
     raw = raw_config()
     raw["sites"].append({"name": "blog", "zone": "example.com", "hosts": ["blog.example.com"]})
     test = test_stage()
@@ -226,7 +235,7 @@ def test_scopes_that_differ_only_in_hosts_share_one_host_test():
     assert first.expression == 'lower(http.host) in {"blog-test.example.com" "test.example.com"}'
 
 
-def test_api_form_sorts_lists_and_omits_unset_settings():
+def test_api_form_sorts_lists_and_omits_unset_settings() -> None:
     raw = raw_config(
         plan="enterprise",
         cache={
@@ -271,7 +280,7 @@ def test_api_form_sorts_lists_and_omits_unset_settings():
     }
 
 
-def test_stale_content_error_pages_and_strong_etags_in_the_api_form():
+def test_stale_content_error_pages_and_strong_etags_in_the_api_form() -> None:
     raw = raw_config(
         cache={
             "rules": [
@@ -294,7 +303,7 @@ def test_stale_content_error_pages_and_strong_etags_in_the_api_form():
     }
 
 
-def test_including_no_query_string_is_written_as_excluding_all():
+def test_including_no_query_string_is_written_as_excluding_all() -> None:
     raw = raw_config(
         cache={"rules": [{"name": "q", "action": "cache", "cache_key": {"query_string": {"include": []}}}]}
     )
@@ -302,21 +311,21 @@ def test_including_no_query_string_is_written_as_excluding_all():
     assert dict(rule.settings)["cache_key"] == {"custom_key": {"query_string": {"exclude": {"all": True}}}}
 
 
-def test_every_emitted_expression_parses_with_wirefilter():
+def test_every_emitted_expression_parses_with_wirefilter() -> None:
     raw = raw_config(images=[{"name": "photos", "match": {"path_prefixes": ["/media/photos/"]}, "polish": "lossy"}])
     zone = zone_rules(raw, test_stage())
     for rule in zone.cache + zone.config:
         assert "error" not in octorules_wirefilter.parse_expression(rule.expression)
 
 
-def test_image_rules_become_configuration_rules():
+def test_image_rules_become_configuration_rules() -> None:
     raw = raw_config(images=[{"name": "photos", "match": {"path_prefixes": ["/media/photos/"]}, "polish": "lossy"}])
     [rule] = zone_rules(raw).config
     assert rule.to_rule()["action"] == "set_config"
     assert rule.to_rule()["action_parameters"] == {"polish": "lossy"}
 
 
-def test_too_many_rules_for_the_plan_fail_naming_the_zone_and_limit():
+def test_too_many_rules_for_the_plan_fail_naming_the_zone_and_limit() -> None:
     rules = [
         {
             "name": f"r{i}",
@@ -336,13 +345,13 @@ def test_too_many_rules_for_the_plan_fail_naming_the_zone_and_limit():
     assert "cache and media of every stage's sites on it" in problem.message
 
 
-def test_a_stack_that_does_not_own_the_zone_compiles_the_owners_rules_for_it():
+def test_a_stack_that_does_not_own_the_zone_compiles_the_owners_rules_for_it() -> None:
     test = project_of(test_stage(), raw_config())
     assert not test.owns("example.com")
     assert compile_zones(test) == compile_zones(project_of(raw_config(), test_stage()))
 
 
-def test_same_config_gives_byte_identical_rules():
+def test_same_config_gives_byte_identical_rules() -> None:
     raw = raw_config(
         plan="enterprise",
         cache={
@@ -360,7 +369,7 @@ def test_same_config_gives_byte_identical_rules():
     assert len(dumps) == 1
 
 
-def test_zone_settings_baseline_and_polish_only_on_paid_plans():
+def test_zone_settings_baseline_and_polish_only_on_paid_plans() -> None:
     pro = parse_stack_config(raw_config(), "live").zones["example.com"]
     assert zone_settings(pro) == {
         "ssl": "strict",
@@ -376,7 +385,7 @@ def test_zone_settings_baseline_and_polish_only_on_paid_plans():
     assert "polish" not in zone_settings(free) and "webp" not in zone_settings(free)
 
 
-def test_zone_cache_rules_compose_every_stage_from_its_own_stack_file():
+def test_zone_cache_rules_compose_every_stage_from_its_own_stack_file() -> None:
     project = project_of(raw_config(), test_stage())
     names = [n for r in zone_cache_rules(project, "example.com") for n in r.names]
     assert names[:7] == [

@@ -41,7 +41,7 @@ def reported(err: str) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_corpus_case(case, tmp_path, capsys):
+def test_corpus_case(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = CORPUS / case
     (tmp_path / "stacks").mkdir()
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
@@ -67,7 +67,7 @@ def schema_has(path: str) -> bool:
 
     from appcdn.config.stack import StackConfig
 
-    def inner(kind, tokens):
+    def inner(kind: object, tokens: list[str]) -> bool:
         while get_origin(kind) in (Annotated, Union) or type(kind).__name__ == "UnionType":
             options = [a for a in get_args(kind) if a is not type(None)]
             if get_origin(kind) is Annotated:
@@ -90,7 +90,9 @@ def schema_has(path: str) -> bool:
     return inner(StackConfig, re.findall(r"[^.\[\]]+", path))
 
 
-def test_every_problem_names_a_key_the_schema_has_or_says_it_is_unknown(tmp_path, capsys):
+def test_every_problem_names_a_key_the_schema_has_or_says_it_is_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for case in CASES:
         project = tmp_path / case
         (project / "stacks").mkdir(parents=True)

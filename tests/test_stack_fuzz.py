@@ -7,6 +7,9 @@ import random
 import re
 import shutil
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -40,7 +43,7 @@ VALUES = [
 ]
 
 
-def _places(node, path=()):
+def _places(node: object, path: tuple[object, ...] = ()) -> Iterator[tuple[Any, Any]]:
     """Every (container, key) in a parsed stack file."""
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in list(items):
@@ -48,7 +51,7 @@ def _places(node, path=()):
         yield from _places(value, (*path, key))
 
 
-def mutate_data(rng: random.Random, data: dict) -> dict:
+def mutate_data(rng: random.Random, data: dict[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(data)
     for _ in range(rng.randint(1, 3)):
         container, key = rng.choice(list(_places(data["config"])))
@@ -84,7 +87,7 @@ def mutate_text(rng: random.Random, text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mutants():
+def mutants() -> Iterator[object]:
     rng = random.Random(SEED)
     shipped = {name: (ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text() for name in ("live", "test")}
     for n in range(MUTANTS):
@@ -98,7 +101,9 @@ def mutants():
 
 
 @pytest.mark.parametrize("files, stack", list(mutants()))
-def test_a_mutated_stack_file_plans_or_is_refused_with_located_problems(files, stack, tmp_path, capsys):
+def test_a_mutated_stack_file_plans_or_is_refused_with_located_problems(
+    files: dict[str, str], stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "stacks").mkdir()
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     for name, text in files.items():

@@ -4,6 +4,7 @@ import json
 import runpy
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +15,11 @@ from appcdn.program.stack_program import declare, export
 from appcdn.rules.rulesets import compile_zones
 from tests.conftest import ROOT, appcdn, project_dir, project_of, raw_config, test_stage
 
+Plan = dict[str, DeclaredResource]
+"""What a stack declares, by logical name."""
 
-def planned(stack: str) -> dict[str, DeclaredResource]:
+
+def planned(stack: str) -> Plan:
     """What the program declares for a shipped stack, parsed and compiled once, as ``appcdn plan`` does."""
     own = read_stack_file(ROOT, stack)
     project = load_project(own.source(), peer_sources(ROOT, stack))
@@ -29,16 +33,16 @@ def planned(stack: str) -> dict[str, DeclaredResource]:
 
 
 @pytest.fixture(scope="module")
-def live():
+def live() -> Plan:
     return planned("live")
 
 
 @pytest.fixture(scope="module")
-def test_stack():
+def test_stack() -> Plan:
     return planned("test")
 
 
-def test_live_owns_the_zone_settings_with_secure_baseline(live):
+def test_live_owns_the_zone_settings_with_secure_baseline(live: Plan) -> None:
     settings = {
         r.inputs["settingId"]: r.inputs["value"]
         for r in live.values()
@@ -56,7 +60,7 @@ def test_live_owns_the_zone_settings_with_secure_baseline(live):
     }
 
 
-def test_live_composes_the_test_hosts_rules_from_the_test_stack_file(live):
+def test_live_composes_the_test_hosts_rules_from_the_test_stack_file(live: Plan) -> None:
     rules = live["example-com-cache-rules"].inputs["rules"]
     assert rules[0]["ref"] == "shop-test-admin"
     # Test's app hosts bypass everything; the uncached media domain files.example.com shares the rule.
@@ -67,7 +71,7 @@ def test_live_composes_the_test_hosts_rules_from_the_test_stack_file(live):
     assert len(rules) <= 25  # pro
 
 
-def test_test_stack_only_adds_its_host_names_and_its_own_media(test_stack):
+def test_test_stack_only_adds_its_host_names_and_its_own_media(test_stack: Plan) -> None:
     cloudflare_types = {r.type for r in test_stack.values() if r.type.startswith("cloudflare:")}
     assert cloudflare_types == {"cloudflare:index/dnsRecord:DnsRecord"}
     names = sorted(r.inputs["name"] for r in test_stack.values() if "dnsRecord" in r.type)
@@ -78,7 +82,7 @@ def test_test_stack_only_adds_its_host_names_and_its_own_media(test_stack):
     assert {"appcdn:index:S3Media", "appcdn:index:AzureMedia"} <= {r.type for r in test_stack.values()}
 
 
-def test_a_zone_its_owner_creates_is_looked_up_by_name_from_the_other_stages():
+def test_a_zone_its_owner_creates_is_looked_up_by_name_from_the_other_stages() -> None:
     """The owner's file gives no id for a zone it creates (account_id): Test finds the zone by its name."""
     live = raw_config()
     live["zones"]["example.com"] = {"account_id": "f037e56e89293a057740de681ac9abbe", "plan": "pro"}
@@ -89,7 +93,7 @@ def test_a_zone_its_owner_creates_is_looked_up_by_name_from_the_other_stages():
     assert not [r for r in resources if r.type.startswith("cloudflare:index/zone")]
 
 
-def test_one_owner_per_zone_phase_across_the_shipped_stacks(live, test_stack):
+def test_one_owner_per_zone_phase_across_the_shipped_stacks(live: Plan, test_stack: Plan) -> None:
     phases = [
         (r.inputs["zoneId"], r.inputs["phase"])
         for stack in (live, test_stack)
@@ -99,13 +103,13 @@ def test_one_owner_per_zone_phase_across_the_shipped_stacks(live, test_stack):
     assert len(phases) == len(set(phases)) == 2
 
 
-def test_secure_config_is_never_decrypted():
+def test_secure_config_is_never_decrypted() -> None:
     files = read_stack_file(ROOT, "live")
     assert files.config["cloudflare:apiToken"] == SECRET_PLACEHOLDER
     assert files.secret_keys == ["cloudflare:apiToken"]
 
 
-def test_plan_prints_the_tree_and_the_behaviour_table(capsys):
+def test_plan_prints_the_tree_and_the_behaviour_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = appcdn(capsys, "plan", "--stack", "live")
     assert code == 0, err
     assert "appcdn:index:Zone  example-com" in out
@@ -123,7 +127,7 @@ def test_plan_prints_the_tree_and_the_behaviour_table(capsys):
     assert "v1:" not in out
 
 
-def test_plan_json_shape_and_byte_identical_runs(capsys):
+def test_plan_json_shape_and_byte_identical_runs(capsys: pytest.CaptureFixture[str]) -> None:
     first, second = (
         appcdn(capsys, "plan", "--stack", "live", "--json"),
         appcdn(capsys, "plan", "--stack", "live", "--json"),
@@ -158,7 +162,7 @@ def test_plan_json_shape_and_byte_identical_runs(capsys):
     assert "v1:" not in first[1]
 
 
-def test_plan_of_the_test_stack_shows_the_rules_live_deploys_for_it(capsys):
+def test_plan_of_the_test_stack_shows_the_rules_live_deploys_for_it(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = appcdn(capsys, "plan", "--stack", "test")
     assert code == 0, err
     assert (
@@ -183,7 +187,9 @@ def test_plan_of_the_test_stack_shows_the_rules_live_deploys_for_it(capsys):
     assert err == ""
 
 
-def test_a_pr_that_changes_only_the_test_stack_file_shows_in_the_live_plan(tmp_path, capsys):
+def test_a_pr_that_changes_only_the_test_stack_file_shows_in_the_live_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     test = (
         (ROOT / "stacks" / "Pulumi.test.yaml")
         .read_text()
@@ -200,7 +206,9 @@ def test_a_pr_that_changes_only_the_test_stack_file_shows_in_the_live_plan(tmp_p
     # the shipped test stack file gives 1h at the edge and in the browser
 
 
-def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path, capsys):
+def test_invalid_config_exits_2_with_every_reason_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     live = (
         "config:\n"
         "  appcdn:zones:\n"
@@ -226,7 +234,9 @@ def test_invalid_config_exits_2_with_every_reason_and_no_traceback(tmp_path, cap
     ]
 
 
-def test_a_broken_peer_file_stops_the_owners_plan_naming_that_file(tmp_path, capsys):
+def test_a_broken_peer_file_stops_the_owners_plan_naming_that_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     test = (
         (ROOT / "stacks" / "Pulumi.test.yaml")
         .read_text()
@@ -242,7 +252,7 @@ def test_a_broken_peer_file_stops_the_owners_plan_naming_that_file(tmp_path, cap
     )
 
 
-def test_main_runs_the_program_with_the_engines_config_and_the_peer_files():
+def test_main_runs_the_program_with_the_engines_config_and_the_peer_files() -> None:
     """What ``pulumi up`` runs: ``__main__.py`` reads this stack's config from the engine and the other stack
     files from disk; the result is the same as the offline plan's."""
     own = read_stack_file(ROOT, "test")
@@ -256,7 +266,7 @@ def test_main_runs_the_program_with_the_engines_config_and_the_peer_files():
     assert sorted(r.name for r in declared) == sorted(planned("test"))
 
 
-def test_the_program_itself_refuses_invalid_config_without_a_traceback():
+def test_the_program_itself_refuses_invalid_config_without_a_traceback() -> None:
     """What ``pulumi preview`` runs: a config error ends the program with pulumi.RunError (no stack trace)."""
     import pulumi
 
@@ -272,13 +282,13 @@ def test_the_program_itself_refuses_invalid_config_without_a_traceback():
         )
 
 
-def test_unknown_stack_exits_2(capsys):
+def test_unknown_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = appcdn(capsys, "plan", "--stack", "prod")
     assert code == 2
     assert "no stack 'prod'" in err and "live, test" in err
 
 
-def test_the_installed_command_plans_in_a_process_of_its_own_and_exits_cleanly():
+def test_the_installed_command_plans_in_a_process_of_its_own_and_exits_cleanly() -> None:
     """No 'Exception ignored in BaseEventLoop.__del__' at exit: the event loop the SDK ran on is closed."""
     result = subprocess.run(
         [
@@ -308,11 +318,11 @@ STACKS = ("live", "test")
 
 
 @pytest.fixture(scope="module")
-def both(live, test_stack):
+def both(live: Plan, test_stack: Plan) -> dict[str, Plan]:
     return {"live": live, "test": test_stack}
 
 
-def test_no_bucket_policy_allows_public_write_or_list(both):
+def test_no_bucket_policy_allows_public_write_or_list(both: dict[str, Plan]) -> None:
     for stack in both.values():
         for r in stack.values():
             if r.type != "aws:s3/bucketPolicy:BucketPolicy":
@@ -325,7 +335,7 @@ def test_no_bucket_policy_allows_public_write_or_list(both):
                     )
 
 
-def test_every_bucket_is_tls_only(both):
+def test_every_bucket_is_tls_only(both: dict[str, Plan]) -> None:
     buckets = [r for s in both.values() for r in s.values() if r.type == "aws:s3/bucket:Bucket"]
     policies = [
         json.loads(r.inputs["policy"])
@@ -340,7 +350,7 @@ def test_every_bucket_is_tls_only(both):
         ][0].items()
 
 
-def test_azure_accounts_are_https_only_tls12_and_private_containers_private(both):
+def test_azure_accounts_are_https_only_tls12_and_private_containers_private(both: dict[str, Plan]) -> None:
     accounts = [r for s in both.values() for r in s.values() if r.type == "azure-native:storage:StorageAccount"]
     assert len(accounts) == 2
     for account in accounts:
@@ -361,14 +371,14 @@ MEDIA_DATA = (
 )
 
 
-def test_live_media_survives_destroy_and_test_media_does_not_pretend_to(both):
+def test_live_media_survives_destroy_and_test_media_does_not_pretend_to(both: dict[str, Plan]) -> None:
     live_data = [r for r in both["live"].values() if r.type in MEDIA_DATA]
     assert len(live_data) == 5
     assert all(r.protect and r.retain_on_delete for r in live_data)
     assert not any(r.protect for r in both["test"].values() if r.type in MEDIA_DATA)
 
 
-def test_media_domains_route_through_cloud_connector_on_the_owner(live):
+def test_media_domains_route_through_cloud_connector_on_the_owner(live: Plan) -> None:
     rules = live["example-com-cloud-connector"].inputs["rules"]
     assert [(r["cloudConnectorRulesProvider"], r["expression"], r["parameters"]["host"]) for r in rules] == [
         (
@@ -381,13 +391,15 @@ def test_media_domains_route_through_cloud_connector_on_the_owner(live):
     ]
 
 
-def test_uncached_media_domain_is_stated_in_the_plan(capsys):
+def test_uncached_media_domain_is_stated_in_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = appcdn(capsys, "plan", "--stack", "live")
     rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["blog"] and "files.example.com" in line]
     assert rows and all("bypassed" in row for row in rows)
 
 
-def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path, capsys):
+def test_uploaded_certificate_and_key_never_appear_in_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project_dir(
         tmp_path,
         live="config:\n"
@@ -411,14 +423,14 @@ def test_uploaded_certificate_and_key_never_appear_in_the_plan(tmp_path, capsys)
     assert "CIPHERTEXT" not in out + err
 
 
-def test_media_on_the_provider_endpoint_gets_no_dns_record_and_no_connector_rule(live, test_stack):
+def test_media_on_the_provider_endpoint_gets_no_dns_record_and_no_connector_rule(live: Plan, test_stack: Plan) -> None:
     """blog's Test media has no custom domain: the app links to <account>.blob.core.windows.net directly."""
     assert not [r for r in test_stack.values() if r.type.endswith("DnsRecord") and "blog-test-media" in r.name]
     descriptions = [rule["description"] for rule in live["example-com-cloud-connector"].inputs["rules"]]
     assert "appcdn: blog/test/media" not in descriptions
 
 
-def test_the_names_the_config_checks_for_collisions_are_the_names_the_program_declares(both):
+def test_the_names_the_config_checks_for_collisions_are_the_names_the_program_declares(both: dict[str, Plan]) -> None:
     """appcdn.config.names predicts the records' logical names; the program and components must agree."""
     from appcdn.config.media import media_hosts
     from appcdn.config.names import declared_names

@@ -67,7 +67,9 @@ def whys(row: dict[str, Any]) -> str:
     return "\n".join(f"{c['request']}: {c['why']}" for c in row["checks"] if c["verdict"] == "disagrees")
 
 
-def test_against_a_faithful_edge_every_row_agrees_and_verify_exits_0(capsys, live):
+def test_against_a_faithful_edge_every_row_agrees_and_verify_exits_0(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, out, err, log = verify(capsys, edge_state(*live))
     assert (code, err) == (0, "")
     assert out.splitlines()[-1] == "0 rows disagree (0 with a safety failure), 18 agree, 0 cannot tell."
@@ -77,7 +79,9 @@ def test_against_a_faithful_edge_every_row_agrees_and_verify_exits_0(capsys, liv
     assert "cached (MISS then HIT then MISS)" in out  # stored, answered from the cache, a new object per query
 
 
-def test_json_gives_one_object_per_row_checked(capsys, live):
+def test_json_gives_one_object_per_row_checked(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live)
     assert code == 0
     assert len(rows) == len(behaviour_rows(*live)) == 18
@@ -88,7 +92,9 @@ def test_json_gives_one_object_per_row_checked(capsys, live):
     assert sitemap["sent"] == 11  # three requests each (first, repeat, key), HEAD twice
 
 
-def test_an_edge_that_caches_everything_fails_with_the_safety_rows_first(capsys, live):
+def test_an_edge_that_caches_everything_fails_with_the_safety_rows_first(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, out, _, _ = verify(capsys, edge_state(*live, EdgeVariant(everything=True)))
     assert code == 1
     headings = [line for line in out.splitlines() if line and not line.startswith(" ")][1:-1]
@@ -105,7 +111,9 @@ def test_an_edge_that_caches_everything_fails_with_the_safety_rows_first(capsys,
     assert all("answered from the cache the first time, with this run's marker" in whys(r) for r in marked)
 
 
-def test_an_edge_that_caches_nothing_fails_every_row_that_claims_caching(capsys, live):
+def test_an_edge_that_caches_nothing_fails_every_row_that_claims_caching(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(nothing=True))
     assert code == 1
     claims = [r for r in rows if r["outcome"]["cache"] == "cached"]
@@ -118,7 +126,9 @@ def test_an_edge_that_caches_nothing_fails_every_row_that_claims_caching(capsys,
     )
 
 
-def test_a_dropped_rule_is_named_by_the_requests_it_bypassed(capsys, live):
+def test_a_dropped_rule_is_named_by_the_requests_it_bypassed(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(drop=("shop-live-api",)))
     assert code == 1
     [row] = disagreeing(rows)
@@ -127,7 +137,9 @@ def test_a_dropped_rule_is_named_by_the_requests_it_bypassed(capsys, live):
     assert "stored in the cache (cf-cache-status MISS" in whys(row)
 
 
-def test_the_admin_bypass_moved_before_a_user_rule_is_a_safety_failure(capsys, live):
+def test_the_admin_bypass_moved_before_a_user_rule_is_a_safety_failure(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(first=("shop-live-admin",)))
     assert code == 1
     [row] = disagreeing(rows)
@@ -142,7 +154,9 @@ def test_the_admin_bypass_moved_before_a_user_rule_is_a_safety_failure(capsys, l
     } <= failed
 
 
-def test_a_cache_key_that_ignores_the_query_is_named(capsys, live):
+def test_a_cache_key_that_ignores_the_query_is_named(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(key_ignores_query=True))
     assert code == 1
     static = next(r for r in rows if r["site"] == "shop" and r["requests"].startswith("/static/*"))
@@ -151,7 +165,9 @@ def test_a_cache_key_that_ignores_the_query_is_named(capsys, live):
     assert feeds["verdict"] == "agrees"  # its key leaves the query out by design
 
 
-def test_an_origin_that_sends_set_cookie_is_named_where_the_origin_decides(capsys, live):
+def test_an_origin_that_sends_set_cookie_is_named_where_the_origin_decides(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(origin_sets_cookie=True))
     assert code == 0
     told = [r for r in rows if r["verdict"] == "cannot tell"]
@@ -167,7 +183,9 @@ def test_an_origin_that_sends_set_cookie_is_named_where_the_origin_decides(capsy
     )
 
 
-def test_a_zone_setting_changed_by_hand_is_named(capsys, live):
+def test_a_zone_setting_changed_by_hand_is_named(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(zone_polish="off"))
     assert code == 1
     failed = disagreeing(rows)
@@ -177,7 +195,9 @@ def test_a_zone_setting_changed_by_hand_is_named(capsys, live):
     assert photos["verdict"] == "agrees"  # its configuration rule sets lossy, whatever the zone says
 
 
-def test_requests_are_harmless_by_construction(capsys, live):
+def test_requests_are_harmless_by_construction(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     _, _, _, log = verify(capsys, edge_state(*live, EdgeVariant(everything=True)))
     assert {method for method, *_ in log} == {"GET", "HEAD", "OPTIONS"}
     assert all(body == 0 and "content-length" not in headers for *_, headers, body in log)
@@ -187,7 +207,9 @@ def test_requests_are_harmless_by_construction(capsys, live):
     assert {headers["authorization"] for *_, headers, _ in log if "authorization" in headers} == {NOT_A_CREDENTIAL}
 
 
-def test_every_request_of_a_run_gets_its_own_marker_where_the_cache_key_keeps_the_query(capsys, live):
+def test_every_request_of_a_run_gets_its_own_marker_where_the_cache_key_keeps_the_query(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     _, _, _, log = verify(capsys, edge_state(*live))
     unmarked = {(host, target.split("?")[0]) for _, host, target, *_ in log if f"{MARKER}=" not in target}
     # the feeds' key leaves the query out; http.server reads the row's example //feed/ as /feed/
@@ -196,14 +218,18 @@ def test_every_request_of_a_run_gets_its_own_marker_where_the_cache_key_keeps_th
     assert len({m.split(".")[0] for m in markers}) == 1  # one run
 
 
-def test_max_requests_bounds_the_run_and_checks_the_safety_rows_first(capsys, live):
+def test_max_requests_bounds_the_run_and_checks_the_safety_rows_first(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, out, _, log = verify(capsys, edge_state(*live, EdgeVariant(everything=True)), "--max-requests", "12")
     assert code == 1 and len(log) <= 12
     assert {host for _, host, *_ in log} == {"www.example.com", "example.com"}
     assert "not sent: --max-requests 12 reached" in out
 
 
-def test_safety_only_sends_only_the_requests_that_must_never_be_cached(capsys, live):
+def test_safety_only_sends_only_the_requests_that_must_never_be_cached(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, out, _, log = verify(capsys, edge_state(*live, EdgeVariant(first=("shop-live-admin",))), "--safety-only")
     assert code == 1
     assert all(
@@ -217,7 +243,9 @@ def test_safety_only_sends_only_the_requests_that_must_never_be_cached(capsys, l
     assert out.splitlines()[-1] == "1 row disagrees (1 with a safety failure), 1 agree, 0 cannot tell."
 
 
-def test_nothing_reachable_exits_3(capsys, live):
+def test_nothing_reachable_exits_3(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     with loopback_edge(edge_state(*live)) as url:
         pass  # the port is closed again
     code, out, err = appcdn(capsys, "verify", "--stack", "live", "--edge", url, "--rate", "50", "--safety-only")
@@ -234,13 +262,17 @@ def test_nothing_reachable_exits_3(capsys, live):
         ("https://edge.example.net/path", "a scheme, a host and a port only (no path, query or user)"),
     ],
 )
-def test_an_edge_address_verify_does_not_send_to_is_refused(capsys, edge, message):
+def test_an_edge_address_verify_does_not_send_to_is_refused(
+    capsys: pytest.CaptureFixture[str], edge: str, message: str
+) -> None:
     code, out, err = appcdn(capsys, "verify", "--stack", "live", "--edge", edge)
     assert (code, out) == (2, "")
     assert err == f"appcdn verify: --edge {edge!r}: {message}\n"
 
 
-def test_invalid_config_exits_2_with_its_place_and_sends_nothing(capsys, tmp_path):
+def test_invalid_config_exits_2_with_its_place_and_sends_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     directory = project_dir(tmp_path, live="config:\n  appcdn:stage: live\n  appcdn:sites: 3\n")
     code, out, err = appcdn(capsys, "verify", "--stack", "live", "--edge", "http://127.0.0.1:9", cwd=directory)
     assert (code, out) == (2, "")
@@ -264,7 +296,9 @@ def deploy_step(state: EdgeState, tmp_path: Path) -> tuple[int, str, str]:
     return done.returncode, done.stdout, summary.read_text()
 
 
-def test_after_up_a_safety_failure_fails_the_deploy_job_and_the_report_is_in_the_summary(live, tmp_path):
+def test_after_up_a_safety_failure_fails_the_deploy_job_and_the_report_is_in_the_summary(
+    live: tuple[Project, dict[str, ZoneRules]], tmp_path: Path
+) -> None:
     code, out, summary = deploy_step(edge_state(*live, EdgeVariant(first=("shop-live-admin",))), tmp_path)
     assert code == 1
     assert out.startswith("::error title=appcdn verify (live)::a request that must never be cached was cached")
@@ -272,7 +306,9 @@ def test_after_up_a_safety_failure_fails_the_deploy_job_and_the_report_is_in_the
     assert "  - GET www.example.com/?appcdn-verify=" in summary and "cookie sessionid: stored in the cache" in summary
 
 
-def test_after_up_another_disagreement_is_a_warning_and_a_faithful_edge_passes(live, tmp_path):
+def test_after_up_another_disagreement_is_a_warning_and_a_faithful_edge_passes(
+    live: tuple[Project, dict[str, ZoneRules]], tmp_path: Path
+) -> None:
     code, out, summary = deploy_step(edge_state(*live, EdgeVariant(drop=("shop-live-api",))), tmp_path)
     assert (code, out.split("::")[1]) == (0, "warning title=appcdn verify (live)")
     assert "- **disagrees**: shop/live www.example.com, example.com: bypassed" in summary
@@ -281,7 +317,9 @@ def test_after_up_another_disagreement_is_a_warning_and_a_faithful_edge_passes(l
     assert summary.count("- **agrees**") == 18
 
 
-def test_the_sample_report_in_the_docs_is_what_verify_prints(capsys, live):
+def test_the_sample_report_in_the_docs_is_what_verify_prints(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     """docs/operations.md shows a shortened report of the live stack against an edge with the admin bypass
     moved first: each of its lines is a line of such a run (with that run's marker)."""
     docs = (ROOT / "docs" / "operations.md").read_text()
@@ -296,7 +334,9 @@ def test_the_sample_report_in_the_docs_is_what_verify_prints(capsys, live):
     assert [line for line in lines if line not in printed] == []
 
 
-def test_objects_kept_beyond_the_planned_edge_ttl_are_named_by_their_age(capsys, live):
+def test_objects_kept_beyond_the_planned_edge_ttl_are_named_by_their_age(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(age_offset=2 * 86400))  # e.g. a page rule's Edge Cache TTL
     assert code == 1
     failed = [(r["hosts"][0], r["requests"].split(",")[0], r["outcome"]["edge_ttl"]) for r in disagreeing(rows)]
@@ -310,7 +350,9 @@ def test_objects_kept_beyond_the_planned_edge_ttl_are_named_by_their_age(capsys,
     assert "age 172800s is beyond the edge TTL 1h (cf-cache-status HIT" in whys(sitemap)
 
 
-def test_a_cached_answer_that_carries_set_cookie_is_a_safety_failure(capsys, live):
+def test_a_cached_answer_that_carries_set_cookie_is_a_safety_failure(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(origin_sets_cookie=True, keeps_set_cookie=True))
     assert code == 1
     static = next(r for r in rows if r["site"] == "shop" and r["requests"].startswith("/static/*"))
@@ -319,7 +361,9 @@ def test_a_cached_answer_that_carries_set_cookie_is_a_safety_failure(capsys, liv
     assert "an answer from the cache carries Set-Cookie (cf-cache-status HIT" in whys(static)
 
 
-def test_answers_that_did_not_pass_the_cache_cannot_tell(capsys, live):
+def test_answers_that_did_not_pass_the_cache_cannot_tell(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(unproxied=True))  # a DNS record not proxied
     assert code == 0
     app = [r for r in rows if not r["hosts"][0].startswith(("media", "files"))]
@@ -332,7 +376,9 @@ def test_answers_that_did_not_pass_the_cache_cannot_tell(capsys, live):
     )
 
 
-def test_stored_media_objects_are_checked_against_their_header_rule(capsys, live):
+def test_stored_media_objects_are_checked_against_their_header_rule(
+    capsys: pytest.CaptureFixture[str], live: tuple[Project, dict[str, ZoneRules]]
+) -> None:
     code, rows = rows_json(capsys, live, EdgeVariant(stale_objects=True))  # e.g. sync-headers never ran
     assert code == 1
     [files] = disagreeing(rows)
@@ -374,12 +420,17 @@ def tls_edge(pem: Path, names: list[str]) -> ssl.SSLContext:
     """The edge's side of TLS: this certificate, TLS 1.2 or later; records the server name each client asks for."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pem)
-    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment]
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
     return context
 
 
-def test_over_https_the_certificate_is_verified_for_the_rows_host(capsys, live, tmp_path, monkeypatch):
-    pem, names = certificate(tmp_path), []
+def test_over_https_the_certificate_is_verified_for_the_rows_host(
+    capsys: pytest.CaptureFixture[str],
+    live: tuple[Project, dict[str, ZoneRules]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pem, names = certificate(tmp_path), list[str]()
     with loopback_edge(edge_state(*live), tls_edge(pem, names)) as url:
         code, out, err = appcdn(capsys, "verify", "--stack", "live", "--edge", url, "--rate", "50", "--safety-only")
     assert code == 3 and err == f"appcdn verify: nothing reachable at {url} with each row's Host\n"

@@ -56,7 +56,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory) -> dict[str, Any]:
+def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """This project as committed work (its working tree, without what .gitignore leaves out), then a second
     commit that shortens the live static files' edge TTL; `workspace` is a clone of it, shared by the jobs
     below so that `make cli` builds .venv once (uv's cache makes that cheap after the first time)."""
@@ -113,7 +113,9 @@ USES = {
 }
 
 
-def run_job(history, name: str, job: str, secrets: dict[str, str], matrix: dict[str, str] | None = None) -> JobRun:
+def run_job(
+    history: dict[str, Any], name: str, job: str, secrets: dict[str, str], matrix: dict[str, str] | None = None
+) -> JobRun:
     spec = workflow(name)["jobs"][job]
     temp = history["top"] / f"runner-{name}-{job}-{'-'.join((matrix or {}).values())}-{len(secrets)}"
     temp.mkdir()
@@ -130,7 +132,7 @@ def run_job(history, name: str, job: str, secrets: dict[str, str], matrix: dict[
     return Job(spec, history["workspace"], temp, contexts).run(USES)
 
 
-def test_the_diff_job_puts_the_semantic_diff_in_the_summary_and_the_sticky_comment(history):
+def test_the_diff_job_puts_the_semantic_diff_in_the_summary_and_the_sticky_comment(history: dict[str, Any]) -> None:
     run = run_job(history, "pull-request", "diff", secrets={})
     assert [s.ran for s in run.steps] == [True, True, True, True, True]
     assert run.summary.startswith("<!-- appcdn-diff -->\n## appcdn diff\n")
@@ -152,7 +154,9 @@ PULUMI_JOBS = [
 
 
 @pytest.mark.parametrize("name,job,matrix,title", PULUMI_JOBS)
-def test_without_cloud_secrets_the_pulumi_jobs_skip_with_a_notice_and_succeed(history, name, job, matrix, title):
+def test_without_cloud_secrets_the_pulumi_jobs_skip_with_a_notice_and_succeed(
+    history: dict[str, Any], name: str, job: str, matrix: dict[str, str] | None, title: str
+) -> None:
     run = run_job(history, name, job, secrets={}, matrix=matrix)
     assert [s.ran for s in run.steps] == [True, True] + [False] * (len(run.steps) - 2)
     assert run.stdout.startswith(f"::notice title={title} skipped::no cloud credentials")
@@ -163,8 +167,13 @@ def test_without_cloud_secrets_the_pulumi_jobs_skip_with_a_notice_and_succeed(hi
 
 @pytest.mark.parametrize("name,job,matrix,title", PULUMI_JOBS)
 def test_with_cloud_secrets_the_pulumi_action_finds_uv_and_appcdn_on_path(
-    history, name, job, matrix, title, monkeypatch
-):
+    history: dict[str, Any],
+    name: str,
+    job: str,
+    matrix: dict[str, str] | None,
+    title: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with loopback_edge(edge_state(*live_stack())) as edge:  # where `appcdn verify` checks the edge after `up`
         monkeypatch.setenv("APPCDN_VERIFY_EDGE", edge)
         run = run_job(history, name, job, secrets=FAKE_SECRETS, matrix=matrix)
@@ -182,7 +191,7 @@ def test_with_cloud_secrets_the_pulumi_action_finds_uv_and_appcdn_on_path(
 
 
 @pytest.mark.parametrize("name", ["pull-request", "deploy"])
-def test_the_test_job_runs_make_test_whose_targets_exist(history, name):
+def test_the_test_job_runs_make_test_whose_targets_exist(history: dict[str, Any], name: str) -> None:
     """`make test` itself is what CI runs on this very commit; here make only says what it would do
     (MAKEFLAGS=n), which fails on a target that does not exist."""
     spec = workflow(name)["jobs"]["test"]
@@ -195,14 +204,14 @@ def test_the_test_job_runs_make_test_whose_targets_exist(history, name):
     assert "pytest" in run.steps[-1].stdout
 
 
-def test_a_pull_request_runs_the_tests_the_diff_and_a_preview_of_both_stacks():
+def test_a_pull_request_runs_the_tests_the_diff_and_a_preview_of_both_stacks() -> None:
     pr = workflow("pull-request")
     assert pr["on"] == {"pull_request": None}
     assert set(pr["jobs"]) == {"test", "diff", "preview"}
     assert pr["jobs"]["preview"]["strategy"]["matrix"]["stack"] == ["test", "live"]
 
 
-def test_main_deploys_test_then_live_behind_an_approval():
+def test_main_deploys_test_then_live_behind_an_approval() -> None:
     deploy = workflow("deploy")
     assert deploy["on"] == {"push": {"branches": ["main"]}}
     jobs = deploy["jobs"]
@@ -218,7 +227,7 @@ COMMENTING_JOBS = {("pull-request", "diff"), ("pull-request", "preview")}
 
 
 @pytest.mark.parametrize("name", ["pull-request", "deploy"])
-def test_permissions_are_least_privilege(name):
+def test_permissions_are_least_privilege(name: str) -> None:
     spec = workflow(name)
     assert spec["permissions"] == {}  # nothing unless a job asks
     for job_name, job in spec["jobs"].items():
@@ -231,11 +240,11 @@ PINNED = re.compile(r"^\s+(?:- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\
 
 
 @pytest.mark.parametrize("name", ["pull-request", "deploy"])
-def test_every_action_is_pinned_to_a_commit_with_its_release_beside_it(name):
+def test_every_action_is_pinned_to_a_commit_with_its_release_beside_it(name: str) -> None:
     lines = (WORKFLOWS / f"{name}.yml").read_text().splitlines()
     used = [line for line in lines if "uses:" in line]
     assert used and all(PINNED.match(line) for line in used), [line for line in used if not PINNED.match(line)]
 
 
-def test_every_workflow_file_is_one_of_ours():
+def test_every_workflow_file_is_one_of_ours() -> None:
     assert sorted(p.name for p in WORKFLOWS.iterdir()) == ["deploy.yml", "pull-request.yml"]

@@ -16,7 +16,18 @@ import yaml
 RUNNER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 """The runner image's PATH, without any uv: the workflow must bring its own."""
 
-NOT_PASSED = ("VIRTUAL_ENV", "UV_", "PYTHON", "COV_", "COVERAGE", "PYTEST", "PULUMI", "CLOUDFLARE", "ARM_", "GITHUB")
+NOT_PASSED: tuple[str, ...] = (
+    "VIRTUAL_ENV",
+    "UV_",
+    "PYTHON",
+    "COV_",
+    "COVERAGE",
+    "PYTEST",
+    "PULUMI",
+    "CLOUDFLARE",
+    "ARM_",
+    "GITHUB",
+)
 NOT_PASSED += ("AWS_ACCESS", "AWS_SECRET", "AWS_SESSION", "AWS_PROFILE", "AWS_ENDPOINT", "AZURE_STORAGE")
 """Not from this machine's environment into the job's: the test process's own venv, coverage and cloud settings.
 The rest (the machine's CA bundle, package index and proxy settings, HOME and so the caches) is the runner's."""
@@ -26,7 +37,7 @@ COMPARISON = re.compile(r"^(.+?)\s*(==|!=)\s*(.+)$")
 
 
 def load(path: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(path.read_text())
+    loaded: dict[Any, Any] = yaml.safe_load(path.read_text())
     loaded["on"] = loaded.pop(True)  # YAML 1.1 reads the key `on` as true
     return loaded
 

@@ -6,6 +6,7 @@ outside it the server refused."""
 import importlib.util
 import json
 import sys
+from collections.abc import Callable
 
 import django
 
@@ -39,7 +40,11 @@ elif command == "exercise":
     assert cache.get(f"{k}:a") is None
     client = caches["default"]._cache.get_client(write=True)  # the backend's own client, as the app user
     refused = []
-    for name, call in (("CONFIG", lambda: client.config_get("maxmemory")), ("KEYS", lambda: client.keys("*"))):
+    checks: list[tuple[str, Callable[[], object]]] = [
+        ("CONFIG", lambda: client.config_get("maxmemory")),
+        ("KEYS", lambda: client.keys("*")),
+    ]
+    for name, call in checks:
         try:
             call()
         except NoPermissionError:
