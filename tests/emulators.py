@@ -51,6 +51,9 @@ AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 # moto_server otherwise wraps every answer in flask-cors, which echoes any Origin: S3's own CORS rules would
 # be invisible. With it off, the Access-Control-* headers are the ones moto derives from the bucket's CORS.
 MOTO_ENV = {"MOTO_DISABLE_GLOBAL_CORS": "true"}
+# Coverage's subprocess patch (pyproject.toml) starts a measuring coverage in every Python child through these
+# variables. moto's server runs none of our code, only answers every S3 request of the session: not traced.
+UNMEASURED = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 
 _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
 
@@ -98,10 +101,17 @@ def _listens(port: int) -> bool:
 
 @contextmanager
 def _serve(
-    name: str, command: list[str], probe_url: str, log: Path, env: dict[str, str] | None = None, user: str | None = None
+    name: str,
+    command: list[str],
+    probe_url: str,
+    log: Path,
+    env: dict[str, str] | None = None,
+    user: str | None = None,
+    measured: bool = True,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``command`` (as ``user``, if given), wait until ``probe_url`` answers (``tcp://127.0.0.1:PORT``:
-    accepts connections), yield the process, stop it on leaving."""
+    """Start ``command`` (as ``user``, if given; measured by coverage's subprocess patch unless not ``measured``),
+    wait until ``probe_url`` answers (``tcp://127.0.0.1:PORT``: accepts connections), yield the process, stop it on
+    leaving."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
@@ -109,7 +119,7 @@ def _serve(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=log.parent,
-            env={**os.environ, **(env or {})},
+            env={k: v for k, v in {**os.environ, **(env or {})}.items() if measured or k not in UNMEASURED},
             user=user,
         )
     probe: Callable[[], bool] = (
@@ -143,7 +153,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("moto") / "moto_server.log"
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    with _serve("moto_server", command, f"{url}/moto-api/", log, env=MOTO_ENV):
+    with _serve("moto_server", command, f"{url}/moto-api/", log, env=MOTO_ENV, measured=False):
         yield url
 
 
