@@ -7,6 +7,13 @@ plan exits 0 and, for generated projects, declares exactly the expected resource
 Before anything runs, the script waits (at most BUSY_MAX_WAIT_SECONDS) until no test run (pytest,
 the CI clone) is using the machine, and says so with the figures if it measured while one ran.
 
+Every plan run has a wall-clock budget (``--budget``, or ``APPCDN_BENCH_BUDGET``; DEFAULT_BUDGET_SECONDS): a run
+over it is killed (its whole process group) and its row says "> N s — target missed", with the CPU time and peak
+memory it had used when killed; that variant is not run again, and the rest of the table is still measured. So the
+script ends in bounded time however slow the program is. It exits 0 when it measured, whatever the targets say
+(a missed target is a measurement, as in ``setup_time.py``), and non-zero only when it could not measure: a plan
+that fails, a stack that declares other resources than expected, a baseline that drifted.
+
 Run it with the project's venv: ``make bench`` or ``.venv/bin/python bench/plan_time.py``. The
 subprocesses use the interpreter running this script and the ``appcdn`` script next to it, and must
 import the ``appcdn`` of this checkout (from a git worktree: ``PYTHONPATH=$PWD``); checked at start-up.
@@ -14,16 +21,20 @@ import the ``appcdn`` of this checkout (from a git worktree: ``PYTHONPATH=$PWD``
 
 from __future__ import annotations
 
+import argparse
 import ast
+import contextlib
 import hashlib
 import importlib.util
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,6 +47,8 @@ PYTHON = sys.executable  # the project's venv (``make bench``), not resolved: it
 APPCDN = str(Path(sys.executable).parent / "appcdn")
 
 REPS = 3
+DEFAULT_BUDGET_SECONDS = 180.0  # wall clock per run of a plan; ``--budget`` or APPCDN_BENCH_BUDGET
+BUDGET_ENV = "APPCDN_BENCH_BUDGET"
 SITES_PER_ZONE = 10  # "full sites": per enterprise zone, far below its 300 cache rules and Cloud Connector rules
 FULL_SITES = 100
 ONE_ZONE_SITES = (100, 300, 1000)  # edge-only sites, all on one Enterprise zone
@@ -123,6 +136,8 @@ class Run:
     """User and system seconds of the process."""
     peak_mb: float
     """Its peak resident memory."""
+    killed: bool = False
+    """Over its budget and killed: ``wall`` is the budget, ``cpu`` and ``peak_mb`` what it had used by then."""
 
 
 @dataclass
@@ -133,8 +148,13 @@ class Variant:
     is_plan: bool
     runs: list[Run] = field(default_factory=list)
 
+    @property
+    def over_budget(self) -> bool:
+        """A run of it was killed at the budget: no time is known for it, only that it is longer."""
+        return any(r.killed for r in self.runs)
+
     def median(self, what: str = "wall") -> float:
-        return statistics.median(getattr(r, what) for r in self.runs)
+        return statistics.median(getattr(r, what) for r in self.runs if not r.killed)
 
 
 def import_argv(*modules: str) -> list[str]:
@@ -155,17 +175,40 @@ def plan_argv(project_dir: Path, stack: str = "live") -> list[str]:
     return [APPCDN, "plan", "--stack", stack, "--json", "--cwd", str(project_dir)]
 
 
-def measured(argv: list[str]) -> Run:
-    """One run in a process of its own, output discarded: wall time, CPU time and peak memory (``wait4``'s
-    resource usage of that process alone); raises if it fails."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise subprocess.CalledProcessError(process.returncode, argv)
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+def measured(argv: list[str], budget: float, capture: bool = False) -> tuple[Run, str]:
+    """One run in a process (and process group) of its own: wall time, CPU time and peak memory (``wait4``'s
+    resource usage of that process alone), and its standard output if ``capture`` (else discarded). Over
+    ``budget`` seconds of wall time the group is killed and the run comes back ``killed``; exits if it fails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # files: no pipe to fill up
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            argv, stdout=out if capture else subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+        over = threading.Event()
+
+        def kill() -> None:
+            over.set()
+            with contextlib.suppress(ProcessLookupError):  # it ended as the budget ran out
+                os.killpg(process.pid, signal.SIGKILL)  # the group outlives its leader until reaped below
+
+        timer = threading.Timer(budget, kill)
+        timer.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        timer.cancel()
+        timer.join()
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        run = Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, killed=over.is_set())
+        if run.killed:
+            return Run(budget, run.cpu, run.peak_mb, killed=True), ""
+        out.seek(0)
+        err.seek(0)
+        if process.returncode:
+            tail = out.read()[-2000:].decode(errors="replace")
+            stderr = err.read().decode(errors="replace")
+            sys.exit(f"failed (exit {process.returncode}): {' '.join(argv)}\n{stderr}{tail}")
+        sys.stderr.write(err.read().decode(errors="replace"))
+        return run, out.read().decode()
 
 
 def _is_submodule(package: str, name: str) -> bool:
@@ -232,12 +275,13 @@ def check_program_location() -> None:
         sys.exit(f"{PYTHON} imports {found}, not this checkout's {want}; run with PYTHONPATH={ROOT}")
 
 
-def check_plan(argv: list[str], expected: Counter | None = None) -> int:
-    """Run a plan once; fail loudly unless it exits 0 and declares exactly ``expected`` (type → count)."""
-    result = subprocess.run(argv, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"plan failed (exit {result.returncode}): {' '.join(argv)}\n{result.stderr}{result.stdout[-2000:]}")
-    resources = json.loads(result.stdout)["resources"]
+def check_plan(argv: list[str], budget: float, expected: Counter | None = None) -> tuple[Run, int | None]:
+    """Run a plan once within ``budget``; fail loudly unless it exits 0 and declares exactly ``expected``
+    (type → count). Return the run and the number of resources (None: killed at the budget, not checked)."""
+    run, stdout = measured(argv, budget, capture=True)
+    if run.killed:
+        return run, None
+    resources = json.loads(stdout)["resources"]
     if expected is not None:
         types = Counter(r["type"] for r in resources)
         if types != expected:
@@ -250,7 +294,7 @@ def check_plan(argv: list[str], expected: Counter | None = None) -> int:
                 f"plan declared {len(resources)} resources, expected {expected.total()}: {' '.join(argv)}\n"
                 "  plan  expected  type (differing types only)\n" + "\n".join(rows)
             )
-    return len(resources)
+    return run, len(resources)
 
 
 def site_config(i: int, zone: str, apex: bool) -> tuple[dict, dict]:
@@ -510,29 +554,44 @@ def machine() -> str:
     )
 
 
-def run_rounds(variants: list[Variant]) -> list[str]:
-    """Round r runs every variant that wants more than r repetitions, in a fixed order. Before each timed run
-    (outside its timing) look for BUSY_PATTERN processes; return a line per run that had company."""
+def run_rounds(variants: list[Variant], budget: float) -> list[str]:
+    """Round r runs every variant that wants more than r repetitions and has not gone over ``budget``, in a
+    fixed order. Before each timed run (outside its timing) look for BUSY_PATTERN processes; return a line per
+    run that had company."""
     company = []
     for r in range(max(v.reps for v in variants)):
         for v in variants:
-            if r < v.reps:
+            if r < v.reps and not v.over_budget:
                 busy = busy_processes()
                 print(f"  round {r + 1}: {v.label} ...", end="", file=sys.stderr, flush=True)
-                v.runs.append(measured(v.argv))
-                print(
-                    f" {v.runs[-1].wall:.2f} s" + (f"  ({len(busy)} busy process(es))" if busy else ""), file=sys.stderr
-                )
+                v.runs.append(measured(v.argv, budget)[0])
+                took = f" > {budget:g} s, killed" if v.runs[-1].killed else f" {v.runs[-1].wall:.2f} s"
+                print(took + (f"  ({len(busy)} busy process(es))" if busy else ""), file=sys.stderr)
                 if busy:
                     company.append(f"round {r + 1}, {v.label}: {busy[0][:80]}")
     return company
 
 
-def report(variants: list[Variant], floor: float) -> None:
-    header = ("variant", "runs", "median s", "min s", "CPU s", "peak MB", "plan / import")
+def report(variants: list[Variant], floor: float, budget: float) -> None:
+    """The table; a variant killed at the budget shows "> budget" and what it had used when killed."""
+    header = ("variant", "runs", "median s", "min s", "CPU s", "peak MB", "plan / import", "")
     rows = [header]
     for v in variants:
-        ratio = f"{v.median() / floor:.2f}" if v.is_plan else "-"
+        if v.over_budget:
+            killed = next(r for r in v.runs if r.killed)
+            rows.append(
+                (
+                    v.label,
+                    str(len(v.runs)),
+                    f"> {budget:g}",
+                    "-",
+                    f"> {killed.cpu:.2f}",
+                    f">= {killed.peak_mb:.0f}",
+                    f"> {budget / floor:.2f}",
+                    f"> {budget:g} s — target missed (killed at the budget)",
+                )
+            )
+            continue
         rows.append(
             (
                 v.label,
@@ -541,34 +600,75 @@ def report(variants: list[Variant], floor: float) -> None:
                 f"{min(r.wall for r in v.runs):.2f}",
                 f"{v.median('cpu'):.2f}",
                 f"{max(r.peak_mb for r in v.runs):.0f}",
-                ratio,
+                f"{v.median() / floor:.2f}" if v.is_plan else "-",
+                "",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
-        print("  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]))
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1])] + [row[-1]]
+        print("  ".join(cells).rstrip())
 
 
-def verdict(label: str, value: float, limit: float, unit: str) -> bool:
+def verdict(label: str, value: float | None, limit: float, unit: str, lower_bound: bool = False) -> bool:
+    """Print one target's line. ``lower_bound``: ``value`` is only what a run killed at the budget reached
+    (missed if it already exceeds ``limit``, else not known, which is not met); None: not measured."""
+    if value is None:
+        print(f"target: {label} <= {limit:g}{unit}: not measured (a run it needs was killed at the budget) -> MISSED")
+        return False
+    if lower_bound:
+        known = "MISSED" if value > limit else "MISSED (not known: killed at the budget first)"
+        print(f"target: {label} <= {limit:g}{unit}: > {value:.2f}{unit} -> {known}")
+        return False
     met = value <= limit
     print(f"target: {label} <= {limit:g}{unit}: {value:.2f}{unit} -> {'met' if met else 'MISSED'}")
     return met
 
 
+def ratio_verdict(label: str, v: Variant, floor: float, budget: float, limit: float) -> bool:
+    if v.over_budget:
+        return verdict(label, budget / floor, limit, " x", lower_bound=True)
+    return verdict(label, v.median() / floor, limit, " x")
+
+
+def budget_seconds() -> float:
+    """``--budget`` on the command line, else APPCDN_BENCH_BUDGET, else DEFAULT_BUDGET_SECONDS."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=float(os.environ.get(BUDGET_ENV) or DEFAULT_BUDGET_SECONDS),
+        help=f"wall-clock seconds per plan run before it is killed (default: ${BUDGET_ENV} or "
+        f"{DEFAULT_BUDGET_SECONDS:g})",
+    )
+    budget: float = parser.parse_args().budget
+    if budget <= 0:
+        parser.error(f"--budget must be above 0 seconds, not {budget:g}")
+    return budget
+
+
 def main() -> None:
+    budget = budget_seconds()
     check_baseline_modules()
     check_program_location()
     quiet = wait_until_quiet()
     print(machine())
     print(quiet)
     print(f"bare import: import {', '.join(PROGRAM_SDK_MODULES)}; each module loaded (SDK submodules are lazy)")
+    print(f"budget: {budget:g} s of wall time per run; a run over it is killed and its target missed")
     bare = Variant("bare import of the program's SDK modules", import_argv(*PROGRAM_SDK_MODULES), REPS, is_plan=False)
     with tempfile.TemporaryDirectory(prefix="appcdn-bench-") as tmp:
         print("warm-up and checks, one untimed run of each variant ...", file=sys.stderr)
-        measured(bare.argv)
+        if measured(bare.argv, budget)[0].killed:
+            sys.exit(f"the bare import alone took over the {budget:g} s budget: nothing to compare with")
 
         def plan(label: str, project: Path, expected: Counter | None = None) -> Variant:
-            count = check_plan(plan_argv(project), expected)
+            print(f"  {label} ...", end="", file=sys.stderr, flush=True)
+            run, count = check_plan(plan_argv(project), budget, expected)
+            if count is None:  # killed: a measurement (over the budget), and no time for more
+                print(f" > {budget:g} s, killed; its resources not checked", file=sys.stderr)
+                return Variant(f"{label} (not checked)", plan_argv(project), REPS, is_plan=True, runs=[run])
+            print(f" {run.wall:.2f} s, {count} resources as expected", file=sys.stderr)
             return Variant(f"{label} ({count} resources)", plan_argv(project), REPS, is_plan=True)
 
         live = plan("live stack as shipped", ROOT)
@@ -579,26 +679,34 @@ def main() -> None:
         }
         rules = plan(f"{RULES} cache rules on an Enterprise zone", *generate_rules_project(RULES, Path(tmp)))
         variants = [bare, live, full, *one_zone.values(), rules]
-        company = run_rounds(variants)
+        company = run_rounds(variants, budget)
 
     floor = bare.median()
     small, large = one_zone[ONE_ZONE_SITES[0]], one_zone[ONE_ZONE_SITES[-1]]
     print()
-    report(variants, floor)
+    report(variants, floor, budget)
     print()
     print(f"targets: wall time (median) over the bare import's {floor:.2f} s, in this run")
-    met = [
-        verdict("live stack / bare import", live.median() / floor, TARGET_LIVE, " x"),
-        verdict(f"{FULL_SITES} full sites / bare import", full.median() / floor, TARGET_FULL, " x"),
-        verdict(f"{large.label.split(' (')[0]} / bare import", large.median() / floor, TARGET_ONE_ZONE, " x"),
-        verdict(
-            f"time above the import, {ONE_ZONE_SITES[-1]} / {ONE_ZONE_SITES[0]} sites on one zone",
-            (large.median() - floor) / max(small.median() - floor, 0.01),
+    linear_label = f"time above the import, {ONE_ZONE_SITES[-1]} / {ONE_ZONE_SITES[0]} sites on one zone"
+    if small.over_budget:
+        linear = verdict(linear_label, None, TARGET_LINEAR, " x")
+    else:
+        above_small = max(small.median() - floor, 0.01)
+        linear = verdict(
+            linear_label,
+            ((budget if large.over_budget else large.median()) - floor) / above_small,
             TARGET_LINEAR,
             " x",
-        ),
-        verdict(f"{RULES} cache rules / bare import", rules.median() / floor, TARGET_RULES, " x"),
-        verdict(f"{RULES} cache rules, peak memory", max(r.peak_mb for r in rules.runs), TARGET_RULES_MB, " MB"),
+            lower_bound=large.over_budget,
+        )
+    rules_peak = max(r.peak_mb for r in rules.runs)
+    met = [
+        ratio_verdict("live stack / bare import", live, floor, budget, TARGET_LIVE),
+        ratio_verdict(f"{FULL_SITES} full sites / bare import", full, floor, budget, TARGET_FULL),
+        ratio_verdict(f"{large.label.split(' (')[0]} / bare import", large, floor, budget, TARGET_ONE_ZONE),
+        linear,
+        ratio_verdict(f"{RULES} cache rules / bare import", rules, floor, budget, TARGET_RULES),
+        verdict(f"{RULES} cache rules, peak memory", rules_peak, TARGET_RULES_MB, " MB", lower_bound=rules.over_budget),
     ]
     print()
     print(quiet)

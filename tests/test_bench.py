@@ -1,8 +1,11 @@
 """The plan benchmark (``bench/plan_time.py``) cannot rot: its bare-import baseline is the SDK modules the
-program imports, and the stacks it generates plan to exactly the resources it expects of them."""
+program imports, and the stacks it generates plan to exactly the resources it expects of them. It cannot hang
+either: a run over its wall-clock budget is killed, with what it spawned, and reported as a missed target."""
 
 import importlib.util
+import re
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -48,3 +51,43 @@ def test_each_generated_stack_declares_the_resources_the_bench_expects(
 ) -> None:
     project, expected = generate(tmp_path)
     assert declared_types(project) == expected
+
+
+def test_a_run_over_its_budget_is_killed_with_its_children_and_its_row_says_target_missed(tmp_path, capsys):
+    pid_file = tmp_path / "child.pid"
+    slow = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "x = bytearray(64 << 20)\n"
+        "time.sleep(60)\n"
+    )
+    start = time.monotonic()
+    run, out = plan_time.measured([sys.executable, "-c", slow], budget=3.0, capture=True)
+    assert time.monotonic() - start < 20
+    assert run.killed and run.wall == 3.0 and out == ""
+    assert run.peak_mb >= 64  # what it held when killed
+    child = int(pid_file.read_text())
+    time.sleep(0.2)
+    stat = Path(f"/proc/{child}/stat")
+    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"  # its group went with it
+
+    bare = plan_time.Variant("bare import", [], 1, is_plan=False, runs=[plan_time.Run(2.0, 1.5, 200)])
+    slow_plan = plan_time.Variant("250 cache rules", [], 3, is_plan=True, runs=[run])
+    assert plan_time.run_rounds([slow_plan], budget=3.0) == []  # not run again
+    plan_time.report([bare, slow_plan], floor=2.0, budget=3.0)
+    rows = capsys.readouterr().out.splitlines()
+    label, runs, median, minimum, cpu, peak, ratio, note = re.split(r"\s{2,}", rows[2])
+    assert (label, runs, median, minimum, ratio) == ("250 cache rules", "1", "> 3", "-", "> 1.50")
+    assert cpu == f"> {run.cpu:.2f}" and peak == f">= {run.peak_mb:.0f}"
+    assert note == "> 3 s — target missed (killed at the budget)"
+    assert not plan_time.ratio_verdict("250 cache rules / bare import", slow_plan, 2.0, 3.0, 2.0)
+    assert capsys.readouterr().out == (
+        "target: 250 cache rules / bare import <= 2 x: > 1.50 x -> MISSED (not known: killed at the budget first)\n"
+    )
+
+
+def test_a_run_within_its_budget_gives_its_output_and_times(tmp_path):
+    run, out = plan_time.measured([sys.executable, "-c", "print('{}')"], budget=30.0, capture=True)
+    assert not run.killed and 0 < run.wall < 30 and run.cpu > 0 and run.peak_mb > 1
+    assert out == "{}\n"
