@@ -631,8 +631,8 @@ def ratio_verdict(label: str, v: Variant, floor: float, budget: float, limit: fl
     return verdict(label, v.median() / floor, limit, " x")
 
 
-def budget_seconds() -> float:
-    """``--budget`` on the command line, else APPCDN_BENCH_BUDGET, else DEFAULT_BUDGET_SECONDS."""
+def options() -> tuple[float, int]:
+    """The budget (``--budget``, else APPCDN_BENCH_BUDGET, else DEFAULT_BUDGET_SECONDS) and ``--reps``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--budget",
@@ -641,14 +641,19 @@ def budget_seconds() -> float:
         help=f"wall-clock seconds per plan run before it is killed (default: ${BUDGET_ENV} or "
         f"{DEFAULT_BUDGET_SECONDS:g})",
     )
-    budget: float = parser.parse_args().budget
-    if budget <= 0:
-        parser.error(f"--budget must be above 0 seconds, not {budget:g}")
-    return budget
+    parser.add_argument(
+        "--reps", type=int, default=REPS, help=f"timed runs of each variant, after its check run (default {REPS})"
+    )
+    args = parser.parse_args()
+    if args.budget <= 0:
+        parser.error(f"--budget must be above 0 seconds, not {args.budget:g}")
+    if args.reps < 1:
+        parser.error(f"--reps must be at least 1, not {args.reps}")
+    return args.budget, args.reps
 
 
 def main() -> None:
-    budget = budget_seconds()
+    budget, reps = options()
     check_baseline_modules()
     check_program_location()
     quiet = wait_until_quiet()
@@ -656,7 +661,7 @@ def main() -> None:
     print(quiet)
     print(f"bare import: import {', '.join(PROGRAM_SDK_MODULES)}; each module loaded (SDK submodules are lazy)")
     print(f"budget: {budget:g} s of wall time per run; a run over it is killed and its target missed")
-    bare = Variant("bare import of the program's SDK modules", import_argv(*PROGRAM_SDK_MODULES), REPS, is_plan=False)
+    bare = Variant("bare import of the program's SDK modules", import_argv(*PROGRAM_SDK_MODULES), reps, is_plan=False)
     with tempfile.TemporaryDirectory(prefix="appcdn-bench-") as tmp:
         print("warm-up and checks, one untimed run of each variant ...", file=sys.stderr)
         if measured(bare.argv, budget)[0].killed:
@@ -667,9 +672,9 @@ def main() -> None:
             run, count = check_plan(plan_argv(project), budget, expected)
             if count is None:  # killed: a measurement (over the budget), and no time for more
                 print(f" > {budget:g} s, killed; its resources not checked", file=sys.stderr)
-                return Variant(f"{label} (not checked)", plan_argv(project), REPS, is_plan=True, runs=[run])
+                return Variant(f"{label} (not checked)", plan_argv(project), reps, is_plan=True, runs=[run])
             print(f" {run.wall:.2f} s, {count} resources as expected", file=sys.stderr)
-            return Variant(f"{label} ({count} resources)", plan_argv(project), REPS, is_plan=True)
+            return Variant(f"{label} ({count} resources)", plan_argv(project), reps, is_plan=True)
 
         live = plan("live stack as shipped", ROOT)
         full = plan(f"{FULL_SITES} full sites, {SITES_PER_ZONE} per zone", *generate_project(FULL_SITES, Path(tmp)))

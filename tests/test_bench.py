@@ -53,7 +53,9 @@ def test_each_generated_stack_declares_the_resources_the_bench_expects(
     assert declared_types(project) == expected
 
 
-def test_a_run_over_its_budget_is_killed_with_its_children_and_its_row_says_target_missed(tmp_path, capsys):
+def test_a_run_over_its_budget_is_killed_with_its_children_and_its_row_says_target_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pid_file = tmp_path / "child.pid"
     slow = (
         "import subprocess, sys, time\n"
@@ -87,7 +89,7 @@ def test_a_run_over_its_budget_is_killed_with_its_children_and_its_row_says_targ
     )
 
 
-def test_a_run_within_its_budget_gives_its_output_and_times(tmp_path):
+def test_a_run_within_its_budget_gives_its_output_and_times() -> None:
     run, out = plan_time.measured([sys.executable, "-c", "print('{}')"], budget=30.0, capture=True)
     assert not run.killed and 0 < run.wall < 30 and run.cpu > 0 and run.peak_mb > 1
     assert out == "{}\n"
