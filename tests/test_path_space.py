@@ -43,3 +43,21 @@ def test_methods_are_one_at_a_time() -> None:
     space = Space([])
     assert not space.satisfiable({CACHEABLE: True, ("method", "POST"): True})
     assert space.satisfiable({CACHEABLE: False, ("method", "DELETE|POST"): False})  # PROPFIND, PURGE, …
+
+
+def test_the_two_branches_on_an_open_atom_are_those_a_request_can_take() -> None:
+    """A tree splitting a class on an atom keeps the branches some request takes: for a path atom a shortest
+    path of the class decides one branch without a search; the other facts are asked in full or free."""
+    atoms = [("prefix", "/a/"), ("prefix", "/a/b/"), ("extension", "css"), ("glob", "/*/feed"), ("segment", "a")]
+    space = Space([*atoms, ("cookie", "sid"), ("query", "page")])
+    classes = [{}, {("prefix", "/a/"): True}, {("extension", "css"): True}, {("prefix", "/a/"): False}]
+    classes += [{("cookie", "cms_sid"): True}, {("glob", "/*/feed"): True, ("segment", "a"): False}]
+    for literals in classes:
+        for atom in [*atoms, ("cookie", "sid"), ("query", "page")]:
+            if atom in literals:
+                continue
+            wanted = (space.satisfiable({**literals, atom: True}), space.satisfiable({**literals, atom: False}))
+            assert space.branches(literals, atom) == wanted, (literals, atom)
+    assert space.branches({("prefix", "/a/b/"): True}, ("prefix", "/a/")) == (True, False)
+    assert space.branches({("extension", "css"): True}, ("glob", "/*/feed")) == (False, True)
+    assert space.branches({("cookie", "cms_sid"): True}, ("cookie", "sid")) == (True, False)

@@ -197,7 +197,7 @@ class PathSpace:
         """(mask, value) → the question's answer, and the answer of each search over some of its predicates."""
         self._vectors: dict[str, int] = {}
 
-    def _vector(self, path: str) -> int:
+    def vector(self, path: str) -> int:
         """Which predicates ``path`` satisfies."""
         vector = self._vectors.get(path)
         if vector is None:
@@ -233,7 +233,7 @@ class PathSpace:
             path = self._shortest[(active, value & active)]
             if path is None:
                 return None
-            wrong = (self._vector(path) ^ value) & mask
+            wrong = (self.vector(path) ^ value) & mask
             if not wrong:
                 return path
             active |= wrong

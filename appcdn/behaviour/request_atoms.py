@@ -171,6 +171,24 @@ class Space:
                 return False  # a cookie name inside a present one's name (or "1" inside "=1") is there too
         return self.paths.satisfiable(*self._path_mask(literals))
 
+    def branches(self, literals: Mapping[Atom, bool], atom: Atom) -> tuple[bool, bool]:
+        """Whether some request has ``literals`` and ``atom``, and whether some has ``literals`` but not ``atom``
+        (an atom ``literals`` leave open), for ``literals`` that some request has. A header, query argument,
+        expression or truncation constrains no other atom, so both; for a path atom, a shortest path for
+        ``literals`` already has one of the two, so only the other takes a search."""
+        bit = self.bits.get(atom)
+        if bit is None:
+            if atom[0] not in ("method", "cookie"):
+                return True, True
+            return self.satisfiable({**literals, atom: True}), self.satisfiable({**literals, atom: False})
+        mask, value = self._path_mask(literals)
+        witness = self.paths.example(mask, value)
+        if witness is None:
+            return False, False
+        if self.paths.vector(witness) & bit:
+            return True, self.paths.satisfiable(mask | bit, value)
+        return self.paths.satisfiable(mask | bit, value | bit), True
+
     def example_path(self, literals: Mapping[Atom, bool]) -> str:
         return self.paths.example(*self._path_mask(literals)) or "/"
 

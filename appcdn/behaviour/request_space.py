@@ -136,17 +136,23 @@ class RequestClasses:
 
     def leaves(self, within: Literals | None = None) -> Iterator[Literals]:
         """The tree's leaves under ``within``: disjoint conjunctions covering its requests."""
-        stack: list[Literals] = [dict(within or {})]
+        stack: list[tuple[Literals, bool]] = [(dict(within or {}), False)]  # (node, known to be satisfiable)
         while stack:
-            literals = stack.pop()
+            literals, known = stack.pop()
             atom = self._next_split(literals)
             if atom is None:
                 yield literals
                 continue
-            for value in (True, False):
-                branch = {**literals, atom: value}
-                if self.space.satisfiable(branch):
-                    stack.append(branch)
+            if known:
+                possible = self.space.branches(literals, atom)
+            else:
+                possible = (
+                    self.space.satisfiable({**literals, atom: True}),
+                    self.space.satisfiable({**literals, atom: False}),
+                )
+            for value, satisfiable in zip((True, False), possible):
+                if satisfiable:
+                    stack.append(({**literals, atom: value}, True))
 
     def effects(self, literals: Mapping[Atom, bool]) -> tuple[Effect, ...]:
         return tuple(effect(side, literals) for side in self.sides)
