@@ -610,11 +610,18 @@ def report(variants: list[Variant], floor: float, budget: float) -> None:
         print("  ".join(cells).rstrip())
 
 
-def verdict(label: str, value: float | None, limit: float, unit: str, lower_bound: bool = False) -> bool:
+def verdict(
+    label: str,
+    value: float | None,
+    limit: float,
+    unit: str,
+    lower_bound: bool = False,
+    why: str = "a run it needs was killed at the budget",
+) -> bool:
     """Print one target's line. ``lower_bound``: ``value`` is only what a run killed at the budget reached
     (missed if it already exceeds ``limit``, else not known, which is not met); None: not measured."""
     if value is None:
-        print(f"target: {label} <= {limit:g}{unit}: not measured (a run it needs was killed at the budget) -> MISSED")
+        print(f"target: {label} <= {limit:g}{unit}: not measured ({why}) -> MISSED")
         return False
     if lower_bound:
         known = "MISSED" if value > limit else "MISSED (not known: killed at the budget first)"
@@ -695,8 +702,11 @@ def main() -> None:
     linear_label = f"time above the import, {ONE_ZONE_SITES[-1]} / {ONE_ZONE_SITES[0]} sites on one zone"
     if small.over_budget:
         linear = verdict(linear_label, None, TARGET_LINEAR, " x")
+    elif small.median() <= floor:  # the load changed between the runs: no ratio to divide by
+        why = f"{small.label.split(' (')[0]} took {small.median():.2f} s, not above the import's {floor:.2f} s"
+        linear = verdict(linear_label, None, TARGET_LINEAR, " x", why=why)
     else:
-        above_small = max(small.median() - floor, 0.01)
+        above_small = small.median() - floor
         linear = verdict(
             linear_label,
             ((budget if large.over_budget else large.median()) - floor) / above_small,

@@ -93,3 +93,9 @@ def test_a_run_within_its_budget_gives_its_output_and_times() -> None:
     run, out = plan_time.measured([sys.executable, "-c", "print('{}')"], budget=30.0, capture=True)
     assert not run.killed and 0 < run.wall < 30 and run.cpu > 0 and run.peak_mb > 1
     assert out == "{}\n"
+
+
+def test_a_ratio_without_a_divisor_is_not_measured_and_missed(capsys: pytest.CaptureFixture[str]) -> None:
+    why = "100 edge-only sites on one zone took 14.94 s, not above the import's 18.91 s"
+    assert not plan_time.verdict("time above the import", None, 12.0, " x", why=why)
+    assert capsys.readouterr().out == f"target: time above the import <= 12 x: not measured ({why}) -> MISSED\n"
