@@ -90,31 +90,25 @@ class CacheStore(pulumi.ComponentResource):
             )
         else:
             region = args.get("region", defaults.AWS_REGION)
-            password = random.RandomPassword(f"{name}-password", length=40, special=False, opts=child)
-            secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
-            user = aws.elasticache.User(
+            user, password = _valkey_user(
                 f"{name}-user",
-                user_id=f"{name}-app",
-                user_name="app",
-                engine="valkey",
-                access_string=defaults.VALKEY_APP_ACCESS,
-                authentication_mode={"type": "password", "passwords": [secret_password]},
-                region=region,
-                tags=tags,
-                opts=child,
+                f"{name}-password",
+                f"{name}-app",
+                "app",
+                defaults.VALKEY_APP_ACCESS,
+                region,
+                tags,
+                child,
             )
-            default_password = random.RandomPassword(f"{name}-default-password", length=40, special=False, opts=child)
-            secret_default_password: pulumi.Output[str] = pulumi.Output.secret(default_password.result)
-            default_user = aws.elasticache.User(
+            default_user, _ = _valkey_user(
                 f"{name}-default",
-                user_id=f"{name}-default",
-                user_name="default",
-                engine="valkey",
-                access_string=defaults.VALKEY_DEFAULT_ACCESS,
-                authentication_mode={"type": "password", "passwords": [secret_default_password]},
-                region=region,
-                tags=tags,
-                opts=child,
+                f"{name}-default-password",
+                f"{name}-default",
+                "default",
+                defaults.VALKEY_DEFAULT_ACCESS,
+                region,
+                tags,
+                child,
             )
             users = aws.elasticache.UserGroup(
                 f"{name}-users",
@@ -138,8 +132,36 @@ class CacheStore(pulumi.ComponentResource):
             )
             endpoint = serverless.endpoints.apply(lambda e: e[0] if e else None)
             self.host = endpoint.apply(lambda e: e.address if e else "")
-            url = pulumi.Output.all(password.result, endpoint).apply(
+            url = pulumi.Output.all(password, endpoint).apply(
                 lambda v: redis_url("app", v[0], v[1].address if v[1] else "", v[1].port if v[1] else 6379)
             )
         self.cache_url = pulumi.Output.secret(url)
         self.register_outputs({"cache_url": self.cache_url, "host": self.host})
+
+
+def _valkey_user(
+    name: str,
+    password_name: str,
+    user_id: str,
+    user_name: str,
+    access: str,
+    region: pulumi.Input[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.elasticache.User, pulumi.Output[str]]:
+    """A Valkey user authenticating with a generated password of its own (a user group admits only users that
+    authenticate); the password is returned as a secret."""
+    generated = random.RandomPassword(password_name, length=40, special=False, opts=opts)
+    password: pulumi.Output[str] = pulumi.Output.secret(generated.result)
+    user = aws.elasticache.User(
+        name,
+        user_id=user_id,
+        user_name=user_name,
+        engine="valkey",
+        access_string=access,
+        authentication_mode={"type": "password", "passwords": [password]},
+        region=region,
+        tags=tags,
+        opts=opts,
+    )
+    return user, password
