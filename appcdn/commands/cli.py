@@ -218,13 +218,18 @@ def _rate(value: str) -> int:
     return number
 
 
+def _add_project_dir(parser: argparse.ArgumentParser) -> None:
+    """``--cwd``, which every subcommand takes: where the project (its Pulumi.yaml and stacks/) is."""
+    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appcdn", description="Caching and CDN infrastructure as code.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("plan", help="offline plan of a stack: resources and effective cache behaviour")
     p.add_argument("--stack", "-s", required=True, help="stack name: test or live (stacks/Pulumi.<name>.yaml)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    _add_project_dir(p)
     a = sub.add_parser(
         "adopt",
         help="take over live zones: compare their rules with ours, write an import file "
@@ -232,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     a.add_argument("--stack", "-s", required=True, help="stack name: test or live (stacks/Pulumi.<name>.yaml)")
     a.add_argument("--out", "-o", type=Path, help="import file to write (default: adopt.<stack>.json in the project)")
-    a.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    _add_project_dir(a)
     media = sub.add_parser("media", help="a site's stored media").add_subparsers(dest="media_command", required=True)
     m = media.add_parser(
         "sync-headers",
@@ -245,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--container", help="Azure container (default: the site's private and public containers)")
     m.add_argument("--dry-run", action="store_true", help="write nothing; show what would change, per rule")
     m.add_argument("--workers", type=_positive, default=16, help="concurrent requests (default 16)")
-    m.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    _add_project_dir(m)
     mp = media.add_parser(
         "purge",
         help="purge everything the header rules cover from the media domain, by prefix "
@@ -254,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     mp.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
     mp.add_argument("--site", required=True, help="the site's name")
     mp.add_argument("--dry-run", action="store_true", help="show what would be purged")
-    mp.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    _add_project_dir(mp)
     d = sub.add_parser(
         "diff",
         help="what a change does to stacks: plan them at a git ref and in the working tree "
@@ -264,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--base", required=True, help="git ref to compare with, e.g. origin/main")
     d.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a PR comment")
     d.add_argument("--json", action="store_true", help="print one JSON object")
-    d.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    _add_project_dir(d)
     v = sub.add_parser(
         "verify",
         help="check the edge against the stack's behaviour table: a few harmless GET/HEAD requests per row; "
@@ -281,13 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--safety-only", action="store_true", help="only the requests that must never be cached")
     v.add_argument("--max-requests", type=_positive, default=300, help="at most this many requests (default 300)")
     v.add_argument("--rate", type=_rate, default=10, help="requests per second, 1 to 50 (default 10)")
-    v.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    _add_project_dir(v)
     pp = sub.add_parser(
         "permissions", help="what deploying a stack needs: Cloudflare token, AWS IAM policy, Azure roles"
     )
     pp.add_argument("--stack", "-s", required=True, help="stack name (stacks/Pulumi.<name>.yaml)")
     pp.add_argument("--json", action="store_true", help="print one JSON object")
-    pp.add_argument("--cwd", type=Path, default=Path.cwd(), help="project directory (holds Pulumi.yaml)")
+    _add_project_dir(pp)
     sub.add_parser("schema", help="the Pulumi package schema of the components (PulumiPlugin.yaml in provider/)")
     sub.add_parser("config-schema", help="a JSON Schema of a stack file, for editors (stacks/appcdn-stack.schema.json)")
     args = parser.parse_args(argv)
