@@ -41,7 +41,7 @@ from typing import Any
 
 from appcdn.behaviour.table import behaviour_rows, rule_counts
 from appcdn.commands.plan.any_program import is_appcdn_project, plan_program
-from appcdn.commands.plan.mock_engine import run_program
+from appcdn.commands.plan.mock_engine import fewer_collections, run_program
 from appcdn.commands.plan.resource_text import output_lines, resource_tree
 from appcdn.commands.plan.table_text import rule_count_lines, table
 from appcdn.config.key_material import redacted
@@ -105,11 +105,14 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
     if loaded is None:
         return EXIT_INVALID
     own, project, compiled = loaded
-    from appcdn.program.stack_program import declare, export  # the provider SDKs load only for a valid config
+    with fewer_collections():  # from the import of the provider SDKs on, the plan allocates millions of objects
+        from appcdn.program.stack_program import declare, export  # the provider SDKs load only for a valid config
 
-    planned = run_program(lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys)
+        planned = run_program(
+            lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys
+        )
+        rows = behaviour_rows(project, compiled)
     resources = sorted(planned.resources, key=lambda r: (r.parent or "", r.type, r.name))
-    rows = behaviour_rows(project, compiled)
     counts = [c for c in rule_counts(project, compiled) if project.owns(c.zone)]
     if as_json:
         print(
