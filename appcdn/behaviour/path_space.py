@@ -196,6 +196,8 @@ class PathSpace:
         self._shortest: dict[tuple[int, int], str | None] = {}
         """(mask, value) → the question's answer, and the answer of each search over some of its predicates."""
         self._vectors: dict[str, int] = {}
+        self._witnesses: dict[tuple[int, int], str | None] = {}
+        """(mask, value) → some path that answers the question (not always a shortest), or None."""
 
     def vector(self, path: str) -> int:
         """Which predicates ``path`` satisfies."""
@@ -210,7 +212,43 @@ class PathSpace:
 
     def satisfiable(self, mask: int, value: int) -> bool:
         """Whether some path gives the predicates under ``mask`` the truth values in ``value``."""
-        return self.example(mask, value) is not None
+        if (mask, value) not in self._witnesses:
+            self._witnesses[(mask, value)] = self.example(mask, value)
+        return self._witnesses[(mask, value)] is not None
+
+    def branches(self, mask: int, value: int, bit: int) -> tuple[bool, bool]:
+        """For a question (``mask``, ``value``) that leaves predicate ``bit`` open: whether some path answering it
+        has the predicate, and whether some has not. Any path for the question has one of the two; for the
+        other, a path made of that one and a shortest path for the predicate alone (or its negation) is tried
+        first, and only if none answers, the question is searched."""
+        found = self._witnesses.get((mask, value)) or self.example(mask, value)
+        self._witnesses[(mask, value)] = found
+        if found is None:
+            return False, False
+        has = bool(self.vector(found) & bit)
+        other = self._joined(found, mask | bit, value | (0 if has else bit), bit)
+        return (True, other) if has else (other, True)
+
+    def _joined(self, found: str, mask: int, value: int, bit: int) -> bool:
+        if (mask, value) not in self._witnesses:
+            alone = self.example(bit, value & bit)
+            joined = None
+            if alone is not None:
+                for path in (found + alone[1:], found + alone, alone + found[1:], alone + found):
+                    if self._answers(path, mask, value):
+                        joined = path
+                        break
+            self._witnesses[(mask, value)] = joined or self.example(mask, value)
+        return self._witnesses[(mask, value)] is not None
+
+    def _answers(self, path: str, mask: int, value: int) -> bool:
+        """Whether ``path`` gives the predicates under ``mask`` the truth values in ``value``."""
+        if path in self._vectors:
+            return not (self._vectors[path] ^ value) & mask
+        for i, a in enumerate(self.automata):
+            if mask >> i & 1 and a.run(path, self._index) != bool(value >> i & 1):
+                return False
+        return True
 
     def example(self, mask: int, value: int) -> str | None:
         """A shortest path (the first in character order among them) that gives the predicates under ``mask``

@@ -138,59 +138,77 @@ def _path_space(atoms: tuple[Atom, ...]) -> path_space.PathSpace:
 
 
 class Space:
-    """Which conjunctions of literals some request satisfies."""
+    """Which conjunctions of literals some request satisfies. Literals over the space's atoms are two bit
+    sets, ``pos`` (atoms that hold) and ``neg`` (atoms that do not): atom ``i`` is bit ``i``, the path atoms
+    first, in the order of their ``path_space`` predicates."""
 
     def __init__(self, atoms: Iterable[Atom]):
-        self.path_atoms = tuple(sorted({a for a in atoms if a[0] in PATH_KINDS}))
-        self.bits = {a: 1 << i for i, a in enumerate(self.path_atoms)}
+        unique = set(atoms)
+        self.path_atoms = tuple(sorted(a for a in unique if a[0] in PATH_KINDS))
+        self.atoms = self.path_atoms + tuple(sorted(unique.difference(self.path_atoms)))
+        self.bit = {a: 1 << i for i, a in enumerate(self.atoms)}
+        self.path_bits = (1 << len(self.path_atoms)) - 1
         self.paths = _path_space(self.path_atoms)
+        self.method_bits = sum(self.bit[a] for a in self.atoms if a[0] == "method")
+        self._methods = [
+            sum(self.bit[a] for a in self.atoms if a[0] == "method" and m in a[1].split("|"))
+            for m in (*METHODS, OTHER_METHOD)
+        ]
+        """Per method, the method atoms it has."""
+        self.cookie_bits = sum(self.bit[a] for a in self.atoms if a[0] == "cookie")
+        self._present: dict[int, int] = {}
+        """Cookie atoms that hold → every cookie atom that then holds (a name inside a present one's name)."""
 
-    def _path_mask(self, literals: Mapping[Atom, bool]) -> tuple[int, int]:
-        mask = value = 0
-        for atom, truth in literals.items():
-            bit = self.bits.get(atom)
-            if bit is not None:
-                mask |= bit
-                value |= bit if truth else 0
-        return mask, value
+    def encode(self, literals: Mapping[Atom, bool]) -> tuple[int, int]:
+        pos = neg = 0
+        for atom, value in literals.items():
+            if value:
+                pos |= self.bit[atom]
+            else:
+                neg |= self.bit[atom]
+        return pos, neg
+
+    def decode(self, pos: int, neg: int) -> Literals:
+        return {a: bool(pos & b) for a, b in self.bit.items() if (pos | neg) & b}
+
+    def _cookies_present(self, pos: int) -> int:
+        present = self._present.get(pos)
+        if present is None:
+            names = frozenset(a[1] for a in self.atoms if pos & self.bit[a])
+            header = Request(host="", cookies=names).cookie_header
+            present = sum(self.bit[a] for a in self.atoms if a[0] == "cookie" and a[1] in header)
+            self._present[pos] = present
+        return present
+
+    def possible(self, pos: int, neg: int) -> bool:
+        """Whether some request has these literals."""
+        methods = (pos | neg) & self.method_bits
+        if methods and not any(m & methods == pos & methods for m in self._methods):
+            return False
+        if neg & self.cookie_bits and self._cookies_present(pos & self.cookie_bits) & neg:
+            return False
+        return self.paths.satisfiable((pos | neg) & self.path_bits, pos & self.path_bits)
+
+    def both_ways(self, pos: int, neg: int, bit: int) -> tuple[bool, bool]:
+        """Whether some request has these literals and atom ``bit``, and whether some has them but not the atom
+        (an atom they leave open), for literals that some request has. A header, query argument, expression or
+        truncation constrains no other atom, so both; for a path atom, a shortest path for the literals already
+        has one of the two, so only the other takes a search."""
+        if not bit & self.path_bits:
+            if not bit & (self.method_bits | self.cookie_bits):
+                return True, True
+            return self.possible(pos | bit, neg), self.possible(pos, neg | bit)
+        return self.paths.branches((pos | neg) & self.path_bits, pos & self.path_bits, bit)
 
     def satisfiable(self, literals: Mapping[Atom, bool]) -> bool:
-        methods: list[tuple[set[str], bool]] = []
-        present: list[str] = []
-        absent: list[str] = []
-        for (kind, value), holds_ in literals.items():
-            if kind == "method":
-                methods.append((set(value.split("|")), holds_))
-            elif kind == "cookie":
-                (present if holds_ else absent).append(value)
-        if methods and not any(all((m in names) == t for names, t in methods) for m in (*METHODS, OTHER_METHOD)):
-            return False
-        if absent:
-            header = Request(host="", cookies=frozenset(present)).cookie_header
-            if any(name in header for name in absent):
-                return False  # a cookie name inside a present one's name (or "1" inside "=1") is there too
-        return self.paths.satisfiable(*self._path_mask(literals))
+        return self.possible(*self.encode(literals))
 
     def branches(self, literals: Mapping[Atom, bool], atom: Atom) -> tuple[bool, bool]:
-        """Whether some request has ``literals`` and ``atom``, and whether some has ``literals`` but not ``atom``
-        (an atom ``literals`` leave open), for ``literals`` that some request has. A header, query argument,
-        expression or truncation constrains no other atom, so both; for a path atom, a shortest path for
-        ``literals`` already has one of the two, so only the other takes a search."""
-        bit = self.bits.get(atom)
-        if bit is None:
-            if atom[0] not in ("method", "cookie"):
-                return True, True
-            return self.satisfiable({**literals, atom: True}), self.satisfiable({**literals, atom: False})
-        mask, value = self._path_mask(literals)
-        witness = self.paths.example(mask, value)
-        if witness is None:
-            return False, False
-        if self.paths.vector(witness) & bit:
-            return True, self.paths.satisfiable(mask | bit, value)
-        return self.paths.satisfiable(mask | bit, value | bit), True
+        return self.both_ways(*self.encode(literals), self.bit[atom])
 
     def example_path(self, literals: Mapping[Atom, bool]) -> str:
-        return self.paths.example(*self._path_mask(literals)) or "/"
+        pos, neg = self.encode(literals)
+        return self.paths.example((pos | neg) & self.path_bits, pos & self.path_bits) or "/"
 
 
 def covers(term: Mapping[Atom, bool], request: Request) -> bool:

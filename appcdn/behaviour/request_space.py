@@ -18,7 +18,7 @@ With one side the outcome is the plan's; with two (a base and a head) it is a ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,36 +28,25 @@ K = TypeVar("K", bound=Hashable)
 Truth = bool | None
 
 
-def truth(rule: HostRule, literals: Mapping[Atom, bool]) -> Truth:
-    """Whether the rule matches every (True), no (False) or some (None) request with these literals:
-    Kleene logic over its scopes (ORed) of criteria (ANDed) of atoms (ORed). Loops, not generators: this
-    is the innermost step of every tree."""
+def truth(clauses: tuple[tuple[int, ...], ...], pos: int, neg: int) -> Truth:
+    """Whether a rule matches every (True), no (False) or some (None) request with these literals: Kleene
+    logic over its scopes (ORed) of criteria (ANDed, each a bit set of atoms ORed). Loops, not generators:
+    this is the innermost step of every tree."""
     result: Truth = False
-    for clause in rule.clauses:
+    for clause in clauses:
         clause_value: Truth = True
         for criterion in clause:
-            value: Truth = False
-            for atom in criterion:
-                known = literals.get(atom)
-                if known:
-                    value = True
-                    break
-                if known is None:
-                    value = None
-            if value is False:
+            if criterion & pos:
+                continue
+            if criterion & neg == criterion:
                 clause_value = False
                 break
-            if value is None:
-                clause_value = None
+            clause_value = None
         if clause_value:
             return True
         if clause_value is None:
             result = None
     return result
-
-
-def _undecided_atom(rule: HostRule, literals: Mapping[Atom, bool]) -> Atom:
-    return next(a for c in rule.clauses for criterion in c for a in criterion if a not in literals)
 
 
 @dataclass(frozen=True)
@@ -80,38 +69,59 @@ class Effect:
     config: tuple[tuple[str, Any], ...] | None
 
 
-def _split_atom(rules: Sequence[HostRule], literals: Mapping[Atom, bool], stop_at_bypass: bool) -> Atom | None:
+@dataclass(frozen=True)
+class _Rule:
+    """A host rule in a space's bits."""
+
+    settings: tuple[tuple[str, Any], ...]
+    keys: frozenset[str]
+    bypasses: bool
+    clauses: tuple[tuple[int, ...], ...]
+    atoms: tuple[int, ...]
+    """Its atoms in the order a split takes them: scope by scope, criterion by criterion."""
+
+
+def _in_bits(rules: Sequence[HostRule], space: Space) -> tuple[_Rule, ...]:
+    return tuple(
+        _Rule(
+            rule.settings,
+            rule.keys,
+            rule.bypasses,
+            tuple(tuple(sum(space.bit[a] for a in crit) for crit in c) for c in rule.clauses),
+            tuple(space.bit[a] for c in rule.clauses for crit in c for a in crit),
+        )
+        for rule in rules
+    )
+
+
+def _split_atom(rules: Sequence[_Rule], pos: int, neg: int, stop_at_bypass: bool) -> int | None:
     """An atom that may still change the outcome of ``rules`` (last rule wins per setting), or None."""
     fixed: set[str] = set()
     for rule in reversed(rules):
         if not rule.keys - fixed:
             continue
-        value = truth(rule, literals)
+        value = truth(rule.clauses, pos, neg)
         if value is False:
             continue
         if value is None:
-            return _undecided_atom(rule, literals)
+            known = pos | neg
+            return next(bit for bit in rule.atoms if not bit & known)
         fixed |= rule.keys
         if stop_at_bypass and rule.bypasses:
             return None
     return None
 
 
-def _applied(rules: Sequence[HostRule], literals: Mapping[Atom, bool]) -> dict[str, Any]:
+def _applied(rules: Sequence[_Rule], pos: int, neg: int) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for rule in rules:
-        if truth(rule, literals):
+        if truth(rule.clauses, pos, neg):
             settings.update(rule.settings)
     return settings
 
 
-def effect(side: Phases, literals: Mapping[Atom, bool]) -> Effect:
-    """The side's effect on a class whose outcome is decided (a leaf, or anything inside one)."""
-    if not literals.get(CACHEABLE, True):
-        return Effect((("cache", False),), None)
-    cache = _applied(side.cache, literals)
-    config = None if cache.get("cache") is False else tuple(sorted(_applied(side.config, literals).items()))
-    return Effect(tuple(sorted(cache.items())), config)
+Bits = tuple[int, int]
+"""Literals as bit sets of a space's atoms: (those that hold, those that do not)."""
 
 
 class RequestClasses:
@@ -119,43 +129,51 @@ class RequestClasses:
 
     def __init__(self, sides: Sequence[Phases]):
         self.sides = tuple(sides)
-        self.space = Space(set().union(*(side.atoms() for side in self.sides)))
+        self.space = Space(set().union({CACHEABLE}, *(side.atoms() for side in self.sides)))
+        self._rules = tuple((_in_bits(s.cache, self.space), _in_bits(s.config, self.space)) for s in self.sides)
+        self._cacheable = self.space.bit[CACHEABLE]
 
-    def _next_split(self, literals: Mapping[Atom, bool]) -> Atom | None:
-        if CACHEABLE not in literals:
-            return CACHEABLE
-        if not literals[CACHEABLE]:
+    def _next_split(self, pos: int, neg: int) -> int | None:
+        if not (pos | neg) & self._cacheable:
+            return self._cacheable
+        if neg & self._cacheable:
             return None
-        for side in self.sides:
-            atom = _split_atom(side.cache, literals, stop_at_bypass=True)
-            if atom is None and _applied(side.cache, literals).get("cache") is not False:
-                atom = _split_atom(side.config, literals, stop_at_bypass=False)
-            if atom is not None:
-                return atom
+        for cache, config in self._rules:
+            bit = _split_atom(cache, pos, neg, stop_at_bypass=True)
+            if bit is None and _applied(cache, pos, neg).get("cache") is not False:
+                bit = _split_atom(config, pos, neg, stop_at_bypass=False)
+            if bit is not None:
+                return bit
         return None
 
-    def leaves(self, within: Literals | None = None) -> Iterator[Literals]:
-        """The tree's leaves under ``within``: disjoint conjunctions covering its requests."""
-        stack: list[tuple[Literals, bool]] = [(dict(within or {}), False)]  # (node, known to be satisfiable)
+    def _leaves(self, pos: int = 0, neg: int = 0) -> Iterator[Bits]:
+        """The tree's leaves under these literals: disjoint conjunctions covering their requests."""
+        stack: list[tuple[int, int, bool]] = [(pos, neg, False)]  # (node, known to be satisfiable)
         while stack:
-            literals, known = stack.pop()
-            atom = self._next_split(literals)
-            if atom is None:
-                yield literals
+            pos, neg, known = stack.pop()
+            bit = self._next_split(pos, neg)
+            if bit is None:
+                yield pos, neg
                 continue
             if known:
-                possible = self.space.branches(literals, atom)
+                possible = self.space.both_ways(pos, neg, bit)
             else:
-                possible = (
-                    self.space.satisfiable({**literals, atom: True}),
-                    self.space.satisfiable({**literals, atom: False}),
-                )
-            for value, satisfiable in zip((True, False), possible):
-                if satisfiable:
-                    stack.append(({**literals, atom: value}, True))
+                possible = (self.space.possible(pos | bit, neg), self.space.possible(pos, neg | bit))
+            if possible[0]:
+                stack.append((pos | bit, neg, True))
+            if possible[1]:
+                stack.append((pos, neg | bit, True))
 
-    def effects(self, literals: Mapping[Atom, bool]) -> tuple[Effect, ...]:
-        return tuple(effect(side, literals) for side in self.sides)
+    def _effects(self, pos: int, neg: int) -> tuple[Effect, ...]:
+        """The sides' effects on a class whose outcome is decided (a leaf, or anything inside one)."""
+        if neg & self._cacheable:
+            return tuple(Effect((("cache", False),), None) for _ in self._rules)
+        effects = []
+        for cache_rules, config_rules in self._rules:
+            cache = _applied(cache_rules, pos, neg)
+            config = None if cache.get("cache") is False else tuple(sorted(_applied(config_rules, pos, neg).items()))
+            effects.append(Effect(tuple(sorted(cache.items())), config))
+        return tuple(effects)
 
     def describe(
         self,
@@ -168,30 +186,43 @@ class RequestClasses:
         requests. Literals are dropped in ``order`` (by default negative ones first). With ``absorbs``, the
         terms may also cover that outcome's requests: each term is then exact among the requests whose
         outcome is not ``absorbs`` (for a diff: "leaving out the requests bypassed before and after")."""
-        uniform: dict[tuple[frozenset[tuple[Atom, bool]], K], bool] = {}
+        uniform: dict[tuple[int, int, K], bool] = {}
 
-        def one_outcome(literals: Literals, outcome: K) -> bool:
-            memo = (frozenset(literals.items()), outcome)
+        def one_outcome(pos: int, neg: int, outcome: K) -> bool:
+            memo = (pos, neg, outcome)
             if memo not in uniform:
-                uniform[memo] = not self.space.satisfiable(literals) or all(
-                    key(self.effects(leaf)) in (outcome, absorbs) for leaf in self.leaves(literals)
+                uniform[memo] = not self.space.possible(pos, neg) or all(
+                    key(self._effects(*leaf)) in (outcome, absorbs) for leaf in self._leaves(pos, neg)
                 )
             return uniform[memo]
 
-        groups: dict[K, list[Literals]] = {}
-        for leaf in self.leaves():
-            outcome = key(self.effects(leaf))
+        rank = {(bit, value): order(atom, value) for atom, bit in self.space.bit.items() for value in (True, False)}
+        groups: dict[K, list[Bits]] = {}
+        for pos, neg in self._leaves():
+            outcome = key(self._effects(pos, neg))
             if (absorbs is not None and outcome == absorbs) or not wanted(outcome):
                 continue
             terms = groups.setdefault(outcome, [])
-            if any(t.items() <= leaf.items() for t in terms):
+            if any(not (p & ~pos or n & ~neg) for p, n in terms):
                 continue
-            term = dict(leaf)
-            for atom in sorted(leaf, key=lambda a: order(a, leaf[a])):
-                if one_outcome({**term, atom: not term[atom]}, outcome):  # the term itself has this outcome
-                    del term[atom]
-            terms.append(term)
+            literals = [(b, True) for b in _bits(pos)] + [(b, False) for b in _bits(neg)]
+            for bit, value in sorted(literals, key=rank.__getitem__):
+                flipped = (pos & ~bit, neg | bit) if value else (pos | bit, neg & ~bit)
+                if one_outcome(*flipped, outcome):  # the term itself has this outcome
+                    pos, neg = pos & ~bit, neg & ~bit
+            terms.append((pos, neg))
         return {
-            k: [t for t in terms if not any(o != t and o.items() <= t.items() for o in terms)]
+            k: [
+                self.space.decode(p, n)
+                for p, n in terms
+                if not any((o, m) != (p, n) and not (o & ~p or m & ~n) for o, m in terms)
+            ]
             for k, terms in groups.items()
         }
+
+
+def _bits(value: int) -> Iterator[int]:
+    while value:
+        low = value & -value
+        yield low
+        value ^= low
