@@ -21,7 +21,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 GlobState = frozenset[int]
@@ -140,6 +140,20 @@ def _alphabet(predicates: Sequence[PathPredicate]) -> list[str]:
     return sorted(by_signature.values(), key=lambda c: (c.isupper(), c))
 
 
+def _fixed_end(predicate: PathPredicate) -> tuple[str, str] | None:
+    """("start", text) for a predicate that holds exactly on the paths starting with ``text`` (one case-sensitive
+    glob ``text*``), ("end", text) for one that holds exactly on those whose lower case ends with ``text`` (one
+    lower-case glob ``*text``), else None."""
+    if len(predicate) != 1:
+        return None
+    (g,) = predicate
+    if not g.lower and g.pattern.endswith("*") and "*" not in g.pattern[:-1]:
+        return ("start", g.pattern[:-1])
+    if g.lower and g.pattern.startswith("*") and "*" not in g.pattern[1:]:
+        return ("end", g.pattern[1:].lower())
+    return None
+
+
 def _distances(table: list[list[int]], targets: list[bool]) -> list[float]:
     """Per state, the fewest characters that lead to a target state (inf: none does)."""
     back: list[list[int]] = [[] for _ in table]
@@ -198,6 +212,7 @@ class PathSpace:
         self._vectors: dict[str, int] = {}
         self._witnesses: dict[tuple[int, int], str | None] = {}
         """(mask, value) → some path that answers the question (not always a shortest), or None."""
+        self._ends = [_fixed_end(p) for p in predicates]
 
     def vector(self, path: str) -> int:
         """Which predicates ``path`` satisfies."""
@@ -245,10 +260,7 @@ class PathSpace:
         """Whether ``path`` gives the predicates under ``mask`` the truth values in ``value``."""
         if path in self._vectors:
             return not (self._vectors[path] ^ value) & mask
-        for i, a in enumerate(self.automata):
-            if mask >> i & 1 and a.run(path, self._index) != bool(value >> i & 1):
-                return False
-        return True
+        return all(self.automata[i].run(path, self._index) == bool(value >> i & 1) for i in indices(mask))
 
     def example(self, mask: int, value: int) -> str | None:
         """A shortest path (the first in character order among them) that gives the predicates under ``mask``
@@ -262,6 +274,8 @@ class PathSpace:
         the shortest path found gives some other predicate of the question the wrong value, those too. A path
         for some of the predicates is at most as long as one for all, so a path that turns out right for all is
         a shortest (and the first in order) for the question; no path for some of them is no path at all."""
+        if self._ends_clash(mask & value):
+            return None
         active = mask & value
         while True:
             if not self._pairs_possible(active, value):
@@ -276,11 +290,25 @@ class PathSpace:
                 return path
             active |= wrong
 
+    def _ends_clash(self, holding: int) -> bool:
+        """Whether two of the predicates in ``holding`` fix the start of the path (``/a/*``) or the end of it in
+        lower case (``*.css``) differently: ``/a/*`` and ``/b/*`` never hold together, ``/a/*`` and ``/a/b/*``
+        do (one text starts the other); ``*.css`` and ``*.scss`` never, ``*.css`` and ``*.min.css`` do."""
+        starts: list[str] = []
+        ends: list[str] = []
+        for i in indices(holding):
+            end = self._ends[i]
+            if end is not None:
+                (starts if end[0] == "start" else ends).append(end[1])
+        return any(
+            not (a.startswith(b) or b.startswith(a)) for n, a in enumerate(starts) for b in starts[n + 1 :]
+        ) or any(not (a.endswith(b) or b.endswith(a)) for n, a in enumerate(ends) for b in ends[n + 1 :])
+
     def _pairs_possible(self, mask: int, value: int) -> bool:
         """Whether every two of the predicates under ``mask`` can have their values at once. If two cannot (a glob
         ending in ``/feed`` and an extension, two extensions), no path gives them all: two small automata say so
         at once, where the search over all of them would see every combination first."""
-        picked = [1 << i for i in range(len(self.automata)) if mask >> i & 1]
+        picked = [1 << i for i in indices(mask)]
         if len(picked) <= 2:
             return True
         return all(self.satisfiable(a | b, value & (a | b)) for n, a in enumerate(picked) for b in picked[n + 1 :])
@@ -289,7 +317,7 @@ class PathSpace:
         """A* over the product of the automata under ``mask``; the heuristic (the largest of their own distances
         to the wanted value) is consistent, so the first goal taken off the heap is a shortest path, and ties
         are taken in character order. Of characters that all these automata treat alike, only the first is tried."""
-        picked = [i for i in range(len(self.automata)) if mask >> i & 1]
+        picked = list(indices(mask))
         tables = [self.automata[i].table for i in picked]
         distances = [self.automata[i].distance[value >> i & 1] for i in picked]
         alike: dict[tuple[int, ...], list[int]] = {}  # characters that every picked automaton treats alike
@@ -322,3 +350,11 @@ class PathSpace:
                     best[nxt] = step
                     heapq.heappush(heap, (length + 1 + ahead, length + 1, step, nxt))
         return None
+
+
+def indices(mask: int) -> Iterator[int]:
+    """The bits set in ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low

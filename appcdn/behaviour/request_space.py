@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from appcdn.behaviour.path_space import indices
 from appcdn.behaviour.request_atoms import CACHEABLE, Atom, HostRule, Literals, Space
 
 K = TypeVar("K", bound=Hashable)
@@ -81,8 +82,55 @@ class _Rule:
     """Its atoms in the order a split takes them: scope by scope, criterion by criterion."""
 
 
-def _in_bits(rules: Sequence[HostRule], space: Space) -> tuple[_Rule, ...]:
-    return tuple(
+@dataclass(frozen=True)
+class _Phase:
+    """A side's rules of one phase in a space's bits."""
+
+    rules: tuple[_Rule, ...]
+    falsifies: dict[int, int]
+    """Atom → the rules (bit ``j``: rule ``j``) that do not match where it does not hold: those of one scope
+    with a criterion of that atom alone."""
+
+    def dead(self, neg: int) -> int:
+        """The rules that ``neg`` alone makes false (not always all of them)."""
+        dead = 0
+        for i in indices(neg):
+            dead |= self.falsifies.get(1 << i, 0)
+        return dead
+
+    def split_atom(self, pos: int, neg: int, dead: int, stop_at_bypass: bool) -> int | None:
+        """An atom that may still change the outcome of the rules (last rule wins per setting), or None.
+        Rules in ``dead`` are false; the others are read from the last one."""
+        fixed: frozenset[str] = frozenset()
+        alive = (1 << len(self.rules)) - 1 & ~dead
+        while alive:
+            j = alive.bit_length() - 1
+            alive ^= 1 << j
+            rule = self.rules[j]
+            if rule.keys <= fixed:
+                continue
+            value = truth(rule.clauses, pos, neg)
+            if value is False:
+                continue
+            if value is None:
+                known = pos | neg
+                return next(bit for bit in rule.atoms if not bit & known)
+            fixed |= rule.keys
+            if stop_at_bypass and rule.bypasses:
+                return None
+        return None
+
+    def applied(self, pos: int, neg: int, dead: int) -> dict[str, Any]:
+        settings: dict[str, Any] = {}
+        for j in indices((1 << len(self.rules)) - 1 & ~dead):
+            rule = self.rules[j]
+            if truth(rule.clauses, pos, neg):
+                settings.update(rule.settings)
+        return settings
+
+
+def _in_bits(rules: Sequence[HostRule], space: Space) -> _Phase:
+    compiled = tuple(
         _Rule(
             rule.settings,
             rule.keys,
@@ -92,36 +140,19 @@ def _in_bits(rules: Sequence[HostRule], space: Space) -> tuple[_Rule, ...]:
         )
         for rule in rules
     )
-
-
-def _split_atom(rules: Sequence[_Rule], pos: int, neg: int, stop_at_bypass: bool) -> int | None:
-    """An atom that may still change the outcome of ``rules`` (last rule wins per setting), or None."""
-    fixed: set[str] = set()
-    for rule in reversed(rules):
-        if not rule.keys - fixed:
-            continue
-        value = truth(rule.clauses, pos, neg)
-        if value is False:
-            continue
-        if value is None:
-            known = pos | neg
-            return next(bit for bit in rule.atoms if not bit & known)
-        fixed |= rule.keys
-        if stop_at_bypass and rule.bypasses:
-            return None
-    return None
-
-
-def _applied(rules: Sequence[_Rule], pos: int, neg: int) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    for rule in rules:
-        if truth(rule.clauses, pos, neg):
-            settings.update(rule.settings)
-    return settings
+    falsifies: dict[int, int] = {}
+    for j, rule in enumerate(compiled):
+        if len(rule.clauses) == 1:
+            for criterion in rule.clauses[0]:
+                if criterion & (criterion - 1) == 0:  # one atom
+                    falsifies[criterion] = falsifies.get(criterion, 0) | 1 << j
+    return _Phase(compiled, falsifies)
 
 
 Bits = tuple[int, int]
 """Literals as bit sets of a space's atoms: (those that hold, those that do not)."""
+Dead = tuple[int, ...]
+"""Per side, per phase (cache, configuration): rules known not to match."""
 
 
 class RequestClasses:
@@ -130,48 +161,61 @@ class RequestClasses:
     def __init__(self, sides: Sequence[Phases]):
         self.sides = tuple(sides)
         self.space = Space(set().union({CACHEABLE}, *(side.atoms() for side in self.sides)))
-        self._rules = tuple((_in_bits(s.cache, self.space), _in_bits(s.config, self.space)) for s in self.sides)
+        self._phases = tuple(
+            phase for s in self.sides for phase in (_in_bits(s.cache, self.space), _in_bits(s.config, self.space))
+        )
         self._cacheable = self.space.bit[CACHEABLE]
 
-    def _next_split(self, pos: int, neg: int) -> int | None:
+    def _dead(self, neg: int) -> Dead:
+        return tuple(phase.dead(neg) for phase in self._phases)
+
+    def _next_split(self, pos: int, neg: int, dead: Dead) -> int | None:
         if not (pos | neg) & self._cacheable:
             return self._cacheable
         if neg & self._cacheable:
             return None
-        for cache, config in self._rules:
-            bit = _split_atom(cache, pos, neg, stop_at_bypass=True)
-            if bit is None and _applied(cache, pos, neg).get("cache") is not False:
-                bit = _split_atom(config, pos, neg, stop_at_bypass=False)
+        for i in range(0, len(self._phases), 2):
+            cache, config = self._phases[i], self._phases[i + 1]
+            bit = cache.split_atom(pos, neg, dead[i], stop_at_bypass=True)
+            if bit is None and cache.applied(pos, neg, dead[i]).get("cache") is not False:
+                bit = config.split_atom(pos, neg, dead[i + 1], stop_at_bypass=False)
             if bit is not None:
                 return bit
         return None
 
-    def _leaves(self, pos: int = 0, neg: int = 0) -> Iterator[Bits]:
-        """The tree's leaves under these literals: disjoint conjunctions covering their requests."""
-        stack: list[tuple[int, int, bool]] = [(pos, neg, False)]  # (node, known to be satisfiable)
+    def _leaves(self, pos: int = 0, neg: int = 0) -> Iterator[tuple[int, int, Dead]]:
+        """The tree's leaves under these literals: disjoint conjunctions covering their requests (with the
+        rules known not to match them)."""
+        stack: list[tuple[int, int, Dead, bool]] = [(pos, neg, self._dead(neg), False)]  # known satisfiable
         while stack:
-            pos, neg, known = stack.pop()
-            bit = self._next_split(pos, neg)
+            pos, neg, dead, known = stack.pop()
+            bit = self._next_split(pos, neg, dead)
             if bit is None:
-                yield pos, neg
+                yield pos, neg, dead
                 continue
             if known:
                 possible = self.space.both_ways(pos, neg, bit)
             else:
                 possible = (self.space.possible(pos | bit, neg), self.space.possible(pos, neg | bit))
             if possible[0]:
-                stack.append((pos | bit, neg, True))
+                stack.append((pos | bit, neg, dead, True))
             if possible[1]:
-                stack.append((pos, neg | bit, True))
+                killed = tuple(d | phase.falsifies.get(bit, 0) for d, phase in zip(dead, self._phases))
+                stack.append((pos, neg | bit, killed, True))
 
-    def _effects(self, pos: int, neg: int) -> tuple[Effect, ...]:
+    def _effects(self, pos: int, neg: int, dead: Dead) -> tuple[Effect, ...]:
         """The sides' effects on a class whose outcome is decided (a leaf, or anything inside one)."""
+        sides = range(0, len(self._phases), 2)
         if neg & self._cacheable:
-            return tuple(Effect((("cache", False),), None) for _ in self._rules)
+            return tuple(Effect((("cache", False),), None) for _ in sides)
         effects = []
-        for cache_rules, config_rules in self._rules:
-            cache = _applied(cache_rules, pos, neg)
-            config = None if cache.get("cache") is False else tuple(sorted(_applied(config_rules, pos, neg).items()))
+        for i in sides:
+            cache = self._phases[i].applied(pos, neg, dead[i])
+            config = (
+                None
+                if cache.get("cache") is False
+                else tuple(sorted(self._phases[i + 1].applied(pos, neg, dead[i + 1]).items()))
+            )
             effects.append(Effect(tuple(sorted(cache.items())), config))
         return tuple(effects)
 
@@ -198,14 +242,14 @@ class RequestClasses:
 
         rank = {(bit, value): order(atom, value) for atom, bit in self.space.bit.items() for value in (True, False)}
         groups: dict[K, list[Bits]] = {}
-        for pos, neg in self._leaves():
-            outcome = key(self._effects(pos, neg))
+        for pos, neg, dead in self._leaves():
+            outcome = key(self._effects(pos, neg, dead))
             if (absorbs is not None and outcome == absorbs) or not wanted(outcome):
                 continue
             terms = groups.setdefault(outcome, [])
             if any(not (p & ~pos or n & ~neg) for p, n in terms):
                 continue
-            literals = [(b, True) for b in _bits(pos)] + [(b, False) for b in _bits(neg)]
+            literals = [(1 << i, True) for i in indices(pos)] + [(1 << i, False) for i in indices(neg)]
             for bit, value in sorted(literals, key=rank.__getitem__):
                 flipped = (pos & ~bit, neg | bit) if value else (pos | bit, neg & ~bit)
                 if one_outcome(*flipped, outcome):  # the term itself has this outcome
@@ -219,10 +263,3 @@ class RequestClasses:
             ]
             for k, terms in groups.items()
         }
-
-
-def _bits(value: int) -> Iterator[int]:
-    while value:
-        low = value & -value
-        yield low
-        value ^= low
