@@ -6,7 +6,7 @@ import octorules_wirefilter
 import pytest
 
 from appcdn.config.cache import Match
-from appcdn.rules.expressions import Request, match_expression, quote, request_matches
+from appcdn.rules.expressions import Request, any_of, any_of_length, match_expression, quote, request_matches
 from appcdn_django.globs import glob_matches
 
 HOSTS = ["www.example.com", "example.com"]
@@ -146,3 +146,11 @@ def test_raw_expression_holds_only_where_the_request_says_so() -> None:
     match = Match(expression='http.request.uri.query contains "preview"')
     assert not request_matches(Request("example.com"), HOSTS, match)
     assert request_matches(Request("example.com", true_expressions=frozenset([str(match.expression)])), HOSTS, match)
+
+
+@pytest.mark.parametrize(
+    "values", [["a.example.com"], ["a.example.com", "b.example.com"], ['q"uote', "back\\slash", "x", "y" * 300]]
+)
+def test_the_length_of_a_value_test_is_known_without_writing_it(values: list[str]) -> None:
+    quoted = sum(len(quote(v)) for v in values)
+    assert any_of_length("lower(http.host)", len(values), quoted) == len(any_of("lower(http.host)", values))

@@ -7,6 +7,7 @@ import octorules_wirefilter
 import pytest
 
 from appcdn.config.cache import Match
+from appcdn.config.fields import MAX_EXPRESSION_LENGTH
 from appcdn.config.problems import ConfigError
 from appcdn.config.project import parse_stack_config
 from appcdn.defaults import STATIC_EDGE_TTL
@@ -223,6 +224,51 @@ def test_a_rule_stays_behind_a_conflicting_rule_of_the_same_host() -> None:
         [_rule("a", "a.example.com", False), _rule("b", "a.example.com", True), _rule("c", "a.example.com", False)]
     )
     assert [r.names for r in merged] == [("a",), ("b",), ("c",)]
+
+
+def _scoped(i: int) -> CompiledRule:
+    """Rule ``i`` of many with the same settings: hosts of varied length, some shared with earlier rules, some
+    scopes host-only (which drop those hosts from the rule's other parts), some with one of two criteria."""
+    hosts = (f"site{i}.{'long-' * (i % 5)}label-of-a-customer-project.example.com", f"site{i // 4}.example.com")
+    match = [Match(), Match(path_prefixes=["/api/"]), Match(path_segments=["admin"])][i % 3]
+    return CompiledRule(f"r{i}", (f"r{i}",), "set_cache_settings", (("cache", False),), (Scope(hosts, match),))
+
+
+def test_a_rule_joins_the_first_merged_rule_it_fits_in_and_none_grows_past_cloudflares_limit() -> None:
+    rules = [_scoped(i) for i in range(150)]
+    before: list[CompiledRule] = []
+    for i, rule in enumerate(rules):
+        after = merge_rules(rules[: i + 1])
+        assert all(len(r.expression) <= MAX_EXPRESSION_LENGTH for r in after)
+        joined = next(k for k, r in enumerate(after) if rule.names[0] in r.names)
+        for earlier in before[:joined]:  # it fits in none of the rules it passed over, as they were then
+            grown = CompiledRule(
+                earlier.ref, earlier.names, earlier.action, earlier.settings, earlier.scopes + rule.scopes
+            )
+            assert len(grown.expression) > MAX_EXPRESSION_LENGTH
+        before = after
+    assert len(before) >= 3  # the test filled rules to the limit more than once
+
+
+@pytest.mark.parametrize("match", [Match(), Match(path_prefixes=["/api/"])], ids=["host only", "with criteria"])
+def test_a_rule_joins_when_the_joined_expression_is_exactly_cloudflares_limit_and_not_one_character_more(
+    match: Match,
+) -> None:
+    def pair(label: int) -> list[CompiledRule]:
+        hosts = [("x" * label + ".example.com",), ("a.example.com", "b.example.com")]
+        return [
+            CompiledRule(f"r{i}", (f"r{i}",), "set_cache_settings", (("cache", False),), (Scope(h, match),))
+            for i, h in enumerate(hosts)
+        ]
+
+    def joined_length(label: int) -> int:
+        first, second = pair(label)
+        return len(CompiledRule("j", ("j",), first.action, first.settings, first.scopes + second.scopes).expression)
+
+    label = MAX_EXPRESSION_LENGTH - joined_length(0)
+    assert joined_length(label) == MAX_EXPRESSION_LENGTH
+    assert [r.names for r in merge_rules(pair(label))] == [("r0", "r1")]
+    assert [r.names for r in merge_rules(pair(label + 1))] == [("r0",), ("r1",)]
 
 
 def test_scopes_that_differ_only_in_hosts_share_one_host_test() -> None:

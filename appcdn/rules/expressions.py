@@ -28,6 +28,13 @@ def any_of(field_expr: str, values: Sequence[str]) -> str:
     return f"{field_expr} in {{{' '.join(quote(v) for v in values)}}}"
 
 
+def any_of_length(field_expr: str, count: int, quoted: int) -> int:
+    """The length of ``any_of(field_expr, values)`` for ``count`` distinct values whose quoted forms (``quote``)
+    take ``quoted`` characters together, without writing it: `` eq `` and the value, or `` in {`` and the values
+    separated by spaces, then ``}``."""
+    return len(field_expr) + (4 + quoted if count == 1 else 5 + quoted + count)
+
+
 def _either(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
 
@@ -36,6 +43,10 @@ def _segment(segment: str) -> str:
     """Some segment of the path equals ``segment`` (lower case), whatever the path's case."""
     path = "lower(http.request.uri.path)"
     return f"({path} contains {quote('/' + segment + '/')} or ends_with({path}, {quote('/' + segment)}))"
+
+
+HOST_FIELD = "lower(http.host)"
+"""Hosts are compared in lower case, whatever case the client sent."""
 
 
 def match_expression(hosts: Sequence[str], match: Match) -> str:
@@ -48,7 +59,18 @@ def match_expression(hosts: Sequence[str], match: Match) -> str:
     very many headers; a query argument's name is compared URL-decoded, as Django reads it (``?%65dit`` is
     ``?edit``). ``[*]`` unpacks one array only (``http.request.uri.args.names``), so that any two criteria
     can share an expression (Cloudflare applies ``[*]`` to one array per expression)."""
-    clauses = [any_of("lower(http.host)", match.hosts or hosts)]
+    return on_hosts(match.hosts or hosts, criteria_expression(match))
+
+
+def on_hosts(hosts: Sequence[str] | frozenset[str] | set[str], criteria: str) -> str:
+    """``criteria`` (a ``criteria_expression``) asked of requests to ``hosts``."""
+    host_test = any_of(HOST_FIELD, list(hosts))
+    return f"{host_test} and {criteria}" if criteria else host_test
+
+
+def criteria_expression(match: Match) -> str:
+    """What ``match_expression`` asks of a request besides its host ("" when it asks nothing else)."""
+    clauses = []
     if match.path_prefixes:
         clauses.append(
             _either([f"starts_with(http.request.uri.path, {quote(p)})" for p in sorted(set(match.path_prefixes))])

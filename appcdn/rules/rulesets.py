@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -27,7 +27,16 @@ from appcdn.config.plans import RULES_PER_PHASE
 from appcdn.config.problems import ConfigError, Problem
 from appcdn.config.project import Project
 from appcdn.rules.cache_rules import cache_settings, stage_cache_rules
-from appcdn.rules.expressions import Request, any_expression, match_expression, request_matches
+from appcdn.rules.expressions import (
+    HOST_FIELD,
+    Request,
+    any_expression,
+    any_of_length,
+    criteria_expression,
+    on_hosts,
+    quote,
+    request_matches,
+)
 from appcdn.rules.media import media_edge_rules
 
 CACHE_PHASE = "http_request_cache_settings"
@@ -50,6 +59,11 @@ class Scope:
         """The match without its hosts, as text: scopes with the same criteria share one host test."""
         return self.match.model_dump_json(exclude={"hosts"})
 
+    @cached_property
+    def criteria_expression(self) -> str:
+        """What the match asks of a request besides its host, as an expression ("" for nothing)."""
+        return criteria_expression(self.match)
+
     def matches(self, request: Request) -> bool:
         return request_matches(request, self.hosts, self.match)
 
@@ -58,60 +72,120 @@ HOST_ONLY = Match().model_dump_json(exclude={"hosts"})
 """The criteria of a scope that only names hosts: it matches every request to them."""
 
 
+def _quoted(hosts: Iterable[str]) -> int:
+    return sum(len(quote(h)) for h in hosts)
+
+
+def _text_length(shown: int, quoted: int, criteria: str) -> int:
+    """Of a part's text (``on_hosts``) naming ``shown`` hosts whose quoted names take ``quoted`` characters."""
+    if not shown:
+        return 0
+    return any_of_length(HOST_FIELD, shown, quoted) + (len(" and ") + len(criteria) if criteria else 0)
+
+
+class _Part:
+    """The scopes of one criteria in a rule: their hosts, and those its text names (all but the hosts a host-only
+    scope of the rule matches already), with the length of their quoted names."""
+
+    def __init__(self, criteria: str) -> None:
+        self.criteria = criteria
+        self.hosts: set[str] = set()
+        self.shown: set[str] = set()
+        self.quoted = 0
+
+    def length(self) -> int:
+        return _text_length(len(self.shown), self.quoted, self.criteria)
+
+    def text(self) -> str:
+        return on_hosts(self.shown, self.criteria) if self.shown else ""
+
+
+@dataclass
+class _Change:
+    """What adding scopes to a rule does: the hosts new to each criteria (with a scope of it), and for each part
+    whose text changes, the count of hosts it then names and the length of their quoted names."""
+
+    new: dict[str, set[str]]
+    scopes: dict[str, Scope]
+    shown: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
 class _Parts:
     """A rule's scopes ORed, simplified exactly: scopes that differ only in their hosts share one host test, and a
-    scope implied by a host-only scope of the same rule is dropped. Kept by criteria, so that a rule growing
-    while merging writes again only the parts that the joining rule changes."""
+    scope implied by a host-only scope of the same rule is dropped. Kept by criteria, with each part's text length
+    counted as hosts join, so that trying a rule against a growing one costs what the joining rule brings, not
+    what the growing rule holds; the texts are written once, by ``expression``."""
 
     def __init__(self) -> None:
-        self.hosts: dict[str, frozenset[str]] = {}
-        self.matches: dict[str, Match] = {}
-        self.texts: dict[str, str] = {}
+        self.parts: dict[str, _Part] = {}
         self.length = 0
         """Of every part's text together, and the count of parts with text."""
         self.count = 0
 
-    def changes(self, scopes: Iterable[Scope]) -> dict[str, tuple[frozenset[str], Match, str]]:
-        """Criteria → (hosts, match, text) of the parts that adding ``scopes`` changes."""
+    def changes(self, scopes: Iterable[Scope]) -> _Change:
+        """What adding ``scopes`` changes."""
         added: dict[str, set[str]] = {}
-        matches: dict[str, Match] = {}
+        first: dict[str, Scope] = {}
         for scope in scopes:
             added.setdefault(scope.criteria, set()).update(scope.effective_hosts)
-            matches.setdefault(scope.criteria, scope.match)
-        grown = {
-            key: self.hosts.get(key, frozenset()) | hosts
-            for key, hosts in added.items()
-            if not hosts <= self.hosts.get(key, frozenset())
-        }
-        everything = grown.get(HOST_ONLY, self.hosts.get(HOST_ONLY, frozenset()))
-        keys = [*self.hosts, *(k for k in grown if k not in self.hosts)] if HOST_ONLY in grown else list(grown)
-        changed = {}
-        for key in keys:
-            hosts = grown.get(key, self.hosts.get(key, frozenset()))
-            match = self.matches.get(key) or matches[key]
-            shown = hosts if key == HOST_ONLY else hosts - everything
-            text = match_expression(sorted(shown), match.model_copy(update={"hosts": []})) if shown else ""
-            changed[key] = (hosts, match, text)
-        return changed
+            first.setdefault(scope.criteria, scope)
+        new = {}
+        for key, hosts in added.items():
+            fresh = hosts - self.parts[key].hosts if key in self.parts else hosts
+            if fresh:
+                new[key] = fresh
+        change = _Change(new, first)
+        host_only = self.parts.get(HOST_ONLY)
+        everything = host_only.hosts if host_only else set()
+        gained = new.get(HOST_ONLY, set())  # hosts the rule will match whatever the request: no other part names them
+        for key in [*self.parts, *(k for k in new if k not in self.parts)] if gained else list(new):
+            part = self.parts.get(key)
+            shown, quoted = (len(part.shown), part.quoted) if part else (0, 0)
+            fresh_hosts = new.get(key, set())
+            if key != HOST_ONLY:
+                if part and gained:
+                    gone = [h for h in gained if h in part.shown]
+                    shown, quoted = shown - len(gone), quoted - _quoted(gone)
+                fresh_hosts = {h for h in fresh_hosts if h not in everything and h not in gained}
+            change.shown[key] = (shown + len(fresh_hosts), quoted + _quoted(fresh_hosts))
+        return change
 
-    def length_with(self, changed: dict[str, tuple[frozenset[str], Match, str]]) -> int:
-        """The expression's length once ``changed`` is applied (``any_expression`` of the parts' texts)."""
+    def length_with(self, change: _Change) -> int:
+        """The expression's length once ``change`` is applied (``any_expression`` of the parts' texts)."""
         length, count = self.length, self.count
-        for key, (_, _, text) in changed.items():
-            old = self.texts.get(key, "")
-            length += len(text) - len(old)
+        for key, (shown, quoted) in change.shown.items():
+            part = self.parts.get(key)
+            old = part.length() if part else 0
+            text = _text_length(shown, quoted, part.criteria if part else change.scopes[key].criteria_expression)
+            length += text - old
             count += bool(text) - bool(old)
         return length if count <= 1 else length + 2 * count + 4 * (count - 1)
 
-    def apply(self, changed: dict[str, tuple[frozenset[str], Match, str]]) -> None:
-        for key, (hosts, match, text) in changed.items():
-            old = self.texts.get(key, "")
-            self.length += len(text) - len(old)
+    def apply(self, change: _Change) -> None:
+        for key in change.shown:  # new parts in the order their criteria came
+            if key not in self.parts:
+                self.parts[key] = _Part(change.scopes[key].criteria_expression)
+        gained = change.new.get(HOST_ONLY, set())
+        if gained:
+            self.parts[HOST_ONLY].hosts |= gained
+        everything = self.parts[HOST_ONLY].hosts if HOST_ONLY in self.parts else set()
+        for key, (_, quoted) in change.shown.items():
+            part = self.parts[key]
+            old = part.length()
+            fresh = change.new.get(key, set())
+            if key == HOST_ONLY:
+                part.shown |= fresh
+            else:
+                part.hosts |= fresh
+                part.shown -= gained
+                part.shown |= fresh - everything
+            part.quoted = quoted
+            text = part.length()
+            self.length += text - old
             self.count += bool(text) - bool(old)
-            self.hosts[key], self.matches[key], self.texts[key] = hosts, match, text
 
     def expression(self) -> str:
-        return any_expression(text for text in self.texts.values() if text)
+        return any_expression(text for text in (part.text() for part in self.parts.values()) if text)
 
 
 @dataclass(frozen=True)
