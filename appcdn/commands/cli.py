@@ -101,11 +101,11 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
         return EXIT_INVALID
     if not is_appcdn_project(project_dir):
         return plan_program(project_dir, stack, as_json)
-    loaded = load_stack(project_dir, stack, "plan")
-    if loaded is None:
-        return EXIT_INVALID
-    own, project, compiled = loaded
-    with fewer_collections():  # from the import of the provider SDKs on, the plan allocates millions of objects
+    with fewer_collections():  # the config, the provider SDKs and the registrations: millions of objects, no garbage
+        loaded = load_stack(project_dir, stack, "plan")
+        if loaded is None:
+            return EXIT_INVALID
+        own, project, compiled = loaded
         from appcdn.program.stack_program import declare, export  # the provider SDKs load only for a valid config
 
         planned = run_program(
