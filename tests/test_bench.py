@@ -4,6 +4,7 @@ either: a run over its wall-clock budget is killed, with what it spawned, and re
 
 import importlib.util
 import re
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -87,6 +88,9 @@ def test_a_run_over_its_budget_is_killed_with_its_children_and_its_row_says_targ
     assert capsys.readouterr().out == (
         "target: 250 cache rules / bare import <= 2 x: > 1.50 x -> MISSED (not known: killed at the budget first)\n"
     )
+    # the peak memory it had reached when killed: its whole run's peak is at least that, maybe no more
+    assert not plan_time.verdict("peak memory", run.peak_mb, 400, " MB", lower_bound=True, reached=True)
+    assert capsys.readouterr().out.startswith(f"target: peak memory <= 400 MB: >= {run.peak_mb:.2f} MB -> MISSED")
 
 
 def test_a_run_within_its_budget_gives_its_output_and_times() -> None:
@@ -99,3 +103,52 @@ def test_a_ratio_without_a_divisor_is_not_measured_and_missed(capsys: pytest.Cap
     why = "100 edge-only sites on one zone took 14.94 s, not above the import's 18.91 s"
     assert not plan_time.verdict("time above the import", None, 12.0, " x", why=why)
     assert capsys.readouterr().out == f"target: time above the import <= 12 x: not measured ({why}) -> MISSED\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [".venv/bin/python", "-m", "pytest", "-q", "tests/test_cli.py"],
+        ["/usr/bin/python3.11", "-X", "importtime", "-m", "pytest"],
+        ["/work/x/.venv/bin/python", "/work/x/.venv/bin/pytest", "tests"],  # the pytest script, by its shebang
+        [".venv/bin/pytest", "-x"],
+        ["bash", ".ci/run"],
+        ["/bin/bash", "/tmp/clone/.ci/run"],
+    ],
+)
+def test_a_test_or_ci_run_keeps_the_benchmark_waiting(argv: list[str]) -> None:
+    assert plan_time.runs_tests(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["node", "/w/node_modules/.bin/azurite", "--inMemoryPersistence", "--location", "/tmp/pytest-of-root/p-3/az"],
+        ["/usr/lib/postgresql/15/bin/postgres", "-D", "/tmp/pytest-of-root/pytest-7/pg"],
+        ["redis-server", "/tmp/ci-clone/redis.conf"],
+        [".venv/bin/python", "bench/plan_time.py", "--reps", "1"],
+        ["grep", "-r", "pytest", "tests"],
+        ["python3", "-c", "import pytest"],
+        [],
+    ],
+)
+def test_a_process_that_only_names_a_test_run_in_its_arguments_does_not(argv: list[str]) -> None:
+    assert not plan_time.runs_tests(argv)
+
+
+def test_busy_processes_are_read_from_the_running_processes(tmp_path: Path) -> None:
+    runner = tmp_path / "pytest"  # a program named pytest: a test run, whatever it does
+    runner.symlink_to("/bin/sleep")
+    bystander = tmp_path / "azurite"
+    bystander.symlink_to("/bin/sleep")
+    with (
+        subprocess.Popen([str(runner), "30"]) as run,
+        subprocess.Popen([str(bystander), "30", "/tmp/pytest-of-root/location"]) as other,
+    ):
+        try:
+            busy = plan_time.busy_processes()
+            assert f"{run.pid} {runner} 30" in busy
+            assert not any(line.startswith(f"{other.pid} ") for line in busy)
+        finally:
+            run.kill()
+            other.kill()
