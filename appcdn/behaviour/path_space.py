@@ -23,6 +23,7 @@ import math
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import getitem
 
 GlobState = frozenset[int]
 
@@ -183,6 +184,8 @@ class Automaton:
     columns: list[int]
     """Per character, which of the automaton's distinct columns it follows: characters with one column are
     alike to it."""
+    moves: list[list[int]]
+    """Per character, per state: the next state."""
 
     def run(self, path: str, index: dict[str, int]) -> bool:
         state = self.first
@@ -196,7 +199,8 @@ def automaton(predicate: PathPredicate, alphabet: Sequence[str]) -> Automaton:
     ids: dict[tuple[int, ...], int] = {}
     columns = [ids.setdefault(tuple(row[c] for row in table), len(ids)) for c in range(len(alphabet))]
     distance = (_distances(table, [not a for a in accepts]), _distances(table, accepts))
-    return Automaton(table, accepts, first, distance, columns)
+    moves = [[row[c] for row in table] for c in range(len(alphabet))]
+    return Automaton(table, accepts, first, distance, columns, moves)
 
 
 class PathSpace:
@@ -210,8 +214,6 @@ class PathSpace:
         self._shortest: dict[tuple[int, int], str | None] = {}
         """(mask, value) → the question's answer, and the answer of each search over some of its predicates."""
         self._vectors: dict[str, int] = {}
-        self._witnesses: dict[tuple[int, int], str | None] = {}
-        """(mask, value) → some path that answers the question (not always a shortest), or None."""
         self._ends = [_fixed_end(p) for p in predicates]
 
     def vector(self, path: str) -> int:
@@ -227,40 +229,18 @@ class PathSpace:
 
     def satisfiable(self, mask: int, value: int) -> bool:
         """Whether some path gives the predicates under ``mask`` the truth values in ``value``."""
-        if (mask, value) not in self._witnesses:
-            self._witnesses[(mask, value)] = self.example(mask, value)
-        return self._witnesses[(mask, value)] is not None
+        return self.example(mask, value) is not None
 
     def branches(self, mask: int, value: int, bit: int) -> tuple[bool, bool]:
         """For a question (``mask``, ``value``) that leaves predicate ``bit`` open: whether some path answering it
-        has the predicate, and whether some has not. Any path for the question has one of the two; for the
-        other, a path made of that one and a shortest path for the predicate alone (or its negation) is tried
-        first, and only if none answers, the question is searched."""
-        found = self._witnesses.get((mask, value)) or self.example(mask, value)
-        self._witnesses[(mask, value)] = found
+        has the predicate, and whether some has not. Any path for the question has one of the two, so only the
+        other is asked."""
+        found = self.example(mask, value)
         if found is None:
             return False, False
-        has = bool(self.vector(found) & bit)
-        other = self._joined(found, mask | bit, value | (0 if has else bit), bit)
-        return (True, other) if has else (other, True)
-
-    def _joined(self, found: str, mask: int, value: int, bit: int) -> bool:
-        if (mask, value) not in self._witnesses:
-            alone = self.example(bit, value & bit)
-            joined = None
-            if alone is not None:
-                for path in (found + alone[1:], found + alone, alone + found[1:], alone + found):
-                    if self._answers(path, mask, value):
-                        joined = path
-                        break
-            self._witnesses[(mask, value)] = joined or self.example(mask, value)
-        return self._witnesses[(mask, value)] is not None
-
-    def _answers(self, path: str, mask: int, value: int) -> bool:
-        """Whether ``path`` gives the predicates under ``mask`` the truth values in ``value``."""
-        if path in self._vectors:
-            return not (self._vectors[path] ^ value) & mask
-        return all(self.automata[i].run(path, self._index) == bool(value >> i & 1) for i in indices(mask))
+        if self.vector(found) & bit:
+            return True, self.satisfiable(mask | bit, value)
+        return self.satisfiable(mask | bit, value | bit), True
 
     def example(self, mask: int, value: int) -> str | None:
         """A shortest path (the first in character order among them) that gives the predicates under ``mask``
@@ -318,30 +298,32 @@ class PathSpace:
         to the wanted value) is consistent, so the first goal taken off the heap is a shortest path, and ties
         are taken in character order. Of characters that all these automata treat alike, only the first is tried."""
         picked = list(indices(mask))
-        tables = [self.automata[i].table for i in picked]
-        distances = [self.automata[i].distance[value >> i & 1] for i in picked]
+        if not picked:
+            return "/"
+        automata = [self.automata[i] for i in picked]
+        distances = [a.distance[value >> i & 1] for a, i in zip(automata, picked)]
         alike: dict[tuple[int, ...], list[int]] = {}  # characters that every picked automaton treats alike
         for c in range(len(self.alphabet)):
-            alike.setdefault(tuple(self.automata[i].columns[c] for i in picked), []).append(c)
-        steps = sorted(min((self.alphabet[c], c) for c in chars) for chars in alike.values())
-
-        def estimate(state: tuple[int, ...]) -> float:
-            return max((d[s] for d, s in zip(distances, state)), default=0.0)
-
-        start = tuple(self.automata[i].first for i in picked)
-        if estimate(start) == math.inf:
+            alike.setdefault(tuple(a.columns[c] for a in automata), []).append(c)
+        steps = [
+            (char, [a.moves[c] for a in automata])
+            for char, c in sorted(min((self.alphabet[c], c) for c in chars) for chars in alike.values())
+        ]
+        start = tuple(a.first for a in automata)
+        estimate = max(map(getitem, distances, start))
+        if estimate == math.inf:
             return None
         best = {start: "/"}
-        heap: list[tuple[float, int, str, tuple[int, ...]]] = [(estimate(start), 1, "/", start)]
+        heap: list[tuple[float, int, str, tuple[int, ...]]] = [(1 + estimate, 1, "/", start)]
         while heap:
-            _, length, path, state = heapq.heappop(heap)
+            estimate, length, path, state = heapq.heappop(heap)
             if best[state] != path:
                 continue  # reached since by a shorter path, or one of the same length earlier in order
-            if estimate(state) == 0:
+            if estimate == length:  # the heuristic is 0: a goal
                 return path
-            for char, c in steps:
-                nxt = tuple(table[s][c] for table, s in zip(tables, state))
-                ahead = estimate(nxt)
+            for char, moves in steps:
+                nxt = tuple(map(getitem, moves, state))
+                ahead = max(map(getitem, distances, nxt))
                 if ahead == math.inf:
                     continue
                 known = best.get(nxt)
