@@ -1,5 +1,8 @@
 """Which combinations of path criteria and request facts can occur together, found exactly, with examples."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from appcdn.behaviour import path_space
 from appcdn.behaviour.request_atoms import CACHEABLE, Space
 
@@ -61,3 +64,31 @@ def test_the_two_branches_on_an_open_atom_are_those_a_request_can_take() -> None
     assert space.branches({("prefix", "/a/b/"): True}, ("prefix", "/a/")) == (True, False)
     assert space.branches({("extension", "css"): True}, ("glob", "/*/feed")) == (False, True)
     assert space.branches({("cookie", "cms_sid"): True}, ("cookie", "sid")) == (True, False)
+
+
+TEXT = st.text(alphabet="/aB.x", min_size=0, max_size=3)
+FIXED_END = st.one_of(
+    TEXT.map(lambda t: path_space.prefix("/" + t)),
+    TEXT.map(path_space.extension),
+    TEXT.map(lambda t: (path_space.Glob("*" + t, lower=True),)),
+    TEXT.map(lambda t: path_space.glob("/" + t + "*x")),  # not a start: a star inside
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(FIXED_END, min_size=1, max_size=3), st.lists(st.text(alphabet="/aAbB.x", max_size=6), max_size=5))
+def test_starts_and_ends_are_compared_as_texts_exactly_as_their_automata_decide(
+    predicates: list[path_space.PathPredicate], paths: list[str]
+) -> None:
+    """A prefix holds where the path starts with its text, an extension where the lower-cased path ends with
+    its text: answers taken from the texts are those of the automata, for every combination of values."""
+    space = path_space.PathSpace(predicates)
+    index = {c: i for i, c in enumerate(space.alphabet)}
+    for path in ["/" + p for p in paths if all(c in index for c in p)]:
+        automata = sum(1 << i for i, a in enumerate(space.automata) if a.run(path, index))
+        assert space.vector(path) == automata, path
+    every = (1 << len(predicates)) - 1
+    for mask in range(1, every + 1):
+        for value in range(every + 1):
+            searched = space._shortest_over(mask, value & mask) is not None
+            assert space.satisfiable(mask, value & mask) == searched, (mask, value)

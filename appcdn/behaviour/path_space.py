@@ -144,14 +144,14 @@ def _alphabet(predicates: Sequence[PathPredicate]) -> list[str]:
 def _fixed_end(predicate: PathPredicate) -> tuple[str, str] | None:
     """("start", text) for a predicate that holds exactly on the paths starting with ``text`` (one case-sensitive
     glob ``text*``), ("end", text) for one that holds exactly on those whose lower case ends with ``text`` (one
-    lower-case glob ``*text``), else None."""
+    lower-case glob ``*text``; never, if ``text`` has upper-case letters), else None."""
     if len(predicate) != 1:
         return None
     (g,) = predicate
     if not g.lower and g.pattern.endswith("*") and "*" not in g.pattern[:-1]:
         return ("start", g.pattern[:-1])
     if g.lower and g.pattern.startswith("*") and "*" not in g.pattern[1:]:
-        return ("end", g.pattern[1:].lower())
+        return ("end", g.pattern[1:])
     return None
 
 
@@ -214,28 +214,63 @@ class PathSpace:
         self._shortest: dict[tuple[int, int], str | None] = {}
         """(mask, value) → the question's answer, and the answer of each search over some of its predicates."""
         self._vectors: dict[str, int] = {}
-        self._ends = [_fixed_end(p) for p in predicates]
+        ends = [_fixed_end(p) for p in predicates]
+        self._starts = [(i, e[1]) for i, e in enumerate(ends) if e is not None and e[0] == "start"]
+        self._ends = [(i, e[1]) for i, e in enumerate(ends) if e is not None and e[0] == "end"]
+        self._others = [i for i, e in enumerate(ends) if e is None]
+        self._fixed = {i: e for i, e in enumerate(ends) if e is not None}
 
     def vector(self, path: str) -> int:
-        """Which predicates ``path`` satisfies."""
+        """Which predicates ``path`` satisfies (a start or an end by comparing texts, the others by their
+        automata)."""
         vector = self._vectors.get(path)
         if vector is None:
             vector = 0
-            for i, a in enumerate(self.automata):
-                if a.run(path, self._index):
+            lowered = path.lower()
+            for i, text in self._starts:
+                if path.startswith(text):
+                    vector |= 1 << i
+            for i, text in self._ends:
+                if lowered.endswith(text):
+                    vector |= 1 << i
+            for i in self._others:
+                if self.automata[i].run(path, self._index):
                     vector |= 1 << i
             self._vectors[path] = vector
         return vector
 
     def satisfiable(self, mask: int, value: int) -> bool:
         """Whether some path gives the predicates under ``mask`` the truth values in ``value``."""
-        return self.example(mask, value) is not None
+        return self._witness(mask, value) is not None
+
+    def _witness(self, mask: int, value: int) -> str | None:
+        """Some path for the question: where the predicates that must hold only fix starts and ends, the longest
+        start followed by the longest end, if that path answers the question; else a shortest path."""
+        starts, ends, only = self._texts(mask & value)
+        if only and not self._clash(starts, ends):
+            path = max(starts, key=len, default="/") + max(ends, key=len, default="")
+            if not (self.vector(path) ^ value) & mask:
+                return path
+        return self.example(mask, value)
+
+    def _texts(self, holding: int) -> tuple[list[str], list[str], bool]:
+        """The starts and the ends that the predicates in ``holding`` fix, and whether they are all such."""
+        starts: list[str] = []
+        ends: list[str] = []
+        only = True
+        for i in indices(holding):
+            end = self._fixed.get(i)
+            if end is None:
+                only = False
+            else:
+                (starts if end[0] == "start" else ends).append(end[1])
+        return starts, ends, only
 
     def branches(self, mask: int, value: int, bit: int) -> tuple[bool, bool]:
         """For a question (``mask``, ``value``) that leaves predicate ``bit`` open: whether some path answering it
         has the predicate, and whether some has not. Any path for the question has one of the two, so only the
         other is asked."""
-        found = self.example(mask, value)
+        found = self._witness(mask, value)
         if found is None:
             return False, False
         if self.vector(found) & bit:
@@ -254,7 +289,7 @@ class PathSpace:
         the shortest path found gives some other predicate of the question the wrong value, those too. A path
         for some of the predicates is at most as long as one for all, so a path that turns out right for all is
         a shortest (and the first in order) for the question; no path for some of them is no path at all."""
-        if self._ends_clash(mask & value):
+        if self._clash(*self._texts(mask & value)[:2]):
             return None
         active = mask & value
         while True:
@@ -270,16 +305,11 @@ class PathSpace:
                 return path
             active |= wrong
 
-    def _ends_clash(self, holding: int) -> bool:
-        """Whether two of the predicates in ``holding`` fix the start of the path (``/a/*``) or the end of it in
-        lower case (``*.css``) differently: ``/a/*`` and ``/b/*`` never hold together, ``/a/*`` and ``/a/b/*``
-        do (one text starts the other); ``*.css`` and ``*.scss`` never, ``*.css`` and ``*.min.css`` do."""
-        starts: list[str] = []
-        ends: list[str] = []
-        for i in indices(holding):
-            end = self._ends[i]
-            if end is not None:
-                (starts if end[0] == "start" else ends).append(end[1])
+    @staticmethod
+    def _clash(starts: Sequence[str], ends: Sequence[str]) -> bool:
+        """Whether two predicates that fix the start of the path (``/a/*``) or the end of it in lower case
+        (``*.css``) fix it differently: ``/a/*`` and ``/b/*`` never hold together, ``/a/*`` and ``/a/b/*`` do (one
+        text starts the other); ``*.css`` and ``*.scss`` never, ``*.css`` and ``*.min.css`` do."""
         return any(
             not (a.startswith(b) or b.startswith(a)) for n, a in enumerate(starts) for b in starts[n + 1 :]
         ) or any(not (a.endswith(b) or b.endswith(a)) for n, a in enumerate(ends) for b in ends[n + 1 :])
