@@ -99,6 +99,14 @@ def test_a_run_within_its_budget_gives_its_output_and_times() -> None:
     assert out == "{}\n"
 
 
+def test_measured_runs_write_and_read_bytecode_even_where_the_environment_says_not_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    _, out = plan_time.measured([sys.executable, "-c", "import sys; print(sys.dont_write_bytecode)"], 30.0, True)
+    assert out == "False\n"
+
+
 def test_a_ratio_without_a_divisor_is_not_measured_and_missed(capsys: pytest.CaptureFixture[str]) -> None:
     why = "100 edge-only sites on one zone took 14.94 s, not above the import's 18.91 s"
     assert not plan_time.verdict("time above the import", None, 12.0, " x", why=why)
