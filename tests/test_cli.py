@@ -2,7 +2,9 @@
 where it was raised and no traceback or key material; never 0, never 1 (diff's "something changed", media's
 "some objects failed"), never 2 (the user's input)."""
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -10,7 +12,7 @@ import pytest
 
 from appcdn.commands.cli import EXIT_INTERNAL
 from appcdn.config.pulumi_yaml import stack_files
-from tests.conftest import appcdn, project_dir, raw_config
+from tests.conftest import ROOT, appcdn, project_dir, raw_config
 
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n"
 
@@ -51,3 +53,15 @@ def test_an_internal_error_of_any_command_exits_70_in_one_line(
     assert err.rstrip().endswith(": state no input can cause, near [not shown]")
     assert "Traceback" not in err and "BEGIN" not in err and "MIIE" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_executable_prints_all_it_has_to_say_and_exits_with_the_commands_code() -> None:
+    """``appcdn`` ends its process without the interpreter's teardown: its output must be flushed first."""
+    executable = str(Path(sys.executable).parent / "appcdn")
+    done = subprocess.run([executable, "plan", "--stack", "test", "--json", "--cwd", str(ROOT)], capture_output=True)
+    assert done.returncode == 0 and json.loads(done.stdout)["stack"] == "test"
+    unknown = subprocess.run(
+        [executable, "plan", "--stack", "nope", "--cwd", str(ROOT)], capture_output=True, text=True
+    )
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert unknown.stderr.startswith("appcdn plan: no stack 'nope'")
