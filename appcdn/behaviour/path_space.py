@@ -219,6 +219,7 @@ class PathSpace:
         self._ends = [(i, e[1]) for i, e in enumerate(ends) if e is not None and e[0] == "end"]
         self._others = [i for i, e in enumerate(ends) if e is None]
         self._fixed = {i: e for i, e in enumerate(ends) if e is not None}
+        self._joined: dict[int, tuple[bool, str | None]] = {}
 
     def vector(self, path: str) -> int:
         """Which predicates ``path`` satisfies (a start or an end by comparing texts, the others by their
@@ -246,25 +247,31 @@ class PathSpace:
     def _witness(self, mask: int, value: int) -> str | None:
         """Some path for the question: where the predicates that must hold only fix starts and ends, the longest
         start followed by the longest end, if that path answers the question; else a shortest path."""
-        starts, ends, only = self._texts(mask & value)
-        if only and not self._clash(starts, ends):
-            path = max(starts, key=len, default="/") + max(ends, key=len, default="")
-            if not (self.vector(path) ^ value) & mask:
-                return path
+        clash, path = self._texts(mask & value)
+        if clash:
+            return None
+        if path is not None and not (self.vector(path) ^ value) & mask:
+            return path
         return self.example(mask, value)
 
-    def _texts(self, holding: int) -> tuple[list[str], list[str], bool]:
-        """The starts and the ends that the predicates in ``holding`` fix, and whether they are all such."""
-        starts: list[str] = []
-        ends: list[str] = []
-        only = True
-        for i in indices(holding):
-            end = self._fixed.get(i)
-            if end is None:
-                only = False
-            else:
-                (starts if end[0] == "start" else ends).append(end[1])
-        return starts, ends, only
+    def _texts(self, holding: int) -> tuple[bool, str | None]:
+        """For predicates that must all hold: whether two of them fix the start or the end differently, and
+        if not and all of them fix one, the longest start followed by the longest end."""
+        known = self._joined.get(holding)
+        if known is None:
+            starts: list[str] = []
+            ends: list[str] = []
+            only = True
+            for i in indices(holding):
+                end = self._fixed.get(i)
+                if end is None:
+                    only = False
+                else:
+                    (starts if end[0] == "start" else ends).append(end[1])
+            clash = self._clash(starts, ends)
+            path = max(starts, key=len, default="/") + max(ends, key=len, default="")
+            known = self._joined[holding] = (clash, path if only and not clash else None)
+        return known
 
     def branches(self, mask: int, value: int, bit: int) -> tuple[bool, bool]:
         """For a question (``mask``, ``value``) that leaves predicate ``bit`` open: whether some path answering it
@@ -289,7 +296,7 @@ class PathSpace:
         the shortest path found gives some other predicate of the question the wrong value, those too. A path
         for some of the predicates is at most as long as one for all, so a path that turns out right for all is
         a shortest (and the first in order) for the question; no path for some of them is no path at all."""
-        if self._clash(*self._texts(mask & value)[:2]):
+        if self._texts(mask & value)[0]:
             return None
         active = mask & value
         while True:

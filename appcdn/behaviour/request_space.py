@@ -19,7 +19,7 @@ With one side the outcome is the plan's; with two (a base and a head) it is a ch
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from appcdn.behaviour.path_space import indices
@@ -90,12 +90,26 @@ class _Phase:
     falsifies: dict[int, int]
     """Atom → the rules (bit ``j``: rule ``j``) that do not match where it does not hold: those of one scope
     with a criterion of that atom alone."""
+    may_match: dict[int, int]
+    """Atom → the rules that can only match where some atom of theirs holds (the first criterion of one of their
+    scopes) and have it."""
+    always: int
+    """The rules with a scope of no criteria."""
+    by_byte: dict[int, list[int]] = field(default_factory=dict)
+    """``falsifies`` eight atoms at a time, made when first read: per byte of a bit set of atoms, per value."""
 
     def dead(self, neg: int) -> int:
-        """The rules that ``neg`` alone makes false (not always all of them)."""
+        """The rules that ``neg`` alone makes false (not always all of them), read eight atoms at a time."""
         dead = 0
-        for i in indices(neg):
-            dead |= self.falsifies.get(1 << i, 0)
+        for k, byte in enumerate(neg.to_bytes((neg.bit_length() + 7) // 8, "little")):
+            if byte:
+                table = self.by_byte.get(k)
+                if table is None:
+                    table = self.by_byte[k] = [0] * 256
+                    for value in range(1, 256):
+                        low = value & -value
+                        table[value] = table[value ^ low] | self.falsifies.get(low << 8 * k, 0)
+                dead |= table[byte]
         return dead
 
     def split_atom(self, pos: int, neg: int, dead: int, stop_at_bypass: bool) -> int | None:
@@ -121,8 +135,12 @@ class _Phase:
         return None
 
     def applied(self, pos: int, neg: int, dead: int) -> dict[str, Any]:
+        """The settings of the rules that surely match, in order (the last one wins per setting)."""
         settings: dict[str, Any] = {}
-        for j in indices((1 << len(self.rules)) - 1 & ~dead):
+        candidates = self.always
+        for i in indices(pos):
+            candidates |= self.may_match.get(1 << i, 0)
+        for j in indices(candidates & ~dead):
             rule = self.rules[j]
             if truth(rule.clauses, pos, neg):
                 settings.update(rule.settings)
@@ -141,12 +159,19 @@ def _in_bits(rules: Sequence[HostRule], space: Space) -> _Phase:
         for rule in rules
     )
     falsifies: dict[int, int] = {}
+    may_match: dict[int, int] = {}
+    always = 0
     for j, rule in enumerate(compiled):
         if len(rule.clauses) == 1:
             for criterion in rule.clauses[0]:
                 if criterion & (criterion - 1) == 0:  # one atom
                     falsifies[criterion] = falsifies.get(criterion, 0) | 1 << j
-    return _Phase(compiled, falsifies)
+        for clause in rule.clauses:
+            if not clause:
+                always |= 1 << j
+            for i in indices(clause[0] if clause else 0):
+                may_match[1 << i] = may_match.get(1 << i, 0) | 1 << j
+    return _Phase(compiled, falsifies, may_match, always)
 
 
 Bits = tuple[int, int]
