@@ -101,17 +101,19 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
         return EXIT_INVALID
     if not is_appcdn_project(project_dir):
         return plan_program(project_dir, stack, as_json)
-    with fewer_collections():  # the config, the provider SDKs and the registrations: millions of objects, no garbage
-        loaded = load_stack(project_dir, stack, "plan")
-        if loaded is None:
-            return EXIT_INVALID
-        own, project, compiled = loaded
-        from appcdn.program.stack_program import declare, export  # the provider SDKs load only for a valid config
+    with fewer_collections():  # the config, the provider SDKs, the registrations: millions of objects, no garbage
+        return _plan(project_dir, stack, as_json)
 
-        planned = run_program(
-            lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys
-        )
-        rows = behaviour_rows(project, compiled)
+
+def _plan(project_dir: Path, stack: str, as_json: bool) -> int:
+    loaded = load_stack(project_dir, stack, "plan")
+    if loaded is None:
+        return EXIT_INVALID
+    own, project, compiled = loaded
+    from appcdn.program.stack_program import declare, export  # the provider SDKs load only for a valid config
+
+    planned = run_program(lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys)
+    rows = behaviour_rows(project, compiled)
     resources = sorted(planned.resources, key=lambda r: (r.parent or "", r.type, r.name))
     counts = [c for c in rule_counts(project, compiled) if project.owns(c.zone)]
     if as_json:
