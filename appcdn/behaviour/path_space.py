@@ -270,7 +270,8 @@ class PathSpace:
                     (starts if end[0] == "start" else ends).append(end[1])
             clash = self._clash(starts, ends)
             path = max(starts, key=len, default="/") + max(ends, key=len, default="")
-            known = self._joined[holding] = (clash, path if only and not clash else None)
+            spelled = all(c in self._index for c in path[1:])  # not so for an end in upper case: it never holds
+            known = self._joined[holding] = (clash, path if only and spelled and not clash else None)
         return known
 
     def branches(self, mask: int, value: int, bit: int) -> tuple[bool, bool]:
