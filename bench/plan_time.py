@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,7 @@ SITES_PER_ZONE = 10  # "full sites": per enterprise zone, far below its 300 cach
 FULL_SITES = 100
 ONE_ZONE_SITES = (100, 300, 1000)  # edge-only sites, all on one Enterprise zone
 RULES = 250  # cache rules of one site on an Enterprise zone (limit 300)
+MIXED_RULES = (40, 80)  # rules of five overlapping kinds: measured, no target of issue 19
 
 # The provider SDK modules the program imports (``appcdn.program.stack_program.declare``, its config→args adapter
 # and the components, including submodules reached as attributes such as ``aws.s3``): the bare-import baseline.
@@ -482,7 +484,17 @@ def generate_project(
     return project, expected_resources("live", zones, stage_sites["live"], stage_sites["live"] + stage_sites["test"])
 
 
-def rule_match(i: int) -> dict:
+def prefix_rule(i: int) -> dict:
+    """Rule ``i`` by path prefix: the kind of 250-rule stack issue 19 measured (bench/README.md says why)."""
+    return {"path_prefixes": [f"/p{i}/"]}
+
+
+def prefix_or_extension_rule(i: int) -> dict:
+    """Rule ``i`` by path prefix or, every other rule, by two extensions: each overlaps every rule of the other kind."""
+    return [{"path_prefixes": [f"/p{i}/"]}, {"extensions": [f"e{i}", f"x{i}"]}][i % 2]
+
+
+def mixed_rule(i: int) -> dict:
     """Rule ``i``'s criteria, in turn: a prefix, two path globs, extensions, a segment, a prefix and a query."""
     return [
         {"path_prefixes": [f"/p{i}/"]},
@@ -493,9 +505,12 @@ def rule_match(i: int) -> dict:
     ][i % 5]
 
 
-def generate_rules_project(rules: int, parent: Path) -> tuple[Path, Counter]:
-    """One site with ``rules`` cache rules (a third of them bypasses, the others each with its own edge TTL) on an
-    Enterprise zone; its Test stage one host. Return it and the resources its live stack must declare."""
+def generate_rules_project(
+    rules: int, parent: Path, rule_match: Callable[[int], dict] = prefix_rule
+) -> tuple[Path, Counter]:
+    """One site with ``rules`` cache rules matching as ``rule_match`` says (a third of them bypasses, the others
+    each with its own edge TTL) on an Enterprise zone; its Test stage one host. Return it and the resources its
+    live stack must declare."""
     zone = "rules.example"
     site = {
         "name": "big",
@@ -519,7 +534,7 @@ def generate_rules_project(rules: int, parent: Path) -> tuple[Path, Counter]:
     }
     test = {"name": "big", "zone": zone, "hosts": [f"test.{zone}"], "origin": "big-test.eu.aldryn.io"}
     zones = {zone: enterprise_zone(zone)}
-    project = write_project(f"rules-{rules}", parent, zones, {"live": [site], "test": [test]})
+    project = write_project(f"rules-{rules}-{rule_match.__name__}", parent, zones, {"live": [site], "test": [test]})
     return project, expected_resources("live", zones, [site], [site, test])
 
 
@@ -738,8 +753,18 @@ def main() -> None:
             n: plan(f"{n} edge-only sites on one zone", *generate_project(n, Path(tmp), full=False, per_zone=n))
             for n in ONE_ZONE_SITES
         }
-        rules = plan(f"{RULES} cache rules on an Enterprise zone", *generate_rules_project(RULES, Path(tmp)))
-        variants = [bare, live, full, *one_zone.values(), rules]
+        rules = plan(f"{RULES} cache rules by path prefix", *generate_rules_project(RULES, Path(tmp)))
+        overlapping = [  # measured beside the targets, which issue 19 set for prefix rules
+            plan(
+                f"{RULES} cache rules, prefixes and extensions in turn",
+                *generate_rules_project(RULES, Path(tmp), prefix_or_extension_rule),
+            ),
+            *(
+                plan(f"{n} cache rules of five kinds in turn", *generate_rules_project(n, Path(tmp), mixed_rule))
+                for n in MIXED_RULES
+            ),
+        ]
+        variants = [bare, live, full, *one_zone.values(), rules, *overlapping]
         company = run_rounds(variants, budget)
 
     floor = bare.median()
@@ -769,9 +794,9 @@ def main() -> None:
         ratio_verdict(f"{FULL_SITES} full sites / bare import", full, floor, budget, TARGET_FULL),
         ratio_verdict(f"{large.label.split(' (')[0]} / bare import", large, floor, budget, TARGET_ONE_ZONE),
         linear,
-        ratio_verdict(f"{RULES} cache rules / bare import", rules, floor, budget, TARGET_RULES),
+        ratio_verdict(f"{RULES} cache rules by path prefix / bare import", rules, floor, budget, TARGET_RULES),
         verdict(
-            f"{RULES} cache rules, peak memory",
+            f"{RULES} cache rules by path prefix, peak memory",
             rules_peak,
             TARGET_RULES_MB,
             " MB",

@@ -44,7 +44,12 @@ def test_the_baseline_imports_exactly_the_sdk_modules_the_program_imports() -> N
     [
         pytest.param(lambda tmp: plan_time.generate_project(plan_time.SITES_PER_ZONE, tmp), id="full sites"),
         pytest.param(lambda tmp: plan_time.generate_project(12, tmp, full=False, per_zone=12), id="one zone"),
-        pytest.param(lambda tmp: plan_time.generate_rules_project(20, tmp), id="rules"),
+        pytest.param(lambda tmp: plan_time.generate_rules_project(20, tmp), id="prefix rules"),
+        pytest.param(
+            lambda tmp: plan_time.generate_rules_project(20, tmp, plan_time.prefix_or_extension_rule),
+            id="prefix and extension rules",
+        ),
+        pytest.param(lambda tmp: plan_time.generate_rules_project(20, tmp, plan_time.mixed_rule), id="mixed rules"),
     ],
 )
 def test_each_generated_stack_declares_the_resources_the_bench_expects(
