@@ -90,6 +90,9 @@ class _Phase:
     falsifies: dict[int, int]
     """Atom → the rules (bit ``j``: rule ``j``) that do not match where it does not hold: those of one scope
     with a criterion of that atom alone."""
+    falsified_with: dict[int, list[tuple[int, int]]]
+    """Atom → (criterion, rule) for the criteria of several atoms, that one among them, of rules of one scope:
+    the rule does not match where none of the criterion's atoms holds."""
     may_match: dict[int, int]
     """Atom → the rules that can only match where some atom of theirs holds (the first criterion of one of their
     scopes) and have it."""
@@ -110,6 +113,18 @@ class _Phase:
                         low = value & -value
                         table[value] = table[value ^ low] | self.falsifies.get(low << 8 * k, 0)
                 dead |= table[byte]
+        for criteria in self.falsified_with.values():
+            for criterion, j in criteria:
+                if criterion & neg == criterion:
+                    dead |= 1 << j
+        return dead
+
+    def killed(self, dead: int, neg: int, bit: int) -> int:
+        """The rules known false once atom ``bit`` is added to ``neg``, from those known false before."""
+        dead |= self.falsifies.get(bit, 0)
+        for criterion, j in self.falsified_with.get(bit, ()):
+            if criterion & (neg | bit) == criterion:
+                dead |= 1 << j
         return dead
 
     def split_atom(self, pos: int, neg: int, dead: int, stop_at_bypass: bool) -> int | None:
@@ -159,6 +174,7 @@ def _in_bits(rules: Sequence[HostRule], space: Space) -> _Phase:
         for rule in rules
     )
     falsifies: dict[int, int] = {}
+    falsified_with: dict[int, list[tuple[int, int]]] = {}
     may_match: dict[int, int] = {}
     always = 0
     for j, rule in enumerate(compiled):
@@ -166,12 +182,15 @@ def _in_bits(rules: Sequence[HostRule], space: Space) -> _Phase:
             for criterion in rule.clauses[0]:
                 if criterion & (criterion - 1) == 0:  # one atom
                     falsifies[criterion] = falsifies.get(criterion, 0) | 1 << j
+                else:
+                    for i in indices(criterion):
+                        falsified_with.setdefault(1 << i, []).append((criterion, j))
         for clause in rule.clauses:
             if not clause:
                 always |= 1 << j
             for i in indices(clause[0] if clause else 0):
                 may_match[1 << i] = may_match.get(1 << i, 0) | 1 << j
-    return _Phase(compiled, falsifies, may_match, always)
+    return _Phase(compiled, falsifies, falsified_with, may_match, always)
 
 
 Bits = tuple[int, int]
@@ -225,7 +244,7 @@ class RequestClasses:
             if possible[0]:
                 stack.append((pos | bit, neg, dead, True))
             if possible[1]:
-                killed = tuple(d | phase.falsifies.get(bit, 0) for d, phase in zip(dead, self._phases))
+                killed = tuple(phase.killed(d, neg, bit) for d, phase in zip(dead, self._phases))
                 stack.append((pos, neg | bit, killed, True))
 
     def _effects(self, pos: int, neg: int, dead: Dead) -> tuple[Effect, ...]:
