@@ -193,6 +193,8 @@ def _in_bits(rules: Sequence[HostRule], space: Space) -> _Phase:
     return _Phase(compiled, falsifies, falsified_with, may_match, always)
 
 
+LEAVES_TRIED = 8
+"""Leaves of another outcome where a flipped atom holds that a widening step tries before it runs the tree."""
 Bits = tuple[int, int]
 """Literals as bit sets of a space's atoms: (those that hold, those that do not)."""
 Dead = tuple[int, ...]
@@ -274,20 +276,41 @@ class RequestClasses:
         requests. Literals are dropped in ``order`` (by default negative ones first). With ``absorbs``, the
         terms may also cover that outcome's requests: each term is then exact among the requests whose
         outcome is not ``absorbs`` (for a diff: "leaving out the requests bypassed before and after")."""
+        leaves = [(pos, neg, key(self._effects(pos, neg, dead))) for pos, neg, dead in self._leaves()]
+        holding: dict[int, list[tuple[int, int, K]]] = {}
+        """Atom → the leaves where it holds, with their outcomes."""
+        for leaf in leaves:
+            for i in indices(leaf[0]):
+                holding.setdefault(1 << i, []).append(leaf)
         uniform: dict[tuple[int, int, K], bool] = {}
 
-        def one_outcome(pos: int, neg: int, outcome: K) -> bool:
+        def other_outcome_met(pos: int, neg: int, outcome: K, bit: int) -> bool:
+            """Whether the class meets a leaf of another outcome among the first few where atom ``bit`` holds:
+            if so, the class is not of one outcome (if not, nothing is known)."""
+            met = 0
+            for p, n, other in holding.get(bit, ()):
+                if other in (outcome, absorbs) or pos & n or neg & p:
+                    continue
+                if self.space.possible(pos | p, neg | n):
+                    return True
+                met += 1
+                if met == LEAVES_TRIED:
+                    break
+            return False
+
+        def one_outcome(pos: int, neg: int, outcome: K, bit: int) -> bool:
+            """Whether every request of the class has ``outcome`` (or ``absorbs``); atom ``bit`` holds in it."""
             memo = (pos, neg, outcome)
             if memo not in uniform:
-                uniform[memo] = not self.space.possible(pos, neg) or all(
-                    key(self._effects(*leaf)) in (outcome, absorbs) for leaf in self._leaves(pos, neg)
+                uniform[memo] = not self.space.possible(pos, neg) or (
+                    not (pos & bit and other_outcome_met(pos, neg, outcome, bit))
+                    and all(key(self._effects(*leaf)) in (outcome, absorbs) for leaf in self._leaves(pos, neg))
                 )
             return uniform[memo]
 
         rank = {(bit, value): order(atom, value) for atom, bit in self.space.bit.items() for value in (True, False)}
         groups: dict[K, list[Bits]] = {}
-        for pos, neg, dead in self._leaves():
-            outcome = key(self._effects(pos, neg, dead))
+        for pos, neg, outcome in leaves:
             if (absorbs is not None and outcome == absorbs) or not wanted(outcome):
                 continue
             terms = groups.setdefault(outcome, [])
@@ -296,7 +319,7 @@ class RequestClasses:
             literals = [(1 << i, True) for i in indices(pos)] + [(1 << i, False) for i in indices(neg)]
             for bit, value in sorted(literals, key=rank.__getitem__):
                 flipped = (pos & ~bit, neg | bit) if value else (pos | bit, neg & ~bit)
-                if one_outcome(*flipped, outcome):  # the term itself has this outcome
+                if one_outcome(*flipped, outcome, bit):  # the term itself has this outcome
                     pos, neg = pos & ~bit, neg & ~bit
             terms.append((pos, neg))
         return {
