@@ -23,6 +23,7 @@ import math
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import permutations
 from operator import getitem
 
 GlobState = frozenset[int]
@@ -124,6 +125,9 @@ def dfa(predicate: PathPredicate, alphabet: Sequence[str]) -> Dfa:
     return table, [s == forever or any(g.accepts(gs) for g, gs in zip(predicate, s)) for s in states], first
 
 
+JOINED_OTHERS = 3
+"""Predicates other than starts and ends that a joined path is tried for (in every order)."""
+
 FRESH_CANDIDATES = "xzqjkvw0123456789-_~"
 
 
@@ -219,7 +223,8 @@ class PathSpace:
         self._ends = [(i, e[1]) for i, e in enumerate(ends) if e is not None and e[0] == "end"]
         self._others = [i for i, e in enumerate(ends) if e is None]
         self._fixed = {i: e for i, e in enumerate(ends) if e is not None}
-        self._joined: dict[int, tuple[bool, str | None]] = {}
+        self._fixed_texts: dict[int, tuple[bool, list[str], list[str], list[int]]] = {}
+        self._joined_paths: dict[int, str | None] = {}
 
     def vector(self, path: str) -> int:
         """Which predicates ``path`` satisfies (a start or an end by comparing texts, the others by their
@@ -245,34 +250,67 @@ class PathSpace:
         return self._witness(mask, value) is not None
 
     def _witness(self, mask: int, value: int) -> str | None:
-        """Some path for the question: where the predicates that must hold only fix starts and ends, the longest
-        start followed by the longest end, if that path answers the question; else a shortest path."""
-        clash, path = self._texts(mask & value)
-        if clash:
+        """Some path for the question: a path joined for the predicates that must hold if it answers the
+        question, else a shortest path."""
+        holding = mask & value
+        if self._texts(holding)[0]:
             return None
-        if path is not None and not (self.vector(path) ^ value) & mask:
-            return path
+        if holding & (holding - 1):  # two or more
+            path = self._joined(holding)
+            if path is not None and not (self.vector(path) ^ value) & mask:
+                return path
         return self.example(mask, value)
 
-    def _texts(self, holding: int) -> tuple[bool, str | None]:
-        """For predicates that must all hold: whether two of them fix the start or the end differently, and
-        if not and all of them fix one, the longest start followed by the longest end."""
-        known = self._joined.get(holding)
+    def _texts(self, holding: int) -> tuple[bool, list[str], list[str], list[int]]:
+        """For predicates that must all hold: whether two of them fix the start or the end differently; the
+        starts and the ends they fix; the others."""
+        known = self._fixed_texts.get(holding)
         if known is None:
             starts: list[str] = []
             ends: list[str] = []
-            only = True
+            others: list[int] = []
             for i in indices(holding):
                 end = self._fixed.get(i)
                 if end is None:
-                    only = False
+                    others.append(i)
                 else:
                     (starts if end[0] == "start" else ends).append(end[1])
-            clash = self._clash(starts, ends)
-            path = max(starts, key=len, default="/") + max(ends, key=len, default="")
-            spelled = all(c in self._index for c in path[1:])  # not so for an end in upper case: it never holds
-            known = self._joined[holding] = (clash, path if only and spelled and not clash else None)
+            known = self._fixed_texts[holding] = (self._clash(starts, ends), starts, ends, others)
         return known
+
+    def _joined(self, holding: int) -> str | None:
+        """A path for two or more predicates that must all hold, if one is found by joining texts: the longest
+        start, then (for up to three predicates of other kinds) their own shortest paths in some order, then
+        the longest end."""
+        if holding not in self._joined_paths:
+            _, starts, ends, others = self._texts(holding)
+            path = None
+            if len(others) <= JOINED_OTHERS:
+                start, end = max(starts, key=len, default=""), max(ends, key=len, default="")
+                own = [self.example(1 << i, 1 << i) for i in others]
+                for order in permutations(p for p in own if p is not None):
+                    for middle in ("".join(order), "/" + "".join(p[1:] for p in order)):
+                        joined = (start + middle if start else middle or "/") + end
+                        if self._holds(joined, holding):
+                            path = joined
+                            break
+                    if path is not None:
+                        break
+            self._joined_paths[holding] = path
+        return self._joined_paths[holding]
+
+    def _holds(self, path: str, holding: int) -> bool:
+        """Whether every predicate in ``holding`` holds for ``path`` (False if the alphabet does not spell it)."""
+        if not all(c in self._index for c in path[1:]):  # an end in upper case: it never holds
+            return False
+        for i in indices(holding):
+            end = self._fixed.get(i)
+            if end is None:
+                if not self.automata[i].run(path, self._index):
+                    return False
+            elif not (path.startswith(end[1]) if end[0] == "start" else path.lower().endswith(end[1])):
+                return False
+        return True
 
     def branches(self, mask: int, value: int, bit: int) -> tuple[bool, bool]:
         """For a question (``mask``, ``value``) that leaves predicate ``bit`` open: whether some path answering it
