@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from appcdn.commands.plan.mock_engine import run_under_mocks
+from appcdn.commands.plan.mock_engine import PLAN_COLLECTION_THRESHOLDS, run_under_mocks
 from appcdn.config.project import load_project
 from appcdn.config.pulumi_yaml.stack_files import peer_sources, read_stack_file
 from appcdn.program.stack_program import declare, export
@@ -165,3 +165,12 @@ def test_busy_processes_are_read_from_the_running_processes(tmp_path: Path) -> N
         finally:
             run.kill()
             other.kill()
+
+
+def test_the_import_as_the_plan_does_it_paces_the_collector_as_the_plan_and_skips_the_teardown() -> None:
+    argv = plan_time.import_argv("json", "pulumi", as_the_plan=True)
+    code = argv[-1]
+    assert code.startswith(f"import gc\ngc.set_threshold(*{PLAN_COLLECTION_THRESHOLDS!r})\n")
+    assert code.endswith("import os\nos._exit(0)\n")
+    run, _ = plan_time.measured(argv, 60.0)  # exits the bench unless it ends with 0
+    assert not run.killed

@@ -23,6 +23,8 @@ UNKNOWN_PLACEHOLDER = "[unknown]"
 
 YOUNG_COLLECTION_THRESHOLD = 100_000
 """Allocations between two collections of the youngest generation while a plan runs (CPython's default: 700)."""
+PLAN_COLLECTION_THRESHOLDS = (YOUNG_COLLECTION_THRESHOLD, 50, 100)
+"""``gc.set_threshold`` while a plan runs: the older generations are collected as rarely, relative to it."""
 _collecting_less = 0
 
 
@@ -40,7 +42,7 @@ def fewer_collections() -> Iterator[None]:
     global _collecting_less
     saved = gc.get_threshold()
     if not _collecting_less:
-        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, 50, 100)
+        gc.set_threshold(*PLAN_COLLECTION_THRESHOLDS)
     _collecting_less += 1
     gc.freeze()
     try:
