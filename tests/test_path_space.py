@@ -72,6 +72,8 @@ FIXED_END = st.one_of(
     TEXT.map(path_space.extension),
     TEXT.map(lambda t: (path_space.Glob("*" + t, lower=True),)),
     TEXT.map(lambda t: path_space.glob("/" + t + "*x")),  # not a start: a star inside
+    TEXT.map(lambda t: (path_space.Glob("/a*" + t + "*.x", lower=True),)),
+    TEXT.map(path_space.segment),
 )
 
 
@@ -81,7 +83,9 @@ def test_starts_and_ends_are_compared_as_texts_exactly_as_their_automata_decide(
     predicates: list[path_space.PathPredicate], paths: list[str]
 ) -> None:
     """A prefix holds where the path starts with its text, an extension where the lower-cased path ends with
-    its text: answers taken from the texts are those of the automata, for every combination of values."""
+    its text; a glob's paths start with the text before its first star and end with the text after its last:
+    answers taken from the texts (or paths joined from them) are those of the automata, for every combination
+    of values."""
     space = path_space.PathSpace(predicates)
     index = {c: i for i, c in enumerate(space.alphabet)}
     for path in ["/" + p for p in paths if all(c in index for c in p)]:

@@ -159,6 +159,16 @@ def _fixed_end(predicate: PathPredicate) -> tuple[str, str] | None:
     return None
 
 
+def _bounds(predicate: PathPredicate) -> tuple[str, str] | None:
+    """For a predicate of one glob: the text its paths start with and the text they end with, in lower case
+    (the pattern before its first star and after its last); None for a predicate of several globs."""
+    if len(predicate) != 1:
+        return None
+    (g,) = predicate
+    start, end = g.pattern.split("*")[0], g.pattern.split("*")[-1]
+    return (start, end) if g.lower else (start.lower(), end.lower())
+
+
 def _distances(table: list[list[int]], targets: list[bool]) -> list[float]:
     """Per state, the fewest characters that lead to a target state (inf: none does)."""
     back: list[list[int]] = [[] for _ in table]
@@ -223,6 +233,7 @@ class PathSpace:
         self._ends = [(i, e[1]) for i, e in enumerate(ends) if e is not None and e[0] == "end"]
         self._others = [i for i, e in enumerate(ends) if e is None]
         self._fixed = {i: e for i, e in enumerate(ends) if e is not None}
+        self._bounds = [_bounds(p) for p in predicates]
         self._fixed_texts: dict[int, tuple[bool, list[str], list[str], list[int]]] = {}
         self._joined_paths: dict[int, str | None] = {}
 
@@ -262,8 +273,8 @@ class PathSpace:
         return self.example(mask, value)
 
     def _texts(self, holding: int) -> tuple[bool, list[str], list[str], list[int]]:
-        """For predicates that must all hold: whether two of them fix the start or the end differently; the
-        starts and the ends they fix; the others."""
+        """For predicates that must all hold: whether two of them need the start or the end of the path (in
+        lower case) to differ; the starts and the ends that those of one star fix; the others."""
         known = self._fixed_texts.get(holding)
         if known is None:
             starts: list[str] = []
@@ -275,7 +286,9 @@ class PathSpace:
                     others.append(i)
                 else:
                     (starts if end[0] == "start" else ends).append(end[1])
-            known = self._fixed_texts[holding] = (self._clash(starts, ends), starts, ends, others)
+            bounds = [self._bounds[i] for i in indices(holding) if self._bounds[i] is not None]
+            clash = self._clash([b[0] for b in bounds if b], [b[1] for b in bounds if b])
+            known = self._fixed_texts[holding] = (clash, starts, ends, others)
         return known
 
     def _joined(self, holding: int) -> str | None:
@@ -288,14 +301,13 @@ class PathSpace:
             if len(others) <= JOINED_OTHERS:
                 start, end = max(starts, key=len, default=""), max(ends, key=len, default="")
                 own = [self.example(1 << i, 1 << i) for i in others]
-                for order in permutations(p for p in own if p is not None):
-                    for middle in ("".join(order), "/" + "".join(p[1:] for p in order)):
-                        joined = (start + middle if start else middle or "/") + end
-                        if self._holds(joined, holding):
-                            path = joined
-                            break
-                    if path is not None:
-                        break
+                candidates = (
+                    (start + middle if start else middle or "/") + glue + end
+                    for order in permutations(p for p in own if p is not None)
+                    for middle in ("".join(order), "/" + "".join(p[1:] for p in order))
+                    for glue in ("", "/")
+                )
+                path = next((c for c in candidates if self._holds(c, holding)), None)
             self._joined_paths[holding] = path
         return self._joined_paths[holding]
 
