@@ -14,6 +14,13 @@ can no longer give its answer is cut. The criteria that must not hold join the s
 found without them breaks them (most never do). A question no path answers is answered "no" only once every reachable
 combination of its automata was seen: nothing is sampled and nothing given up, whatever the globs overlap.
 Every search's answer is kept: questions that differ only in criteria that must not hold mostly share one.
+
+Most questions need no search. A glob's paths start with the text before its first star and end with the text
+after its last: two criteria whose start texts (or end texts, in lower case) do not begin (end) one another never
+hold together. A prefix holds exactly where the path starts with its text, an extension exactly where the
+lower-cased path ends with its text: they are read by comparing texts. Where a question only asks whether some
+path answers it (not the shortest), a path joined from the texts and the criteria's own shortest paths is tried
+first, and kept if every criterion of the question gives it the wanted value.
 """
 
 from __future__ import annotations

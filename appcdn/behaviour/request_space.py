@@ -10,8 +10,13 @@ works on images in Cloudflare's cache, so it is only decided where a side caches
 to Cloudflare's defaults).
 
 ``describe`` merges the leaves of each outcome: each leaf is widened by every literal it can drop while
-the wider class keeps one outcome (checked by running the tree under it), and leaves a wider term already
-covers are skipped. The terms of an outcome cover exactly its requests, in few words.
+the wider class keeps one outcome (checked by running the tree under it, unless the class meets one of the
+tree's leaves of another outcome where the flipped atom holds: then it has two), and leaves a wider term
+already covers are skipped. The terms of an outcome cover exactly its requests, in few words.
+
+Literals are two bit sets over the space's atoms (those that hold, those that do not) and each rule's scopes
+bit sets of criteria, so a rule is read with a few integer operations; the rules a negative literal alone
+makes false are known per node and never read.
 
 With one side the outcome is the plan's; with two (a base and a head) it is a change, for the diff.
 """
