@@ -30,7 +30,6 @@ import importlib.util
 import json
 import os
 import platform
-import re
 import signal
 import statistics
 import subprocess
@@ -44,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from busy import BUSY, busy_processes
 
 from appcdn.commands.plan.mock_engine import PLAN_COLLECTION_THRESHOLDS
 
@@ -93,8 +93,6 @@ TARGET_LINEAR = 12.0  # (1 000 sites - bare import) / (100 sites - bare import),
 TARGET_RULES = 2.0  # 250 cache rules; 5 s there
 TARGET_RULES_MB = 400
 
-BUSY = "pytest or CI (.ci/run)"  # concurrent heavy work that would skew the figures: which processes, in words
-PYTHON_OPTIONS_WITH_VALUE = ("-W", "-X", "--check-hash-based-pycs")
 BUSY_POLL_SECONDS = 20
 BUSY_MAX_WAIT_SECONDS = 2 * 60  # then measure anyway, and say so with the figures
 
@@ -543,47 +541,6 @@ def generate_rules_project(
     zones = {zone: enterprise_zone(zone)}
     project = write_project(f"rules-{rules}-{rule_match.__name__}", parent, zones, {"live": [site], "test": [test]})
     return project, expected_resources("live", zones, [site], [site, test])
-
-
-def _program(argv: list[str]) -> str:
-    """What a process runs: its program, or the script or module (``-m``) its Python or shell interpreter runs
-    ("" for code given inline)."""
-    if not argv:
-        return ""
-    name, args = Path(argv[0]).name, argv[1:]
-    if re.fullmatch(r"python[\d.]*", name):
-        while args and args[0].startswith("-"):
-            if args[0] in ("-c", "-"):
-                return ""
-            if args[0] == "-m":
-                return args[1] if len(args) > 1 else ""
-            args = args[2:] if args[0] in PYTHON_OPTIONS_WITH_VALUE else args[1:]
-        return args[0] if args else ""
-    if name in ("bash", "sh", "dash"):
-        return "" if "-c" in args else next((a for a in args if not a.startswith("-")), "")
-    return argv[0]
-
-
-def runs_tests(argv: list[str]) -> bool:
-    """Whether a process with this command line is a test run (pytest) or a CI run (``.ci/run``), by the program
-    it runs (``_program``), not by words among its arguments: an Azurite that a test run started, or that a CI
-    clone left running, has ``--location /tmp/pytest-of-root/…``."""
-    program = _program(argv)
-    return Path(program).name in ("pytest", "py.test") or program.endswith(".ci/run")
-
-
-def busy_processes() -> list[str]:
-    """Test and CI runs (``runs_tests``) other than this script, each as its pid and command line."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().decode(errors="replace").split("\0")[:-1]
-        except OSError:  # it ended while we looked
-            continue
-        pid = cmdline.parent.name
-        if pid != str(os.getpid()) and runs_tests(argv):
-            found.append(f"{pid} {' '.join(argv)}")
-    return sorted(found, key=lambda line: int(line.split(" ", 1)[0]))
 
 
 def wait_until_quiet() -> str:

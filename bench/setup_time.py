@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from busy import BUSY, busy_processes
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = "python3"
 FORCE_TOOLS_UV = "UV=.tools/bin/uv"
@@ -36,7 +38,7 @@ PHASES = (
 )
 # Any of these echoed in a run means it installed something.
 INSTALL_STEP = re.compile(r"^(rm -rf \.tools|.*-m (venv|pip) |UV_PROJECT_ENVIRONMENT=|\S*uv (sync|lock)|npm ci|touch )")
-BUSY_PATTERN = "pytest|ci-clone|plan_time.py"  # concurrent heavy work (other checkouts' tests, benchmarks)
+ALSO_BUSY = ("plan_time.py",)  # besides test and CI runs (busy.py): the other benchmark
 BUSY_POLL_SECONDS = 20
 BUSY_MAX_WAIT_SECONDS = 15 * 60
 
@@ -52,21 +54,17 @@ class Run:
         return "\n".join(line for _, line in self.lines)
 
 
-def busy() -> list[str]:
-    lines = subprocess.run(["pgrep", "-af", BUSY_PATTERN], capture_output=True, text=True).stdout.splitlines()
-    return [line for line in lines if line.split(" ", 1)[0] != str(os.getpid())]
-
-
 def wait_until_quiet(step: str, warnings: list[str]) -> None:
-    """Before each step: wait (polling) until no BUSY_PATTERN process runs, at most BUSY_MAX_WAIT_SECONDS."""
+    """Before each step: wait (polling) until no test, CI or benchmark run is running, at most
+    BUSY_MAX_WAIT_SECONDS."""
     start = time.monotonic()
-    while others := busy():
+    while others := busy_processes(ALSO_BUSY):
         waited = time.monotonic() - start
         if waited >= BUSY_MAX_WAIT_SECONDS:
             warnings.append(f"{step}: measured while {len(others)} other process(es) ran: {others[0][:80]}")
             return
         print(
-            f"  waiting for {len(others)} {BUSY_PATTERN!r} process(es) ({waited:.0f} s so far): {others[0][:90]}",
+            f"  waiting for {len(others)} {BUSY} or plan_time.py process(es) ({waited:.0f} s so far): {others[0][:90]}",
             file=sys.stderr,
             flush=True,
         )
@@ -75,7 +73,7 @@ def wait_until_quiet(step: str, warnings: list[str]) -> None:
 
 def check_quiet_after(step: str, warnings: list[str]) -> None:
     """After a step (its own pytest has ended): anything running now likely overlapped it."""
-    if others := busy():
+    if others := busy_processes(ALSO_BUSY):
         warnings.append(f"{step}: other process(es) running at its end: {others[0][:80]}")
 
 

@@ -2,8 +2,10 @@
 program imports, and the stacks it generates plan to exactly the resources it expects of them. It cannot hang
 either: a run over its wall-clock budget is killed, with what it spawned, and reported as a missed target."""
 
+import importlib
 import importlib.util
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +22,8 @@ from appcdn.program.stack_program import declare, export
 from appcdn.rules.rulesets import compile_zones
 from tests.conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "bench"))  # the scripts import their sibling busy.py, as when run from bench/
+busy = importlib.import_module("busy")
 spec = importlib.util.spec_from_file_location("plan_time", ROOT / "bench" / "plan_time.py")
 assert spec and spec.loader
 plan_time = sys.modules["plan_time"] = importlib.util.module_from_spec(spec)  # dataclasses look their module up
@@ -130,7 +134,7 @@ def test_a_ratio_without_a_divisor_is_not_measured_and_missed(capsys: pytest.Cap
     ],
 )
 def test_a_test_or_ci_run_keeps_the_benchmark_waiting(argv: list[str]) -> None:
-    assert plan_time.runs_tests(argv)
+    assert busy.runs_tests(argv)
 
 
 @pytest.mark.parametrize(
@@ -146,22 +150,27 @@ def test_a_test_or_ci_run_keeps_the_benchmark_waiting(argv: list[str]) -> None:
     ],
 )
 def test_a_process_that_only_names_a_test_run_in_its_arguments_does_not(argv: list[str]) -> None:
-    assert not plan_time.runs_tests(argv)
+    assert not busy.runs_tests(argv)
 
 
 def test_busy_processes_are_read_from_the_running_processes(tmp_path: Path) -> None:
     runner = tmp_path / "pytest"  # a program named pytest: a test run, whatever it does
     runner.symlink_to("/bin/sleep")
-    bystander = tmp_path / "azurite"
-    bystander.symlink_to("/bin/sleep")
+    bystander = tmp_path / "azurite"  # a server following a file under the test run's temporary folder
+    bystander.symlink_to(shutil.which("tail") or "/usr/bin/tail")
+    location = tmp_path / "location"
+    location.write_text("")
     with (
         subprocess.Popen([str(runner), "30"]) as run,
-        subprocess.Popen([str(bystander), "30", "/tmp/pytest-of-root/location"]) as other,
+        subprocess.Popen([str(bystander), "-f", str(location)]) as other,
     ):
         try:
-            busy = plan_time.busy_processes()
-            assert f"{run.pid} {runner} 30" in busy
-            assert not any(line.startswith(f"{other.pid} ") for line in busy)
+            time.sleep(0.2)
+            assert run.poll() is None and other.poll() is None  # both still running
+            found = busy.busy_processes()
+            assert f"{run.pid} {runner} 30" in found
+            assert not any(line.startswith(f"{other.pid} ") for line in found)
+            assert any(line.startswith(f"{other.pid} ") for line in busy.busy_processes(also=("azurite",)))
         finally:
             run.kill()
             other.kill()
