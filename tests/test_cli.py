@@ -65,3 +65,20 @@ def test_the_executable_prints_all_it_has_to_say_and_exits_with_the_commands_cod
     )
     assert unknown.returncode == 2 and unknown.stdout == ""
     assert unknown.stderr.startswith("appcdn plan: no stack 'nope'")
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly_as_a_closed_pipe_does() -> None:
+    """``appcdn plan | true``: no internal error, no traceback, 141 as for a process SIGPIPE ends; both when the
+    pipe closes while the plan prints (a long JSON plan) and at the final flush (a short text one)."""
+    executable = str(Path(sys.executable).parent / "appcdn")
+    for stack, json_flag in (("live", "--json"), ("test", "")):
+        done = subprocess.run(
+            [
+                "bash",
+                "-c",
+                f'"{executable}" plan --stack {stack} {json_flag} --cwd "{ROOT}" | true; echo "${{PIPESTATUS[0]}}"',
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert (done.stdout.strip(), done.stderr) == ("141", ""), stack

@@ -52,6 +52,8 @@ from appcdn.rules.rulesets import ZoneRules, compile_zones
 
 EXIT_INVALID = 2
 EXIT_INTERNAL = 70
+EXIT_OUTPUT_CLOSED = 141
+"""The reader of the output went away (``appcdn plan | head``): as a shell shows a process a closed pipe ends."""
 """An internal error (a bug), for every command: sysexits.h ``EX_SOFTWARE``, distinct from every outcome a command
 reports (0, 1, 2, 3, 130)."""
 
@@ -303,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
+    except BrokenPipeError:
+        return output_closed()
     except Exception as err:  # every command's internal errors end the same way
         return internal_error(" ".join(filter(None, [args.command, getattr(args, "media_command", None)])), err)
 
@@ -353,14 +357,25 @@ def command() -> NoReturn:
     """The ``appcdn`` executable: ``main``, then the process ends without tearing the interpreter down. The command
     is done and its output flushed; freeing the provider SDKs' classes and a plan's millions of objects one by one
     at interpreter exit took about a second of CPU (``bench/README.md``) for what the operating system does at
-    once. A failing flush (a closed pipe) takes the interpreter's own way out, which reports it."""
+    once. A reader that went away (``| head``) ends it quietly with 141; another failing flush (a full disk) takes
+    the interpreter's own way out, which reports it."""
     code = main()
     try:
         sys.stdout.flush()
-        sys.stderr.flush()
+    except BrokenPipeError:
+        code = output_closed()
     except OSError:
         sys.exit(code)
+    sys.stderr.flush()
     os._exit(code)
+
+
+def output_closed() -> int:
+    """The reader of the output went away: what is left to print goes nowhere, and nothing is said of it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_OUTPUT_CLOSED
 
 
 if __name__ == "__main__":
