@@ -236,32 +236,28 @@ class PathSpace:
         """(mask, value) → the question's answer, and the answer of each search over some of its predicates."""
         self._vectors: dict[str, int] = {}
         ends = [_fixed_end(p) for p in predicates]
-        self._starts = [(i, e[1]) for i, e in enumerate(ends) if e is not None and e[0] == "start"]
-        self._ends = [(i, e[1]) for i, e in enumerate(ends) if e is not None and e[0] == "end"]
-        self._others = [i for i, e in enumerate(ends) if e is None]
         self._fixed = {i: e for i, e in enumerate(ends) if e is not None}
+        """Predicate → ("start" or "end", its text), for those that hold exactly where the path has it there."""
         self._bounds = [_bounds(p) for p in predicates]
         self._fixed_texts: dict[int, tuple[bool, list[str], list[str], list[int]]] = {}
         self._joined_paths: dict[int, str | None] = {}
 
     def vector(self, path: str) -> int:
-        """Which predicates ``path`` satisfies (a start or an end by comparing texts, the others by their
-        automata)."""
+        """Which predicates ``path`` satisfies."""
         vector = self._vectors.get(path)
         if vector is None:
-            vector = 0
             lowered = path.lower()
-            for i, text in self._starts:
-                if path.startswith(text):
-                    vector |= 1 << i
-            for i, text in self._ends:
-                if lowered.endswith(text):
-                    vector |= 1 << i
-            for i in self._others:
-                if self.automata[i].run(path, self._index):
-                    vector |= 1 << i
+            vector = sum(1 << i for i in range(len(self.automata)) if self._holds_at(i, path, lowered))
             self._vectors[path] = vector
         return vector
+
+    def _holds_at(self, i: int, path: str, lowered: str) -> bool:
+        """Whether predicate ``i`` holds for ``path`` (``lowered``: in lower case): a start or an end by comparing
+        texts, any other by its automaton."""
+        end = self._fixed.get(i)
+        if end is None:
+            return self.automata[i].run(path, self._index)
+        return path.startswith(end[1]) if end[0] == "start" else lowered.endswith(end[1])
 
     def satisfiable(self, mask: int, value: int) -> bool:
         """Whether some path gives the predicates under ``mask`` the truth values in ``value``."""
@@ -293,8 +289,8 @@ class PathSpace:
                     others.append(i)
                 else:
                     (starts if end[0] == "start" else ends).append(end[1])
-            bounds = [self._bounds[i] for i in indices(holding) if self._bounds[i] is not None]
-            clash = self._clash([b[0] for b in bounds if b], [b[1] for b in bounds if b])
+            bounds = [b for b in (self._bounds[i] for i in indices(holding)) if b is not None]
+            clash = self._clash([b[0] for b in bounds], [b[1] for b in bounds])
             known = self._fixed_texts[holding] = (clash, starts, ends, others)
         return known
 
@@ -322,14 +318,8 @@ class PathSpace:
         """Whether every predicate in ``holding`` holds for ``path`` (False if the alphabet does not spell it)."""
         if not all(c in self._index for c in path[1:]):  # an end in upper case: it never holds
             return False
-        for i in indices(holding):
-            end = self._fixed.get(i)
-            if end is None:
-                if not self.automata[i].run(path, self._index):
-                    return False
-            elif not (path.startswith(end[1]) if end[0] == "start" else path.lower().endswith(end[1])):
-                return False
-        return True
+        lowered = path.lower()
+        return all(self._holds_at(i, path, lowered) for i in indices(holding))
 
     def branches(self, mask: int, value: int, bit: int) -> tuple[bool, bool]:
         """For a question (``mask``, ``value``) that leaves predicate ``bit`` open: whether some path answering it
