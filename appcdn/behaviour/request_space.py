@@ -228,7 +228,7 @@ class RequestClasses:
         for i in range(0, len(self._phases), 2):
             cache, config = self._phases[i], self._phases[i + 1]
             bit = cache.split_atom(pos, neg, dead[i], stop_at_bypass=True)
-            if bit is None and cache.applied(pos, neg, dead[i]).get("cache") is not False:
+            if bit is None and config.rules and cache.applied(pos, neg, dead[i]).get("cache") is not False:
                 bit = config.split_atom(pos, neg, dead[i + 1], stop_at_bypass=False)
             if bit is not None:
                 return bit
