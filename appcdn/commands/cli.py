@@ -41,7 +41,7 @@ from typing import Any, NoReturn
 
 from appcdn.behaviour.table import behaviour_rows, rule_counts
 from appcdn.commands.plan.any_program import is_appcdn_project, plan_program
-from appcdn.commands.plan.mock_engine import fewer_collections, run_program
+from appcdn.commands.plan.mock_engine import PlannedProgram, fewer_collections, run_program
 from appcdn.commands.plan.resource_text import output_lines, resource_tree
 from appcdn.commands.plan.table_text import rule_count_lines, table
 from appcdn.config.key_material import redacted
@@ -107,14 +107,26 @@ def plan(project_dir: Path, stack: str, as_json: bool) -> int:
         return _plan(project_dir, stack, as_json)
 
 
-def _plan(project_dir: Path, stack: str, as_json: bool) -> int:
-    loaded = load_stack(project_dir, stack, "plan")
+def planned_stack(
+    project_dir: Path, stack: str, command: str
+) -> tuple[Project, dict[str, ZoneRules], PlannedProgram] | None:
+    """A stack's config loaded and compiled and its program run under the mock engine; None when the config is
+    invalid (said on stderr, as ``load_stack`` says it)."""
+    loaded = load_stack(project_dir, stack, command)
     if loaded is None:
-        return EXIT_INVALID
+        return None
     own, project, compiled = loaded
     from appcdn.program.stack_program import declare, export  # the provider SDKs load only for a valid config
 
     planned = run_program(lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys)
+    return project, compiled, planned
+
+
+def _plan(project_dir: Path, stack: str, as_json: bool) -> int:
+    found = planned_stack(project_dir, stack, "plan")
+    if found is None:
+        return EXIT_INVALID
+    project, compiled, planned = found
     rows = behaviour_rows(project, compiled)
     resources = sorted(planned.resources, key=lambda r: (r.parent or "", r.type, r.name))
     counts = [c for c in rule_counts(project, compiled) if project.owns(c.zone)]

@@ -359,15 +359,12 @@ def text(found: dict[str, Any]) -> str:
 
 
 def permissions(project_dir: Path, stack: str, as_json: bool) -> int:
-    from appcdn.commands.cli import EXIT_INVALID, load_stack
-    from appcdn.commands.plan.mock_engine import run_program
-    from appcdn.program.stack_program import declare, export
+    from appcdn.commands.cli import EXIT_INVALID, planned_stack
 
-    loaded = load_stack(project_dir, stack, "permissions")
-    if loaded is None:
+    stack_plan = planned_stack(project_dir, stack, "permissions")
+    if stack_plan is None:
         return EXIT_INVALID
-    own, project, compiled = loaded
-    planned = run_program(lambda: export(declare(project, compiled)), own.project, stack, own.config, own.secret_keys)
+    project, _, planned = stack_plan
     zones = [z for z in project.zones_in_use() if project.owns(z)] or list(project.zones_in_use())
     found = report(stack, planned.resources, zones)
     print(json.dumps(found, indent=2, sort_keys=True) if as_json else text(found))
