@@ -4,6 +4,7 @@ either: a run over its wall-clock budget is killed, with what it spawned, and re
 
 import importlib
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -61,6 +62,29 @@ def test_each_generated_stack_declares_the_resources_the_bench_expects(
 ) -> None:
     project, expected = generate(tmp_path)
     assert declared_types(project) == expected
+
+
+def test_the_sdk_floor_registers_every_resource_of_a_plan_again_through_the_sdks_classes(tmp_path: Path) -> None:
+    project, expected = plan_time.generate_project(plan_time.SITES_PER_ZONE, tmp_path)
+    plan_json = tmp_path / "plan.json"
+    plan_time.check_plan(plan_time.plan_argv(project), 120.0, expected, keep=plan_json)
+    run, _ = plan_time.measured(plan_time.sdk_floor_argv(plan_json), 120.0)  # exits unless the floor exits 0
+    assert not run.killed
+
+
+def test_the_sdk_floor_refuses_an_input_the_sdk_class_has_no_argument_for(tmp_path: Path) -> None:
+    record = {"type": "cloudflare:index/dnsRecord:DnsRecord", "name": "www", "parent": None, "protect": False}
+    plan = {"stack": "live", "resources": [{**record, "retain_on_delete": False, "inputs": {"noSuchInput": 1}}]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    floor = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "sdk_floor.py"), str(tmp_path / "plan.json"), "pulumi"],
+        capture_output=True,
+        text=True,
+    )
+    assert (floor.returncode, floor.stderr) == (
+        1,
+        "pulumi_cloudflare.dns_record.DnsRecord has no argument for the planned inputs ['noSuchInput']\n",
+    )
 
 
 def test_a_run_over_its_budget_is_killed_with_its_children_and_its_row_says_target_missed(
