@@ -1,14 +1,16 @@
 """The SDKs' floor under a plan: the resources a plan declared, registered again through the provider SDKs' own
-classes under the same mock engine, with none of appcdn's program code.
+classes under Pulumi's own mock engine, with none of appcdn's code.
 
 ``python bench/sdk_floor.py PLAN_JSON MODULE...`` reads what ``appcdn plan --json`` printed, imports ``MODULE...``
 (the program's SDK modules, each loaded, as the bare import does) and registers every resource of the plan again:
 the same type through the SDK's class for it (``aws:s3/bucket:Bucket`` is ``pulumi_aws.s3.Bucket``), the same name,
 parent, ``protect`` and ``retain_on_delete``, and the planned inputs as the class's arguments; components as plain
-``ComponentResource``s of their type, dynamic resources through a provider that does nothing. The process runs
-as ``appcdn plan`` runs (the collector paced by ``fewer_collections`` from the start, ended by ``os._exit``), so
-its time is what the SDKs and the engine take for these resources, and a plan's time above it is appcdn's: the
-config, the components' logic, the behaviour table and the output.
+``ComponentResource``s of their type, dynamic resources through a provider that does nothing; the engine is the
+SDK's ``MockMonitor`` with mocks that echo each resource's inputs as its state (appcdn's plan adds recording what
+each registration says). The process runs as ``appcdn plan`` runs (the collector paced by ``fewer_collections``
+from the start, ended by ``os._exit``), so its time is what the SDKs take for these resources, and a plan's time
+above it is appcdn's: its imports, the config, the components' logic, the recording engine, the behaviour table
+and the output.
 
 It is a floor, not a copy: inputs arrive as the plain values the plan resolved, so no registration waits for
 another's outputs. It exits 1 if a resource's type has no class or an input no argument, or if the engine saw
