@@ -251,11 +251,16 @@ def test_a_rule_joins_the_first_merged_rule_it_fits_in_and_none_grows_past_cloud
 
 
 @pytest.mark.parametrize("match", [Match(), Match(path_prefixes=["/api/"])], ids=["host only", "with criteria"])
+@pytest.mark.parametrize(
+    ("first_also", "second"),
+    [((), ("a.example.com", "b.example.com")), (("b.example.com",), ("a.example.com",))],
+    ids=["one host, then two", "two hosts, then one"],  # the second adds the least a new host can: it and a space
+)
 def test_a_rule_joins_when_the_joined_expression_is_exactly_cloudflares_limit_and_not_one_character_more(
-    match: Match,
+    match: Match, first_also: tuple[str, ...], second: tuple[str, ...]
 ) -> None:
     def pair(label: int) -> list[CompiledRule]:
-        hosts = [("x" * label + ".example.com",), ("a.example.com", "b.example.com")]
+        hosts = [("x" * label + ".example.com", *first_also), second]
         return [
             CompiledRule(f"r{i}", (f"r{i}",), "set_cache_settings", (("cache", False),), (Scope(h, match),))
             for i, h in enumerate(hosts)
@@ -269,6 +274,18 @@ def test_a_rule_joins_when_the_joined_expression_is_exactly_cloudflares_limit_an
     assert joined_length(label) == MAX_EXPRESSION_LENGTH
     assert [r.names for r in merge_rules(pair(label))] == [("r0", "r1")]
     assert [r.names for r in merge_rules(pair(label + 1))] == [("r0",), ("r1",)]
+
+
+def test_a_rule_of_hosts_a_rule_at_cloudflares_limit_names_already_joins_it() -> None:
+    """It adds nothing to the expression, so it fits however full that rule is."""
+    label = MAX_EXPRESSION_LENGTH - len('lower(http.host) in {".example.com" "a.example.com"}')
+    first = (f"{'x' * label}.example.com", "a.example.com")
+    rules = [
+        CompiledRule(f"r{i}", (f"r{i}",), "set_cache_settings", (("cache", False),), (Scope(hosts, Match()),))
+        for i, hosts in enumerate([first, ("a.example.com",)])
+    ]
+    assert len(rules[0].expression) == MAX_EXPRESSION_LENGTH
+    assert [r.names for r in merge_rules(rules)] == [("r0", "r1")]
 
 
 def test_scopes_that_differ_only_in_hosts_share_one_host_test() -> None:

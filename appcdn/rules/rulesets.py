@@ -100,6 +100,20 @@ class _Part:
         return on_hosts(self.shown, self.criteria) if self.shown else ""
 
 
+def _joined_length(length: int, count: int) -> int:
+    """Of ``any_expression`` of ``count`` texts ``length`` characters long together: each in parentheses, joined
+    by `` or ``, when there are several."""
+    return length if count <= 1 else length + 2 * count + 4 * (count - 1)
+
+
+def _least_growth(rule: CompiledRule) -> int:
+    """The fewest characters ``rule`` adds to the expression of a rule that names none of its hosts: each of its
+    hosts joins some part's host test (a host-only scope's, or its criteria's) as a quoted name and a space at
+    least (``any_of_length``; from one value to two, three more; a new part, more again), so at least the
+    shortest quoted host and one; nothing for a rule without hosts."""
+    return min((len(quote(h)) + 1 for h in rule.hosts), default=0)
+
+
 @dataclass
 class _Change:
     """What adding scopes to a rule does: the hosts new to each criteria (with a scope of it), and for each part
@@ -159,7 +173,11 @@ class _Parts:
             text = _text_length(shown, quoted, part.criteria if part else change.scopes[key].criteria_expression)
             length += text - old
             count += bool(text) - bool(old)
-        return length if count <= 1 else length + 2 * count + 4 * (count - 1)
+        return _joined_length(length, count)
+
+    def full_length(self) -> int:
+        """The expression's length as it is."""
+        return _joined_length(self.length, self.count)
 
     def apply(self, change: _Change) -> None:
         for key in change.shown:  # new parts in the order their criteria came
@@ -252,7 +270,9 @@ def merge_rules(rules: Sequence[CompiledRule]) -> list[CompiledRule]:
     for rule in rules:
         settings = _canonical(rule.settings)
         last_conflict = -1
-        for i in set().union(*(by_host.get(h, ()) for h in rule.hosts)):
+        near = set().union(*(by_host.get(h, ()) for h in rule.hosts))  # merged rules sharing a host with it
+        least = _least_growth(rule)
+        for i in near:
             pair = (settings, canonical[i])
             if pair not in conflicts:
                 conflicts[pair] = _conflict(rule.settings, merged[i].settings)
@@ -261,6 +281,8 @@ def merge_rules(rules: Sequence[CompiledRule]) -> list[CompiledRule]:
         for i in by_settings.get((rule.action, settings), []):
             if i <= last_conflict:
                 continue
+            if i not in near and parts[i].full_length() + least > MAX_EXPRESSION_LENGTH:
+                continue  # full for any rule of new hosts: what trying it would find, without trying
             group, changed = merged[i], parts[i].changes(rule.scopes)
             if parts[i].length_with(changed) <= MAX_EXPRESSION_LENGTH:
                 parts[i].apply(changed)
