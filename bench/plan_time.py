@@ -680,7 +680,7 @@ def ratio_verdict(label: str, v: Variant, floor: float, budget: float, limit: fl
 
 def sdk_share_verdict(full: Variant, sdk_floor: list[Variant], budget: float) -> bool:
     """The full sites' plan over the same resources registered through the SDKs' classes with no appcdn code:
-    what of the plan is appcdn's, the part issue 19's 2.0 x (below the SDKs' own floor here) meant to bound."""
+    what of the plan is appcdn's, which issue 19's 2.0 x (about the SDKs' own floor here) meant to bound."""
     label = f"{FULL_SITES} full sites / the same resources through the SDKs' classes"
     if not sdk_floor:
         return verdict(label, None, TARGET_FULL_OVER_SDK, " x", why="the full sites' plan was killed: no resources")

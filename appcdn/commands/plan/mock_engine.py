@@ -233,7 +233,7 @@ def _on_a_loop_of_its_thread(call: Callable[[], T]) -> T:
     """Run a mock-monitor call, which the SDK makes on an executor thread, with that thread's own event loop, made
     at its first call and closed at exit: the SDK's MockMonitor would otherwise make one it never closes
     (``pulumi.runtime.mocks``: ``_ensure_event_loop()`` in each call). One per call instead cost a socket pair
-    and a selector per registration (0.4 s of system time for 1 760 resources, ``bench/README.md``)."""
+    and a selector per registration (about 0.3 s of system time for 1 760 resources, ``bench/README.md``)."""
     if threading.current_thread() is threading.main_thread():
         return call()
     if getattr(_THREAD, "loop", None) is None:
