@@ -105,8 +105,8 @@ def program(resources: list[dict[str, Any]]) -> None:
         pending = later
 
 
-def registered_under_sdk_mocks(program: Callable[[], None], stack: str) -> Counter[str]:
-    """Run ``program`` under the SDK's own mock engine (``pulumi.runtime.set_mocks`` with its ``MockMonitor``, as
+def registered_under_sdk_mocks(declare: Callable[[], None], stack: str) -> Counter[str]:
+    """Run ``declare`` under the SDK's own mock engine (``pulumi.runtime.set_mocks`` with its ``MockMonitor``, as
     Pulumi's unit tests do), every resource's inputs echoed as its state; the types it registered."""
     import pulumi
     from pulumi.runtime.stack import run_pulumi_func
@@ -123,7 +123,7 @@ def registered_under_sdk_mocks(program: Callable[[], None], stack: str) -> Count
             return {}, []
 
     pulumi.runtime.set_mocks(Echo(), project="floor", stack=stack, preview=True)
-    _sync_await(run_pulumi_func(program))
+    _sync_await(run_pulumi_func(declare))
     return registered
 
 
@@ -139,7 +139,6 @@ def main() -> None:
     want = Counter(r["type"] for r in resources)
     if registered != want:
         sys.exit(f"registered {dict(registered)}, the plan declared {dict(want)}")
-    sys.stdout.flush()
     os._exit(0)
 
 

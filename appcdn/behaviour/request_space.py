@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, TypeVar
 
 from appcdn.behaviour.path_space import indices
@@ -200,6 +201,8 @@ def _in_bits(rules: Sequence[HostRule], space: Space) -> _Phase:
 
 LEAVES_TRIED = 8
 """Leaves of another outcome where a flipped atom holds that a widening step tries before it runs the tree."""
+LEAVES_READ = 64
+"""Of each other outcome, the leaves where the atom holds that a widening step reads to find those it tries."""
 Bits = tuple[int, int]
 """Literals as bit sets of a space's atoms: (those that hold, those that do not)."""
 Dead = tuple[int, ...]
@@ -282,25 +285,29 @@ class RequestClasses:
         terms may also cover that outcome's requests: each term is then exact among the requests whose
         outcome is not ``absorbs`` (for a diff: "leaving out the requests bypassed before and after")."""
         leaves = [(pos, neg, key(self._effects(pos, neg, dead))) for pos, neg, dead in self._leaves()]
-        holding: dict[int, list[tuple[int, int, K]]] = {}
-        """Atom → the leaves where it holds, with their outcomes."""
-        for leaf in leaves:
-            for i in indices(leaf[0]):
-                holding.setdefault(1 << i, []).append(leaf)
+        holding: dict[int, dict[K, list[Bits]]] = {}
+        """Atom → outcome → the leaves of that outcome where the atom holds."""
+        for pos, neg, outcome in leaves:
+            for i in indices(pos):
+                holding.setdefault(1 << i, {}).setdefault(outcome, []).append((pos, neg))
         uniform: dict[tuple[int, int, K], bool] = {}
 
         def other_outcome_met(pos: int, neg: int, outcome: K, bit: int) -> bool:
             """Whether the class meets a leaf of another outcome among the first few where atom ``bit`` holds:
-            if so, the class is not of one outcome (if not, nothing is known)."""
-            met = 0
-            for p, n, other in holding.get(bit, ()):
-                if other in (outcome, absorbs) or pos & n or neg & p:
+            if so, the class is not of one outcome (if not, nothing is known). Bounded whatever the tree's size:
+            of each other outcome, its first LEAVES_READ leaves; at most LEAVES_TRIED of them asked."""
+            tried = 0
+            for other, found in holding.get(bit, {}).items():
+                if other in (outcome, absorbs):
                     continue
-                if self.space.possible(pos | p, neg | n):
-                    return True
-                met += 1
-                if met == LEAVES_TRIED:
-                    break
+                for p, n in islice(found, LEAVES_READ):
+                    if pos & n or neg & p:
+                        continue
+                    if self.space.possible(pos | p, neg | n):
+                        return True
+                    tried += 1
+                    if tried == LEAVES_TRIED:
+                        return False
             return False
 
         def one_outcome(pos: int, neg: int, outcome: K, bit: int) -> bool:
