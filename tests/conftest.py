@@ -5,12 +5,14 @@ files, the mock engine, and the ``appcdn`` command run in-process. Emulator fixt
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import coverage
+import hypothesis
 import pytest
 import yaml
 
@@ -24,6 +26,12 @@ pytest_plugins = ["tests.emulators", "tests.cloudflare_fake", "tests.app_venv", 
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE_ID = "023e105f4ecef8ad9ca31a8372d0c353"
+
+hypothesis.settings.register_profile("ci", derandomize=True, database=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+"""``.ci/run`` picks ``ci``: the same examples on every run of a commit, so CI's time and verdict are the commit's,
+not the draw's (the behaviour table of a rare config combining cookies, headers, query arguments, methods and
+an expression takes tens of seconds). Elsewhere each run draws new examples."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
